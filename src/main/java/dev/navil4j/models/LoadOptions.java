@@ -1,0 +1,27 @@
+package dev.navil4j.models;
+
+/**
+ * How to load a checkpoint.
+ *
+ * @param weights      "auto" (stored precision), "f32", "bf16", "q8", "q4" for the LLM's linear layers
+ * @param maxContext   cap on the context length (0 = the model's own maximum)
+ * @param kvCacheBf16  keep the KV cache in bf16 instead of f32
+ * @param mergeLora    merge LoRA weights at load (false = apply them on the fly)
+ * @param configOverride JSON object merged over config.json (fixtures use it for ablations); may be null
+ */
+public record LoadOptions(String weights, int maxContext, boolean kvCacheBf16, boolean mergeLora,
+                          com.fasterxml.jackson.databind.JsonNode configOverride) {
+    public static LoadOptions defaults() { return new LoadOptions("auto", 0, false, true, null); }
+
+    public LoadOptions withConfigOverride(com.fasterxml.jackson.databind.JsonNode o) {
+        return new LoadOptions(weights, maxContext, kvCacheBf16, mergeLora, o);
+    }
+
+    public LoadOptions withMergeLora(boolean merge) {
+        return new LoadOptions(weights, maxContext, kvCacheBf16, merge, configOverride);
+    }
+
+    public LoadOptions withWeights(String w) {
+        return new LoadOptions(w, maxContext, kvCacheBf16, mergeLora, configOverride);
+    }
+}

@@ -1,0 +1,52 @@
+package dev.navil4j.models;
+
+import dev.navil4j.weights.Json;
+import dev.navil4j.weights.WeightsException;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** config.json → family. Adding a family adds one line to {@link #FAMILIES}. */
+public final class ModelRegistry {
+    private static final List<ModelFamily> FAMILIES = new ArrayList<>();
+
+    static {
+        // one line per family, e.g. FAMILIES.add(new dev.navil4j.models.internvl.InternVLFamily());
+        register("dev.navil4j.models.internvl.InternVLFamily");
+        register("dev.navil4j.models.vora.VoRAFamily");
+        register("dev.navil4j.models.navil.NaViLFamily");
+    }
+
+    private ModelRegistry() {}
+
+    /** Families are found by class name so that a family package can be added without touching others. */
+    private static void register(String className) {
+        try {
+            FAMILIES.add((ModelFamily) Class.forName(className).getDeclaredConstructor().newInstance());
+        } catch (ClassNotFoundException e) {
+            // family not built into this jar
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot create model family " + className, e);
+        }
+    }
+
+    public static List<ModelFamily> families() { return List.copyOf(FAMILIES); }
+
+    /** The family that runs this checkpoint directory; a clear error when none does. */
+    public static ModelFamily detect(Path modelDir) {
+        Path cfg = modelDir.resolve("config.json");
+        if (!Files.isDirectory(modelDir)) throw new WeightsException(modelDir + ": not a directory");
+        if (!Files.isRegularFile(cfg)) throw new WeightsException(modelDir + ": not a model directory (no config.json)");
+        Json.Obj config = Json.Obj.of(cfg);
+        for (ModelFamily f : FAMILIES) if (f.accepts(config)) return f;
+        throw new WeightsException(cfg + ": unsupported model (architectures " + config.node().path("architectures")
+                + ", model_type \"" + config.node().path("model_type").asText("") + "\"); navil4j runs "
+                + FAMILIES.stream().map(ModelFamily::name).toList());
+    }
+
+    public static VisionLanguageModel load(Path modelDir, LoadOptions options) {
+        return detect(modelDir).load(modelDir, options);
+    }
+}

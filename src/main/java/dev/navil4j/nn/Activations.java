@@ -1,0 +1,53 @@
+package dev.navil4j.nn;
+
+/** Elementwise activations in place over {@code x[0..n)}. */
+public final class Activations {
+    private Activations() {}
+
+    /** SiLU x·σ(x) (Qwen2/InternLM2 MLP "silu"). */
+    public static float silu(float x) { return (float) (x / (1.0 + Math.exp(-x))); }
+
+    /** GELU with the exact erf (torch nn.GELU() default, "gelu" in HF configs). */
+    public static float gelu(float x) { return (float) (0.5 * x * (1.0 + erf(x * 0.7071067811865476))); }
+
+    public static void gelu(float[] x, int n) { for (int i = 0; i < n; i++) x[i] = gelu(x[i]); }
+
+    /** h[i] = silu(gate[i])·up[i] (SwiGLU), written into gate. */
+    public static void siluMul(float[] gate, float[] up, int n) {
+        for (int i = 0; i < n; i++) gate[i] = silu(gate[i]) * up[i];
+    }
+
+    /**
+     * erf(x) to ~1e-15: Taylor series for |x| < 2.5, continued fraction for erfc above. Java has no erf;
+     * GELU needs one accurate beyond float precision so that ViT MLPs match torch's erf-GELU.
+     */
+    public static double erf(double x) {
+        double ax = Math.abs(x);
+        if (ax < 2.5) {
+            double x2 = x * x, term = x, sum = x;
+            for (int n = 1; n < 80; n++) {
+                term *= -x2 / n;
+                double add = term / (2 * n + 1);
+                sum += add;
+                if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+            }
+            return 1.1283791670955126 * sum;
+        }
+        if (ax > 6) return Math.signum(x);
+        // erfc(ax) = exp(-ax²)/√π · 1/(ax + 1/2/(ax + 1/(ax + 3/2/(ax + ...)))) evaluated by modified Lentz
+        double tiny = 1e-300, f = ax, c = ax, d = 0;
+        for (int k = 1; k < 200; k++) {
+            double a = k * 0.5;
+            d = ax + a * d;
+            if (Math.abs(d) < tiny) d = tiny;
+            c = ax + a / c;
+            if (Math.abs(c) < tiny) c = tiny;
+            d = 1 / d;
+            double delta = c * d;
+            f *= delta;
+            if (Math.abs(delta - 1) < 1e-16) break;
+        }
+        double erfc = Math.exp(-ax * ax) / (f * 1.7724538509055159);
+        return Math.signum(x) * (1 - erfc);
+    }
+}

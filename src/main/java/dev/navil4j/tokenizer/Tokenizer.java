@@ -1,0 +1,30 @@
+package dev.navil4j.tokenizer;
+
+/**
+ * Text ↔ token ids, exactly as the checkpoint's Hugging Face tokenizer does it. Implementations are
+ * immutable and thread-safe. Load one with {@link Tokenizers#load(java.nio.file.Path)}.
+ */
+public interface Tokenizer {
+    /** Ids of {@code text}; added/special tokens written in the text are matched first. */
+    int[] encode(String text, boolean addSpecialTokens);
+
+    default int[] encode(String text) { return encode(text, true); }
+
+    /** Text of ids; invalid UTF-8 becomes U+FFFD per maximal subpart, as Python's decode('utf-8', 'replace'). */
+    String decode(int[] ids, boolean skipSpecialTokens);
+
+    /** Id of a vocabulary or added token, or -1. */
+    int tokenId(String token);
+
+    /** The token string (vocabulary form) of an id, or null. */
+    String token(int id);
+
+    /** Number of ids (vocabulary plus added tokens). */
+    int size();
+
+    /** Whether an id is a special token (dropped by skipSpecialTokens). */
+    boolean isSpecial(int id);
+
+    /** A streaming decoder that emits text as ids arrive and never splits a UTF-8 character. */
+    IncrementalDecoder incrementalDecoder(boolean skipSpecialTokens);
+}
