@@ -1,0 +1,53 @@
+package dev.navil4j.verify;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.DynamicContainer;
+import org.junit.jupiter.api.DynamicNode;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Every case of every fixture directory in the repository's own {@code fixtures/}, through the same
+ * runner as {@code ./navil4j verify}: a FAIL fails the build, and no case may be skipped.
+ */
+class FixturesTest {
+    private static final List<Fixture> OPEN = new ArrayList<>();
+
+    @TestFactory
+    Stream<DynamicNode> allFixtureCases() throws IOException {
+        List<Path> dirs;
+        try (Stream<Path> s = Files.list(Path.of("fixtures"))) {
+            dirs = s.filter(d -> Files.exists(d.resolve("cases.json"))).sorted().toList();
+        }
+        assertThat(dirs).hasSizeGreaterThanOrEqualTo(7);
+        return dirs.stream().map(d -> {
+            Fixture fx = new Fixture(d);
+            OPEN.add(fx);
+            return DynamicContainer.dynamicContainer(fx.name, fx.cases().stream().map(c -> caseTest(fx, c)));
+        });
+    }
+
+    private static DynamicTest caseTest(Fixture fx, JsonNode c) {
+        String name = c.path("name").asText() + " [" + c.path("kind").asText() + "]";
+        return DynamicTest.dynamicTest(name, () -> {
+            CaseResult r = Verify.runCase(fx, c);
+            assertThat(r.status()).as(Verify.format(fx, c, r)).isEqualTo(CaseResult.Status.PASS);
+        });
+    }
+
+    @AfterAll
+    static void close() {
+        OPEN.forEach(Fixture::close);
+        OPEN.clear();
+    }
+}
