@@ -41,9 +41,14 @@ public final class ModelRegistry {
         if (!Files.isRegularFile(cfg)) throw new WeightsException(modelDir + ": not a model directory (no config.json)");
         Json.Obj config = Json.Obj.of(cfg);
         for (ModelFamily f : FAMILIES) if (f.accepts(config)) return f;
-        throw new WeightsException(cfg + ": unsupported model (architectures " + config.node().path("architectures")
+        throw new UnsupportedModelException(cfg + ": unsupported model (architectures " + config.node().path("architectures")
                 + ", model_type \"" + config.node().path("model_type").asText("") + "\"); navil4j runs "
                 + FAMILIES.stream().map(ModelFamily::name).toList());
+    }
+
+    /** A well-formed model directory whose architecture no family of this build runs. */
+    public static final class UnsupportedModelException extends WeightsException {
+        public UnsupportedModelException(String message) { super(message); }
     }
 
     public static VisionLanguageModel load(Path modelDir, LoadOptions options) {

@@ -62,6 +62,8 @@ public final class Verify {
             if (r != null) return r.run(fx, c);
             ModelFamily family = ModelRegistry.detect(fx.modelDir(c));
             return family.verify(fx, c);
+        } catch (ModelRegistry.UnsupportedModelException e) {
+            return CaseResult.skip(e.getMessage());
         } catch (Exception | StackOverflowError | OutOfMemoryError e) {
             String msg = e.getMessage() == null ? e.toString() : e.getClass().getSimpleName() + ": " + e.getMessage();
             if (Boolean.getBoolean("navil4j.debug")) e.printStackTrace();
