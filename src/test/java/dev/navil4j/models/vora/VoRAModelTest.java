@@ -140,6 +140,27 @@ class VoRAModelTest {
     }
 
     @Test
+    void prefillThenDecodeEqualsOneForwardOverTheWholeSequence() {
+        int[] ids = fx.ints(Json.MAPPER.getNodeFactory().textNode("forward_image.input_ids"));
+        float[] pv = fx.tensor("forward_image.pixel_values").toFloatArray();
+        int[] more = {5, 77, 1234};
+        // one pass: the prompt with three more text tokens appended (they attend causally to the whole block)
+        int[] longer = Arrays.copyOf(ids, ids.length + more.length);
+        System.arraycopy(more, 0, longer, ids.length, more.length);
+        float[] all = merged.forwardAll(merged.splice(longer, List.of(pv), 112));
+        int v = merged.vocabSize(), n = all.length / v;
+        InferenceState st = merged.newState();
+        float[] l = merged.prefill(st, merged.prepare(ids, List.of(pv), 112, null));
+        assertThat(Compare.maxAbs(l, Arrays.copyOfRange(all, (n - 4) * v, (n - 3) * v))).isLessThan(1e-4);
+        for (int k = 0; k < more.length; k++) {
+            l = merged.decode(st, more[k]);
+            int row = n - 3 + k;
+            assertThat(Compare.maxAbs(l, Arrays.copyOfRange(all, row * v, (row + 1) * v))).as("decode step " + k).isLessThan(1e-4);
+        }
+        assertThat(st.length()).isEqualTo(n);
+    }
+
+    @Test
     void defaultGenerationFollowsGenerationConfigJson() {
         GenerationConfig g = merged.defaultGeneration();
         assertThat(g.stopIds()).containsExactlyInAnyOrder(2002, 2000);
