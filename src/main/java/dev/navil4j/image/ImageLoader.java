@@ -60,6 +60,9 @@ public final class ImageLoader {
     /** {@code Image.open(path).convert('RGB')} with the default pixel limit. */
     public static RgbImage loadRgb(Path path) { return DEFAULT.load(path); }
 
+    /** Decodes in-memory file bytes with the default pixel limit. */
+    public static RgbImage loadRgbBytes(byte[] bytes, String source) { return DEFAULT.decode(bytes, source); }
+
     /** Decodes a file to RGB. */
     public RgbImage load(Path path) {
         byte[] bytes;
