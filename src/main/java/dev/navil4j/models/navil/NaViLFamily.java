@@ -58,6 +58,8 @@ public final class NaViLFamily implements ModelFamily {
             case "generate" -> {
                 NaViL m = model(fx, c);
                 if (!m.hasTokenizer()) yield CaseResult.skip("no tokenizer implementation in this build yet");
+                if (!c.path("images").isEmpty() && !NaViLPreprocess.AVAILABLE)
+                    yield CaseResult.skip("no NaViL image preprocessing in this build yet");
                 yield NaViLGenerateCase.run(fx, c, m);
             }
             default -> CaseResult.skip("NaViL does not run kind " + c.path("kind").asText());

@@ -7,6 +7,9 @@ import java.util.List;
 final class NaViLPreprocess {
     private NaViLPreprocess() {}
 
+    /** Whether this build can preprocess image files. */
+    static final boolean AVAILABLE = false;
+
     static NaViL.Images load(List<Path> images, NaViLConfig cfg) {
         throw new UnsupportedOperationException("NaViL image preprocessing (dev.navil4j.image) is not in this build yet");
     }
