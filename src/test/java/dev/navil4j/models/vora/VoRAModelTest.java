@@ -161,6 +161,21 @@ class VoRAModelTest {
     }
 
     @Test
+    void processorPixelValuesMatchTheReferenceForEveryImageCase() {
+        VoRAProcessor proc = VoRAProcessor.load(DIR.resolve("model"));
+        int checked = 0;
+        for (JsonNode c : fx.cases()) {
+            JsonNode exp = c.path("expect");
+            if (!c.path("kind").asText().equals("generate") || !exp.has("pixel_values")) continue;
+            float[] got = proc.pixelValues(new dev.navil4j.chat.Conversation.Image(fx.resolve(c.path("images").get(0).asText()), null));
+            assertThat(Compare.maxAbs(got, fx.tensor(exp.get("pixel_values").asText()).toFloatArray())).as(c.path("name").asText()).isLessThanOrEqualTo(1e-6);
+            checked++;
+        }
+        assertThat(checked).isEqualTo(5);
+        assertThat(proc.cropSize()).isEqualTo(112);
+    }
+
+    @Test
     void defaultGenerationFollowsGenerationConfigJson() {
         GenerationConfig g = merged.defaultGeneration();
         assertThat(g.stopIds()).containsExactlyInAnyOrder(2002, 2000);
