@@ -47,6 +47,12 @@ public final class VoRAImageProcessor {
 
     private VoRAImageProcessor() {}
 
+    /** transformers {@code load_image} (EXIF orientation applied, then RGB) + {@link #preprocess}. */
+    public static Result load(java.nio.file.Path image, Params p) {
+        return preprocess(ImageLoader.loadRgbExifTransposed(image), p);
+    }
+
+    /** The processor on an already loaded RGB image. */
     public static Result preprocess(RgbImage image, Params p) {
         RgbImage img = p.expandToSquare() ? expandToSquare(image, p.background()) : image;
         int[] square = {img.width(), img.height()};
