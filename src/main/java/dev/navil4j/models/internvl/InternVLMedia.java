@@ -1,6 +1,9 @@
 package dev.navil4j.models.internvl;
 
 import dev.navil4j.chat.Conversation;
+import dev.navil4j.image.ImageLoader;
+import dev.navil4j.image.InternVLImageProcessor;
+import dev.navil4j.image.RgbImage;
 
 import java.util.List;
 
@@ -11,8 +14,20 @@ final class InternVLMedia {
 
     private InternVLMedia() {}
 
+    /**
+     * load_image(): dynamic_preprocess with min_num = min_dynamic_patch, max_num = the request's max tiles or
+     * max_dynamic_patch (the model card passes 12 = InternVL3's max_dynamic_patch), thumbnail per use_thumbnail;
+     * a checkpoint with dynamic_image_size false gets one resized tile.
+     */
     static Tiles image(Conversation.Image img, int tileSize, int maxTiles, InternVLChatConfig config) {
-        throw new UnsupportedOperationException("image preprocessing is not in this build yet");
+        RgbImage rgb;
+        if (img.image() != null) rgb = ImageLoader.toRgb(img.image(), img.path() != null ? img.path().toString() : "image");
+        else if (img.path() != null) rgb = ImageLoader.loadRgb(img.path());
+        else throw new IllegalArgumentException("an image needs a path or decoded pixels");
+        int max = !config.dynamicImageSize() ? 1 : maxTiles > 0 ? maxTiles : config.maxDynamicPatch();
+        int min = Math.min(config.minDynamicPatch(), max);
+        InternVLImageProcessor.Tiles t = InternVLImageProcessor.preprocess(rgb, min, max, tileSize, config.useThumbnail());
+        return new Tiles(t.pixelValues(), t.numTiles());
     }
 
     static List<Tiles> videoFrames(Conversation.Video v, int tileSize) {
