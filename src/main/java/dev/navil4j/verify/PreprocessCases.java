@@ -118,6 +118,8 @@ public final class PreprocessCases {
             if (!Arrays.equals(e, actual)) mismatches.add(key + " = " + Arrays.toString(actual) + ", expected " + Arrays.toString(e));
         }
 
+        void mismatch(String what) { mismatches.add(what); }
+
         void floats(String key, float[] actual) {
             if (!expect.has(key)) return;
             float[] e = fx.floats(expect.get(key));
