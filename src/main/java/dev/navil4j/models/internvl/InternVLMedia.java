@@ -5,6 +5,10 @@ import dev.navil4j.image.ImageLoader;
 import dev.navil4j.image.InternVLImageProcessor;
 import dev.navil4j.image.RgbImage;
 
+import dev.navil4j.video.InternVLVideo;
+
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /** Media → normalized tiles, as the model card's load_image (dynamic_preprocess) and load_video do. */
@@ -30,7 +34,23 @@ final class InternVLMedia {
         return new Tiles(t.pixelValues(), t.numTiles());
     }
 
+    /** The model card's default num_segments for video chat. */
+    static final int DEFAULT_SEGMENTS = 8;
+
+    /**
+     * load_video(path, bound, input_size, max_num=1, num_segments): one tile per sampled frame (the model card's video
+     * chat), each frame becoming one {@code Frame{i}: <image>}.
+     */
     static List<Tiles> videoFrames(Conversation.Video v, int tileSize) {
-        throw new UnsupportedOperationException("video decoding is not in this build yet");
+        if (v.path() == null) throw new IllegalArgumentException("a video needs a path");
+        int segments = v.frames() > 0 ? v.frames() : DEFAULT_SEGMENTS;
+        InternVLVideo.Result r = InternVLVideo.load(v.path(), v.boundSeconds(), tileSize, 1, segments);
+        int per = 3 * tileSize * tileSize, o = 0;
+        List<Tiles> out = new ArrayList<>();
+        for (int n : r.numPatchesList()) {
+            out.add(new Tiles(Arrays.copyOfRange(r.pixelValues(), o * per, (o + n) * per), n));
+            o += n;
+        }
+        return out;
     }
 }
