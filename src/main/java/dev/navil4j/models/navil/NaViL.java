@@ -267,7 +267,17 @@ public final class NaViL implements VisionLanguageModel {
             ex.add(new NaViLTemplate.Exchange(q, i == turns.size() - 1 ? null : t.assistant()));
         }
         String query = template.prompt(conversation.system() != null ? conversation.system() : cfg.systemMessage(), ex);
-        return prepare(query, images.isEmpty() ? null : NaViLPreprocess.load(images, cfg));
+        Images prepared = images.isEmpty() ? null : NaViLPreprocess.load(images, cfg);
+        int budget = conversation.limits().maxMediaTokens();
+        if (prepared != null && budget > 0) {
+            // checked before the ViT runs: one <IMG_CONTEXT> per merge unit of every scale of every image
+            long contexts = 0;
+            int m = cfg.vision().mergeSize();
+            for (NaViLVisionModelAnyRes.Grid g : prepared.allGrids()) contexts += (long) g.tokens() / (m * m);
+            if (contexts > budget)
+                throw new IllegalArgumentException("the images need " + contexts + " image tokens, more than the limit of " + budget);
+        }
+        return prepare(query, prepared);
     }
 
     /** Expands the {@code <image>} placeholders of a template string, tokenizes it and encodes the images. */

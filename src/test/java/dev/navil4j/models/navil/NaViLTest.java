@@ -173,4 +173,16 @@ class NaViLTest {
             assertThat(fromText).as(c.path("name").asText()).isEqualTo(fromIds);
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void mediaTokenLimitIsCheckedBeforeEncoding() {
+        Fixture fx = FIXTURES.get("navil-qwen3-tiny");
+        NaViL m = model(fx);
+        var img = new dev.navil4j.chat.Conversation.Image(fx.resolve("../images/navil-photo_480x358.png"), null);
+        var conv = new dev.navil4j.chat.Conversation(null,
+                List.of(new dev.navil4j.chat.Conversation.Turn("Describe.", List.of(img), null)),
+                new dev.navil4j.chat.Conversation.Limits(0, 10));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.prepare(conv))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("limit of 10");
+    }
 }
