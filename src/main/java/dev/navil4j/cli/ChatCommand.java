@@ -9,6 +9,9 @@ import dev.navil4j.RequestOptions;
 import dev.navil4j.Response;
 import dev.navil4j.Stripping;
 import dev.navil4j.chat.Conversation;
+import dev.navil4j.image.ImageException;
+import dev.navil4j.image.ImageLoader;
+import dev.navil4j.image.RgbImage;
 import dev.navil4j.models.LoadOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -16,8 +19,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import javax.imageio.ImageIO;
-import java.awt.image.BufferedImage;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -214,17 +215,15 @@ final class ChatCommand implements Callable<Integer> {
     }
 
     /**
-     * Decodes an image file or says clearly why it cannot. The one place the CLI decodes images (the model
-     * decodes them again its own reference-exact way when it prepares the prompt).
+     * Decodes an image file with the engine's loader (Pillow-exact RGB) or says clearly why it cannot; the one
+     * place the CLI decodes images (the model decodes them again when it prepares the prompt).
      */
-    static BufferedImage readImage(Path file) {
-        BufferedImage img;
+    static RgbImage readImage(Path file) {
         try {
-            img = ImageIO.read(file.toFile());
-        } catch (IOException | RuntimeException e) {
-            throw new Media.MediaException("cannot read image " + file + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()), e);
+            return ImageLoader.loadRgb(file);
+        } catch (ImageException e) {
+            // the loader's message starts with the file name: "<file>: not a recognised image format (...)"
+            throw new Media.MediaException("cannot read image " + e.getMessage(), e);
         }
-        if (img == null) throw new Media.MediaException("cannot read image " + file + ": not an image format navil4j can decode");
-        return img;
     }
 }
