@@ -131,9 +131,11 @@ final class ChatCommand implements Callable<Integer> {
         out.println();
         out.flush();
         if (stats) {
-            err.printf(Locale.ROOT, "prepare+image encode %.3f s (%d media tokens) · prefill %d tokens %.3f s, %.1f tok/s · decode %d tokens, %.1f tok/s (%s)%n",
+            double decode = r.decodeTokensPerSecond();
+            err.printf(Locale.ROOT, "prepare+image encode %.3f s (%d media tokens) · prefill %d tokens %.3f s, %.1f tok/s · decode %d tokens, %s tok/s (%s)%n",
                     r.prepareNanos() / 1e9, r.mediaTokens(), r.promptTokens(), r.prefillNanos() / 1e9, r.prefillTokensPerSecond(),
-                    r.generatedTokens(), r.decodeTokensPerSecond(), r.finish().name().toLowerCase(Locale.ROOT));
+                    r.generatedTokens(), Double.isNaN(decode) ? "n/a" : String.format(Locale.ROOT, "%.1f", decode),
+                    r.finish().name().toLowerCase(Locale.ROOT));
             err.flush();
         }
     }
