@@ -1,0 +1,100 @@
+package dev.navil4j.models.internvl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.navil4j.models.LoadOptions;
+import dev.navil4j.models.ModelFamily;
+import dev.navil4j.models.VisionLanguageModel;
+import dev.navil4j.verify.CaseResult;
+import dev.navil4j.verify.Compare;
+import dev.navil4j.verify.Fixture;
+import dev.navil4j.weights.Json;
+import dev.navil4j.weights.SafeTensors;
+
+import java.nio.file.Path;
+
+/** InternVL (InternVLChatModel checkpoints: InternViT + MLP projector + LLM). */
+public final class InternVLFamily implements ModelFamily {
+    @Override
+    public String name() { return "internvl3"; }
+
+    @Override
+    public boolean accepts(Json.Obj config) {
+        JsonNode arch = config.node().path("architectures");
+        if (arch.isArray()) for (JsonNode a : arch) if (a.asText().equals("InternVLChatModel")) return true;
+        return config.node().path("model_type").asText("").equals("internvl_chat");
+    }
+
+    @Override
+    public VisionLanguageModel load(Path modelDir, LoadOptions options) {
+        throw new UnsupportedOperationException("InternVL needs the tokenizer, which is not in this build yet");
+    }
+
+    /** The checkpoint with the special ids taken from the fixture (until the tokenizer is wired). */
+    static InternVLChatModel loadForFixture(Fixture fx, JsonNode c) {
+        Path dir = fx.modelDir(c);
+        return fx.cached("internvl:" + dir, k -> {
+            InternVLChatConfig cfg = InternVLChatConfig.parse(Json.Obj.of(dir.resolve("config.json")));
+            SafeTensors st = SafeTensors.open(dir);
+            try {
+                return InternVLChatModel.load(st, cfg, null, 0, fx.root.path("img_context_token_id").asInt(),
+                        fx.root.path("eos_token_id").asInt());
+            } catch (RuntimeException e) {
+                st.close();
+                throw e;
+            }
+        });
+    }
+
+    @Override
+    public CaseResult verify(Fixture fx, JsonNode c) throws Exception {
+        return switch (c.path("kind").asText()) {
+            case "vision" -> vision(fx, c);
+            case "forward" -> forward(fx, c);
+            default -> CaseResult.skip("kind " + c.path("kind").asText() + " not implemented for internvl3");
+        };
+    }
+
+    /**
+     * Teacher-forced logits at every position: language_model(input_ids), or InternVLChatModel.forward with the
+     * features of the tiles whose image_flags are 1 written at the {@code <IMG_CONTEXT>} positions.
+     */
+    private static CaseResult forward(Fixture fx, JsonNode c) {
+        InternVLChatModel m = loadForFixture(fx, c);
+        int[] ids = fx.ints(c.get("input_ids"));
+        float[] features = null;
+        if (c.hasNonNull("pixel_values")) {
+            int tiles = (int) fx.tensor(c.get("pixel_values").asText()).shape()[0];
+            float[] all = m.vision.extractFeature(fx.floats(c.get("pixel_values")), tiles);
+            int[] flags = c.hasNonNull("image_flags") ? fx.ints(c.get("image_flags")) : null;
+            features = keepFlagged(all, tiles, flags);
+        }
+        float[] logits = m.forward(m.newState(), ids, features, true);
+        return CaseResult.of(Compare.maxAbs(logits, fx.floats(c.get("expect").get("logits"))), c.path("atol").asDouble(), null);
+    }
+
+    /** vit_embeds[image_flags == 1]: the feature rows of flagged tiles, in order. */
+    static float[] keepFlagged(float[] features, int tiles, int[] flags) {
+        if (flags == null) return features;
+        if (flags.length != tiles) throw new IllegalArgumentException(flags.length + " image_flags for " + tiles + " tiles");
+        int per = features.length / tiles, kept = 0;
+        float[] out = new float[features.length];
+        for (int t = 0; t < tiles; t++)
+            if (flags[t] == 1) System.arraycopy(features, t * per, out, kept++ * per, per);
+        return java.util.Arrays.copyOf(out, kept * per);
+    }
+
+    /** InternVisionModel last hidden state (incl. CLS) and extract_feature() on the fixture's pixel values. */
+    private static CaseResult vision(Fixture fx, JsonNode c) {
+        InternVLVisionEncoder enc = loadForFixture(fx, c).vision;
+        long[] shape = fx.tensor(c.get("pixel_values").asText()).shape();
+        int tiles = (int) shape[0];
+        float[] pixels = fx.floats(c.get("pixel_values"));
+        float[] vit = enc.vitEmbeds(pixels, tiles);
+        float[] feats = enc.project(vit, tiles);
+        JsonNode e = c.get("expect");
+        double err = 0;
+        if (e.has("vit_embeds")) err = Math.max(err, Compare.maxAbs(vit, fx.floats(e.get("vit_embeds"))));
+        if (e.has("features")) err = Math.max(err, Compare.maxAbs(feats, fx.floats(e.get("features"))));
+        return CaseResult.of(err, c.path("atol").asDouble(), null);
+    }
+}

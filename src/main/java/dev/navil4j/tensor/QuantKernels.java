@@ -1,0 +1,169 @@
+package dev.navil4j.tensor;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+/**
+ * Block-quantized GEMV kernels with f32 activations (weights dequantized in registers, never in memory).
+ * <ul>
+ * <li>Q8 block (36 bytes): f32 scale d (little-endian), then 32 int8 q; value = d·q (as ggml Q8_0, f32 scale).</li>
+ * <li>Q4 block (20 bytes): f32 scale d, then 16 bytes; byte j holds element j in its low nibble and element
+ * j+16 in its high nibble; value = d·(nibble − 8) (the ggml Q4_0 packing, f32 scale).</li>
+ * </ul>
+ * Bytes are loaded 8 at a time and converted from part 0 (convertShape with part &gt; 0 is slow, JAVA-NOTES).
+ */
+public final class QuantKernels {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    public static final int BLOCK = 32, Q8_BLOCK_BYTES = 36, Q4_BLOCK_BYTES = 20;
+
+    private QuantKernels() {}
+
+    private static FloatVector i8(MemorySegment seg, long off) {
+        return (FloatVector) ByteVector.fromMemorySegment(B8, seg, off, LE).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /** Σ over one Q8 block at byte offset off of q·x (unscaled), x the block's 32 activations. */
+    private static FloatVector q8Block(MemorySegment seg, long off, FloatVector x0, FloatVector x1, FloatVector x2, FloatVector x3) {
+        return i8(seg, off + 4).mul(x0).add(i8(seg, off + 12).mul(x1)).add(i8(seg, off + 20).mul(x2).add(i8(seg, off + 28).mul(x3)));
+    }
+
+    /** out[oo+i] = Σ_j W[r0+i, j]·x[xo+j] for 4 Q8 rows starting at byteOff, rowBytes apart, nBlocks blocks each. */
+    public static void dot4Q8(MemorySegment seg, long byteOff, long rowBytes, float[] x, int xo, int nBlocks, float[] out, int oo) {
+        long o0 = byteOff, o1 = byteOff + rowBytes, o2 = byteOff + 2 * rowBytes, o3 = byteOff + 3 * rowBytes;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        for (int b = 0; b < nBlocks; b++) {
+            int xi = xo + b * BLOCK;
+            FloatVector x0 = FloatVector.fromArray(F, x, xi), x1 = FloatVector.fromArray(F, x, xi + 8);
+            FloatVector x2 = FloatVector.fromArray(F, x, xi + 16), x3 = FloatVector.fromArray(F, x, xi + 24);
+            long p = (long) b * Q8_BLOCK_BYTES;
+            a0 = q8Block(seg, o0 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o0 + p)), a0);
+            a1 = q8Block(seg, o1 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o1 + p)), a1);
+            a2 = q8Block(seg, o2 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o2 + p)), a2);
+            a3 = q8Block(seg, o3 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o3 + p)), a3);
+        }
+        out[oo] = a0.reduceLanes(VectorOperators.ADD);
+        out[oo + 1] = a1.reduceLanes(VectorOperators.ADD);
+        out[oo + 2] = a2.reduceLanes(VectorOperators.ADD);
+        out[oo + 3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** One Q8 row. */
+    public static float dotQ8(MemorySegment seg, long byteOff, float[] x, int xo, int nBlocks) {
+        FloatVector a = FloatVector.zero(F);
+        for (int b = 0; b < nBlocks; b++) {
+            int xi = xo + b * BLOCK;
+            long p = byteOff + (long) b * Q8_BLOCK_BYTES;
+            a = q8Block(seg, p, FloatVector.fromArray(F, x, xi), FloatVector.fromArray(F, x, xi + 8),
+                    FloatVector.fromArray(F, x, xi + 16), FloatVector.fromArray(F, x, xi + 24)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p)), a);
+        }
+        return a.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static final ByteVector MASK_LO = ByteVector.broadcast(B8, (byte) 0x0f);
+
+    private static FloatVector nib(ByteVector v) {
+        return (FloatVector) v.sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /** Σ over one Q4 block of (nibble − 8)·x (unscaled). */
+    private static FloatVector q4Block(MemorySegment seg, long off, FloatVector x0, FloatVector x1, FloatVector x2, FloatVector x3) {
+        ByteVector lo = ByteVector.fromMemorySegment(B8, seg, off + 4, LE), hi = ByteVector.fromMemorySegment(B8, seg, off + 12, LE);
+        return nib(lo.and(MASK_LO)).mul(x0).add(nib(hi.and(MASK_LO)).mul(x1))
+                .add(nib(lo.lanewise(VectorOperators.LSHR, 4)).mul(x2).add(nib(hi.lanewise(VectorOperators.LSHR, 4)).mul(x3)));
+    }
+
+    /** As {@link #dot4Q8} for Q4 rows. */
+    public static void dot4Q4(MemorySegment seg, long byteOff, long rowBytes, float[] x, int xo, int nBlocks, float[] out, int oo) {
+        long o0 = byteOff, o1 = byteOff + rowBytes, o2 = byteOff + 2 * rowBytes, o3 = byteOff + 3 * rowBytes;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        for (int b = 0; b < nBlocks; b++) {
+            int xi = xo + b * BLOCK;
+            FloatVector x0 = FloatVector.fromArray(F, x, xi), x1 = FloatVector.fromArray(F, x, xi + 8);
+            FloatVector x2 = FloatVector.fromArray(F, x, xi + 16), x3 = FloatVector.fromArray(F, x, xi + 24);
+            long p = (long) b * Q4_BLOCK_BYTES;
+            a0 = q4Block(seg, o0 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o0 + p)), a0);
+            a1 = q4Block(seg, o1 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o1 + p)), a1);
+            a2 = q4Block(seg, o2 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o2 + p)), a2);
+            a3 = q4Block(seg, o3 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o3 + p)), a3);
+        }
+        out[oo] = a0.reduceLanes(VectorOperators.ADD);
+        out[oo + 1] = a1.reduceLanes(VectorOperators.ADD);
+        out[oo + 2] = a2.reduceLanes(VectorOperators.ADD);
+        out[oo + 3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** One Q4 row. */
+    public static float dotQ4(MemorySegment seg, long byteOff, float[] x, int xo, int nBlocks) {
+        FloatVector a = FloatVector.zero(F);
+        for (int b = 0; b < nBlocks; b++) {
+            int xi = xo + b * BLOCK;
+            long p = byteOff + (long) b * Q4_BLOCK_BYTES;
+            a = q4Block(seg, p, FloatVector.fromArray(F, x, xi), FloatVector.fromArray(F, x, xi + 8),
+                    FloatVector.fromArray(F, x, xi + 16), FloatVector.fromArray(F, x, xi + 24)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p)), a);
+        }
+        return a.reduceLanes(VectorOperators.ADD);
+    }
+
+    // ---- scalar dequantization (the plain references, also used to pack GEMM panels) ----
+
+    /** dst[off..off+nBlocks·32) = the Q8 blocks at byteOff dequantized (d·q in f32). */
+    public static void dequantQ8(MemorySegment seg, long byteOff, int nBlocks, float[] dst, int off) {
+        for (int b = 0; b < nBlocks; b++) {
+            long p = byteOff + (long) b * Q8_BLOCK_BYTES;
+            float d = seg.get(Convert.LE_FLOAT, p);
+            for (int j = 0; j < BLOCK; j++) dst[off + b * BLOCK + j] = d * seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, p + 4 + j);
+        }
+    }
+
+    /** As {@link #dequantQ8} for Q4 blocks. */
+    public static void dequantQ4(MemorySegment seg, long byteOff, int nBlocks, float[] dst, int off) {
+        for (int b = 0; b < nBlocks; b++) {
+            long p = byteOff + (long) b * Q4_BLOCK_BYTES;
+            float d = seg.get(Convert.LE_FLOAT, p);
+            for (int j = 0; j < 16; j++) {
+                int v = seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, p + 4 + j) & 0xff;
+                dst[off + b * BLOCK + j] = d * ((v & 0x0f) - 8);
+                dst[off + b * BLOCK + j + 16] = d * ((v >>> 4) - 8);
+            }
+        }
+    }
+
+    /**
+     * Quantizes one block of 32 values to Q8 at byte offset off: d = max|v|/127, q = round(v/d)
+     * (the Q8_0 rule; an all-zero block gets d = 0).
+     */
+    public static void quantizeQ8(float[] v, int vo, MemorySegment dst, long off) {
+        float amax = 0;
+        for (int j = 0; j < BLOCK; j++) amax = Math.max(amax, Math.abs(v[vo + j]));
+        float d = amax / 127f, id = d == 0 ? 0 : 1f / d;
+        dst.set(Convert.LE_FLOAT, off, d);
+        for (int j = 0; j < BLOCK; j++)
+            dst.set(java.lang.foreign.ValueLayout.JAVA_BYTE, off + 4 + j, (byte) Math.round(v[vo + j] * id));
+    }
+
+    /**
+     * Quantizes one block to Q4 (the Q4_0 rule): m = the value of largest magnitude (sign kept), d = m/−8,
+     * nibble = clamp(round-half-up(v/d + 8), 0, 15), so m itself maps exactly to 0 → −8·d.
+     */
+    public static void quantizeQ4(float[] v, int vo, MemorySegment dst, long off) {
+        float amax = 0, m = 0;
+        for (int j = 0; j < BLOCK; j++) {
+            float a = Math.abs(v[vo + j]);
+            if (a > amax) { amax = a; m = v[vo + j]; }
+        }
+        float d = m / -8f, id = d == 0 ? 0 : 1f / d;
+        dst.set(Convert.LE_FLOAT, off, d);
+        for (int j = 0; j < 16; j++) {
+            int lo = Math.min(15, Math.max(0, (int) (v[vo + j] * id + 8.5f)));
+            int hi = Math.min(15, Math.max(0, (int) (v[vo + j + 16] * id + 8.5f)));
+            dst.set(java.lang.foreign.ValueLayout.JAVA_BYTE, off + 4 + j, (byte) (lo | (hi << 4)));
+        }
+    }
+}
