@@ -115,8 +115,8 @@ class HostileInputTest {
         c.add(new Case("stream_options alone", "application/json", withField("\"stream_options\":{\"include_usage\":true}"), 400, "stream_options"));
         c.add(new Case("context exceeded", "application/json", withField("\"max_tokens\":100000"), 400, "context"));
         c.add(new Case("invalid base64", "application/json", image("data:image/png;base64,@@@not-base64@@@"), 400, "invalid base64"));
-        c.add(new Case("not an image", "application/json", image(dataUri("hello, this is text".getBytes())), 400, "not a supported image"));
-        c.add(new Case("truncated png", "application/json", image(dataUri(Arrays.copyOf(png, png.length / 2))), 400, "could not be decoded"));
+        c.add(new Case("not an image", "application/json", image(dataUri("hello, this is text".getBytes())), 400, "not a recognised image format"));
+        c.add(new Case("truncated png", "application/json", image(dataUri(Arrays.copyOf(png, png.length / 2))), 400, "corrupt or truncated"));
         c.add(new Case("text media type", "application/json", image("data:text/plain;base64,aGVsbG8="), 400, "text/plain"));
         c.add(new Case("not base64 data uri", "application/json", image("data:image/png,rawdata"), 400, "base64"));
         c.add(new Case("no comma data uri", "application/json", image("data:image/png;base64"), 400, "malformed"));
