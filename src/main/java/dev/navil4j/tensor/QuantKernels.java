@@ -25,14 +25,8 @@ public final class QuantKernels {
 
     private QuantKernels() {}
 
-    private static FloatVector i8(MemorySegment seg, long off) {
-        return (FloatVector) ByteVector.fromMemorySegment(B8, seg, off, LE).convertShape(VectorOperators.B2F, F, 0);
-    }
-
-    /** Σ over one Q8 block at byte offset off of q·x (unscaled), x the block's 32 activations. */
-    private static FloatVector q8Block(MemorySegment seg, long off, FloatVector x0, FloatVector x1, FloatVector x2, FloatVector x3) {
-        return i8(seg, off + 4).mul(x0).add(i8(seg, off + 12).mul(x1)).add(i8(seg, off + 20).mul(x2).add(i8(seg, off + 28).mul(x3)));
-    }
+    // The block bodies are written out in each kernel on purpose: a helper taking or returning vectors that
+    // the JIT does not inline boxes them (measured 50-100x slower), and these kernels exceed the inlining budget.
 
     /** out[oo+i] = Σ_j W[r0+i, j]·x[xo+j] for 4 Q8 rows starting at byteOff, rowBytes apart, nBlocks blocks each. */
     public static void dot4Q8(MemorySegment seg, long byteOff, long rowBytes, float[] x, int xo, int nBlocks, float[] out, int oo) {
@@ -43,10 +37,30 @@ public final class QuantKernels {
             FloatVector x0 = FloatVector.fromArray(F, x, xi), x1 = FloatVector.fromArray(F, x, xi + 8);
             FloatVector x2 = FloatVector.fromArray(F, x, xi + 16), x3 = FloatVector.fromArray(F, x, xi + 24);
             long p = (long) b * Q8_BLOCK_BYTES;
-            a0 = q8Block(seg, o0 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o0 + p)), a0);
-            a1 = q8Block(seg, o1 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o1 + p)), a1);
-            a2 = q8Block(seg, o2 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o2 + p)), a2);
-            a3 = q8Block(seg, o3 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o3 + p)), a3);
+            long p0 = o0 + p;
+            FloatVector y0 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p0 + 4, LE).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            y0 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p0 + 12, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x1, y0);
+            y0 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p0 + 20, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x2, y0);
+            y0 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p0 + 28, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x3, y0);
+            a0 = y0.fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p0)), a0);
+            long p1 = o1 + p;
+            FloatVector y1 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p1 + 4, LE).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            y1 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p1 + 12, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x1, y1);
+            y1 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p1 + 20, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x2, y1);
+            y1 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p1 + 28, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x3, y1);
+            a1 = y1.fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p1)), a1);
+            long p2 = o2 + p;
+            FloatVector y2 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p2 + 4, LE).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            y2 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p2 + 12, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x1, y2);
+            y2 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p2 + 20, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x2, y2);
+            y2 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p2 + 28, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x3, y2);
+            a2 = y2.fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p2)), a2);
+            long p3 = o3 + p;
+            FloatVector y3 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p3 + 4, LE).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            y3 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p3 + 12, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x1, y3);
+            y3 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p3 + 20, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x2, y3);
+            y3 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p3 + 28, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x3, y3);
+            a3 = y3.fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p3)), a3);
         }
         out[oo] = a0.reduceLanes(VectorOperators.ADD);
         out[oo + 1] = a1.reduceLanes(VectorOperators.ADD);
@@ -56,30 +70,24 @@ public final class QuantKernels {
 
     /** One Q8 row. */
     public static float dotQ8(MemorySegment seg, long byteOff, float[] x, int xo, int nBlocks) {
-        FloatVector a = FloatVector.zero(F);
+        long o0 = byteOff;
+        FloatVector a0 = FloatVector.zero(F);
         for (int b = 0; b < nBlocks; b++) {
             int xi = xo + b * BLOCK;
-            long p = byteOff + (long) b * Q8_BLOCK_BYTES;
-            a = q8Block(seg, p, FloatVector.fromArray(F, x, xi), FloatVector.fromArray(F, x, xi + 8),
-                    FloatVector.fromArray(F, x, xi + 16), FloatVector.fromArray(F, x, xi + 24)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p)), a);
+            FloatVector x0 = FloatVector.fromArray(F, x, xi), x1 = FloatVector.fromArray(F, x, xi + 8);
+            FloatVector x2 = FloatVector.fromArray(F, x, xi + 16), x3 = FloatVector.fromArray(F, x, xi + 24);
+            long p = (long) b * Q8_BLOCK_BYTES;
+            long p0 = o0 + p;
+            FloatVector y0 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p0 + 4, LE).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            y0 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p0 + 12, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x1, y0);
+            y0 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p0 + 20, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x2, y0);
+            y0 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p0 + 28, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x3, y0);
+            a0 = y0.fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p0)), a0);
         }
-        return a.reduceLanes(VectorOperators.ADD);
+        return a0.reduceLanes(VectorOperators.ADD);
     }
 
-    private static final ByteVector MASK_LO = ByteVector.broadcast(B8, (byte) 0x0f);
-
-    private static FloatVector nib(ByteVector v) {
-        return (FloatVector) v.sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
-    }
-
-    /** Σ over one Q4 block of (nibble − 8)·x (unscaled). */
-    private static FloatVector q4Block(MemorySegment seg, long off, FloatVector x0, FloatVector x1, FloatVector x2, FloatVector x3) {
-        ByteVector lo = ByteVector.fromMemorySegment(B8, seg, off + 4, LE), hi = ByteVector.fromMemorySegment(B8, seg, off + 12, LE);
-        return nib(lo.and(MASK_LO)).mul(x0).add(nib(hi.and(MASK_LO)).mul(x1))
-                .add(nib(lo.lanewise(VectorOperators.LSHR, 4)).mul(x2).add(nib(hi.lanewise(VectorOperators.LSHR, 4)).mul(x3)));
-    }
-
-    /** As {@link #dot4Q8} for Q4 rows. */
+    /** As {@link #dot4Q8} for Q4 rows: nibbles masked/shifted in byte lanes, minus 8, widened to f32. */
     public static void dot4Q4(MemorySegment seg, long byteOff, long rowBytes, float[] x, int xo, int nBlocks, float[] out, int oo) {
         long o0 = byteOff, o1 = byteOff + rowBytes, o2 = byteOff + 2 * rowBytes, o3 = byteOff + 3 * rowBytes;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
@@ -88,10 +96,34 @@ public final class QuantKernels {
             FloatVector x0 = FloatVector.fromArray(F, x, xi), x1 = FloatVector.fromArray(F, x, xi + 8);
             FloatVector x2 = FloatVector.fromArray(F, x, xi + 16), x3 = FloatVector.fromArray(F, x, xi + 24);
             long p = (long) b * Q4_BLOCK_BYTES;
-            a0 = q4Block(seg, o0 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o0 + p)), a0);
-            a1 = q4Block(seg, o1 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o1 + p)), a1);
-            a2 = q4Block(seg, o2 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o2 + p)), a2);
-            a3 = q4Block(seg, o3 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o3 + p)), a3);
+            long p0 = o0 + p;
+            ByteVector l0 = ByteVector.fromMemorySegment(B8, seg, p0 + 4, LE), h0 = ByteVector.fromMemorySegment(B8, seg, p0 + 12, LE);
+            FloatVector y0 = ((FloatVector) l0.lanewise(VectorOperators.AND, (byte) 0x0f).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            y0 = ((FloatVector) h0.lanewise(VectorOperators.AND, (byte) 0x0f).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(x1, y0);
+            y0 = ((FloatVector) l0.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(x2, y0);
+            y0 = ((FloatVector) h0.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(x3, y0);
+            a0 = y0.fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p0)), a0);
+            long p1 = o1 + p;
+            ByteVector l1 = ByteVector.fromMemorySegment(B8, seg, p1 + 4, LE), h1 = ByteVector.fromMemorySegment(B8, seg, p1 + 12, LE);
+            FloatVector y1 = ((FloatVector) l1.lanewise(VectorOperators.AND, (byte) 0x0f).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            y1 = ((FloatVector) h1.lanewise(VectorOperators.AND, (byte) 0x0f).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(x1, y1);
+            y1 = ((FloatVector) l1.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(x2, y1);
+            y1 = ((FloatVector) h1.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(x3, y1);
+            a1 = y1.fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p1)), a1);
+            long p2 = o2 + p;
+            ByteVector l2 = ByteVector.fromMemorySegment(B8, seg, p2 + 4, LE), h2 = ByteVector.fromMemorySegment(B8, seg, p2 + 12, LE);
+            FloatVector y2 = ((FloatVector) l2.lanewise(VectorOperators.AND, (byte) 0x0f).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            y2 = ((FloatVector) h2.lanewise(VectorOperators.AND, (byte) 0x0f).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(x1, y2);
+            y2 = ((FloatVector) l2.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(x2, y2);
+            y2 = ((FloatVector) h2.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(x3, y2);
+            a2 = y2.fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p2)), a2);
+            long p3 = o3 + p;
+            ByteVector l3 = ByteVector.fromMemorySegment(B8, seg, p3 + 4, LE), h3 = ByteVector.fromMemorySegment(B8, seg, p3 + 12, LE);
+            FloatVector y3 = ((FloatVector) l3.lanewise(VectorOperators.AND, (byte) 0x0f).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            y3 = ((FloatVector) h3.lanewise(VectorOperators.AND, (byte) 0x0f).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(x1, y3);
+            y3 = ((FloatVector) l3.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(x2, y3);
+            y3 = ((FloatVector) h3.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(x3, y3);
+            a3 = y3.fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p3)), a3);
         }
         out[oo] = a0.reduceLanes(VectorOperators.ADD);
         out[oo + 1] = a1.reduceLanes(VectorOperators.ADD);
@@ -101,14 +133,22 @@ public final class QuantKernels {
 
     /** One Q4 row. */
     public static float dotQ4(MemorySegment seg, long byteOff, float[] x, int xo, int nBlocks) {
-        FloatVector a = FloatVector.zero(F);
+        long o0 = byteOff;
+        FloatVector a0 = FloatVector.zero(F);
         for (int b = 0; b < nBlocks; b++) {
             int xi = xo + b * BLOCK;
-            long p = byteOff + (long) b * Q4_BLOCK_BYTES;
-            a = q4Block(seg, p, FloatVector.fromArray(F, x, xi), FloatVector.fromArray(F, x, xi + 8),
-                    FloatVector.fromArray(F, x, xi + 16), FloatVector.fromArray(F, x, xi + 24)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p)), a);
+            FloatVector x0 = FloatVector.fromArray(F, x, xi), x1 = FloatVector.fromArray(F, x, xi + 8);
+            FloatVector x2 = FloatVector.fromArray(F, x, xi + 16), x3 = FloatVector.fromArray(F, x, xi + 24);
+            long p = (long) b * Q4_BLOCK_BYTES;
+            long p0 = o0 + p;
+            ByteVector l0 = ByteVector.fromMemorySegment(B8, seg, p0 + 4, LE), h0 = ByteVector.fromMemorySegment(B8, seg, p0 + 12, LE);
+            FloatVector y0 = ((FloatVector) l0.lanewise(VectorOperators.AND, (byte) 0x0f).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            y0 = ((FloatVector) h0.lanewise(VectorOperators.AND, (byte) 0x0f).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(x1, y0);
+            y0 = ((FloatVector) l0.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(x2, y0);
+            y0 = ((FloatVector) h0.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(x3, y0);
+            a0 = y0.fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p0)), a0);
         }
-        return a.reduceLanes(VectorOperators.ADD);
+        return a0.reduceLanes(VectorOperators.ADD);
     }
 
     // ---- scalar dequantization (the plain references, also used to pack GEMM panels) ----
