@@ -15,6 +15,7 @@ import dev.navil4j.image.RgbImage;
 import dev.navil4j.models.LoadOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -85,6 +86,9 @@ final class ChatCommand implements Callable<Integer> {
     @Option(names = "--max-context", paramLabel = "N", defaultValue = "0", description = "cap the context length (0 = the model's)")
     int maxContext;
 
+    @Mixin
+    WeightOptions weightOptions = new WeightOptions();
+
     @Option(names = "--stats", description = "print load time, image-encode time, prefill and decode tokens/s to stderr")
     boolean stats;
 
@@ -108,7 +112,7 @@ final class ChatCommand implements Callable<Integer> {
         for (Path p : images) media.add(image(p));
         if (video != null) media.add(Media.video(video, frames));
 
-        try (ChatModel model = Navil4j.load(modelDir, new LoadOptions("auto", maxContext, false, true, null))) {
+        try (ChatModel model = Navil4j.load(modelDir, weightOptions.apply(new LoadOptions("auto", maxContext, false, true, null)))) {
             if (stats) err.printf(Locale.ROOT, "loaded %s model from %s in %.2f s%n", model.family(), modelDir, model.loadNanos() / 1e9);
             ChatSession session = model.newSession(system).options(options);
             if (!question.isEmpty()) {

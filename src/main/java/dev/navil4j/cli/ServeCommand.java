@@ -7,6 +7,7 @@ import dev.navil4j.hub.ModelSource;
 import dev.navil4j.server.OpenAiServer;
 import dev.navil4j.server.ServerOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -57,15 +58,15 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--allow-remote-images", description = "fetch http(s) image URLs (off: only data: URIs)")
     boolean allowRemoteImages;
 
-    @Option(names = "--weights", defaultValue = "auto", description = "LLM weight format: auto, f32, bf16, q8, q4 (default: ${DEFAULT-VALUE})")
-    String weights;
+    @Mixin
+    WeightOptions weightOptions = new WeightOptions();
 
     @Override
     public Integer call() throws Exception {
         // Javalin/Jetty log through slf4j-simple: keep them to warnings
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         Path dir = ModelSource.resolve(model, System.err);
-        VisionLanguageModel m = ModelRegistry.load(dir, LoadOptions.defaults().withWeights(weights));
+        VisionLanguageModel m = ModelRegistry.load(dir, weightOptions.apply(LoadOptions.defaults()));
         ServerOptions opts = ServerOptions.defaults(servedName != null ? servedName : model)
                 .withLimits((long) maxRequestMb << 20, (long) maxImageMb << 20, maxImagePixels, maxImages)
                 .withScheduling(maxBatch, maxQueue, Duration.ofSeconds(timeoutSeconds))

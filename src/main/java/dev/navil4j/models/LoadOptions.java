@@ -24,4 +24,8 @@ public record LoadOptions(String weights, int maxContext, boolean kvCacheBf16, b
     public LoadOptions withWeights(String w) {
         return new LoadOptions(w, maxContext, kvCacheBf16, mergeLora, configOverride);
     }
+
+    public LoadOptions withKvCacheBf16(boolean bf16) {
+        return new LoadOptions(weights, maxContext, bf16, mergeLora, configOverride);
+    }
 }

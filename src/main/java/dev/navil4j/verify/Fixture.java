@@ -1,6 +1,7 @@
 package dev.navil4j.verify;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.navil4j.models.LoadOptions;
 import dev.navil4j.weights.Json;
 import dev.navil4j.weights.SafeTensors;
 import dev.navil4j.weights.TensorInfo;
@@ -25,8 +26,16 @@ public final class Fixture implements AutoCloseable {
     public final String name;
     private final SafeTensors expected;
     private final Map<String, Object> cache = new HashMap<>();
+    private final LoadOptions loadOptions;
 
-    public Fixture(Path dir) {
+    public Fixture(Path dir) { this(dir, LoadOptions.defaults()); }
+
+    /**
+     * A fixture whose models load with {@code loadOptions} ({@code verify --weights q8}: cases then measure the
+     * quantized model against the full-precision reference outputs).
+     */
+    public Fixture(Path dir, LoadOptions loadOptions) {
+        this.loadOptions = loadOptions == null ? LoadOptions.defaults() : loadOptions;
         this.dir = dir.toAbsolutePath().normalize();
         Path cases = this.dir.resolve("cases.json");
         if (!Files.isRegularFile(cases)) throw new WeightsException(dir + ": not a fixture directory (no cases.json)");
@@ -35,6 +44,9 @@ public final class Fixture implements AutoCloseable {
         Path exp = this.dir.resolve("expected.safetensors");
         this.expected = Files.exists(exp) ? SafeTensors.open(exp) : null;
     }
+
+    /** The options families load this fixture's checkpoints with (cases add their own config_override / LoRA choice). */
+    public LoadOptions loadOptions() { return loadOptions; }
 
     /** The fixture's family string ("internvl3", "vora", "navil-internlm2", ...). */
     public String family() { return root.path("family").asText(""); }

@@ -1,6 +1,7 @@
 package dev.navil4j.verify;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.navil4j.models.LoadOptions;
 import dev.navil4j.models.ModelFamily;
 import dev.navil4j.models.ModelRegistry;
 
@@ -31,15 +32,24 @@ public final class Verify {
     private Verify() {}
 
     public static Totals run(List<Path> dirs, Predicate<JsonNode> filter, PrintStream out) {
+        return run(dirs, filter, LoadOptions.defaults(), out);
+    }
+
+    /** As {@link #run(List, Predicate, PrintStream)} with models loaded under {@code options} (e.g. {@code --weights q8}). */
+    public static Totals run(List<Path> dirs, Predicate<JsonNode> filter, LoadOptions options, PrintStream out) {
         Totals total = new Totals(0, 0, 0);
-        for (Path d : dirs) total = total.plus(runFixture(d, filter, out));
+        for (Path d : dirs) total = total.plus(runFixture(d, filter, options, out));
         out.println(total.passed + " passed, " + total.failed + " failed, " + total.skipped + " skipped");
         return total;
     }
 
     public static Totals runFixture(Path dir, Predicate<JsonNode> filter, PrintStream out) {
+        return runFixture(dir, filter, LoadOptions.defaults(), out);
+    }
+
+    public static Totals runFixture(Path dir, Predicate<JsonNode> filter, LoadOptions options, PrintStream out) {
         int p = 0, f = 0, s = 0;
-        try (Fixture fx = new Fixture(dir)) {
+        try (Fixture fx = new Fixture(dir, options)) {
             for (JsonNode c : fx.cases()) {
                 if (!filter.test(c)) continue;
                 CaseResult r = runCase(fx, c);

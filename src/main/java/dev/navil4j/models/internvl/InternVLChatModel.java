@@ -7,6 +7,7 @@ import dev.navil4j.models.PreparedPrompt;
 import dev.navil4j.models.VisionLanguageModel;
 import dev.navil4j.models.qwen2.Qwen2Config;
 import dev.navil4j.models.qwen2.Qwen2Model;
+import dev.navil4j.models.LoadOptions;
 import dev.navil4j.nn.KVCache;
 import dev.navil4j.tokenizer.Tokenizer;
 import dev.navil4j.weights.SafeTensors;
@@ -57,17 +58,27 @@ public final class InternVLChatModel implements VisionLanguageModel {
 
     /** Loads an InternVLChatModel checkpoint whose LLM is Qwen2ForCausalLM. */
     static InternVLChatModel load(SafeTensors st, InternVLChatConfig cfg, Tokenizer tokenizer, int maxContextCap) {
+        return load(st, cfg, tokenizer, LoadOptions.defaults(), maxContextCap);
+    }
+
+    /** As above with the {@code --weights} / {@code --kv-cache} choices applied to the LLM (the ViT and projector stay stored). */
+    static InternVLChatModel load(SafeTensors st, InternVLChatConfig cfg, Tokenizer tokenizer, LoadOptions options, int maxContextCap) {
         return load(st, cfg, tokenizer, maxContextCap, requireToken(tokenizer, InternVLTemplate.IMG_CONTEXT),
-                requireToken(tokenizer, InternVLTemplate.STOP));
+                requireToken(tokenizer, InternVLTemplate.STOP), options);
     }
 
     static InternVLChatModel load(SafeTensors st, InternVLChatConfig cfg, Tokenizer tokenizer, int maxContextCap,
                                   int imgContextId, int stopId) {
+        return load(st, cfg, tokenizer, maxContextCap, imgContextId, stopId, LoadOptions.defaults());
+    }
+
+    static InternVLChatModel load(SafeTensors st, InternVLChatConfig cfg, Tokenizer tokenizer, int maxContextCap,
+                                  int imgContextId, int stopId, LoadOptions options) {
         if (!cfg.llmArchitecture().equals("Qwen2ForCausalLM"))
             throw new WeightsException("InternVL with a " + cfg.llmArchitecture() + " LLM is not supported (navil4j runs Qwen2ForCausalLM)");
         InternVLTemplate.checkSupported(cfg.template());
         Qwen2Config q = Qwen2Config.of(cfg.llm());
-        Qwen2Model llm = Qwen2Model.load(st, "language_model.", q);
+        Qwen2Model llm = Qwen2Model.load(st, "language_model.", q, Qwen2Model.PLAIN, options);
         InternVLVisionEncoder vision = InternVLVisionEncoder.load(st, cfg, q.hiddenSize());
         int max = q.maxPositionEmbeddings();
         if (maxContextCap > 0) max = Math.min(max, maxContextCap);

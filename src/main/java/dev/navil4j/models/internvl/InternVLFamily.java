@@ -30,13 +30,10 @@ public final class InternVLFamily implements ModelFamily {
     public VisionLanguageModel load(Path modelDir, LoadOptions options) { return loadChatModel(modelDir, options); }
 
     /**
-     * config.json + tokenizer + safetensors. Only the stored precision is supported for now: the LLM and ViT compute
-     * in f32 from bf16/f16/f32 weights ({@code weights} "auto"/"f32"/"bf16" all mean this).
+     * config.json + tokenizer + safetensors. {@code options.weights()} (auto, f32, bf16, f16, q8, q4) applies to the
+     * LLM's linear layers and lm_head only; the ViT and projector compute in f32 from their stored weights.
      */
     public static InternVLChatModel loadChatModel(Path dir, LoadOptions options) {
-        String w = options.weights() == null ? "auto" : options.weights();
-        if (!w.equals("auto") && !w.equals("f32") && !w.equals("bf16"))
-            throw new IllegalArgumentException("InternVL: weights \"" + w + "\" are not supported (auto, f32, bf16)");
         Json.Obj config = Json.Obj.of(dir.resolve("config.json"));
         if (options.configOverride() != null) {
             var merged = config.node().deepCopy();
@@ -47,7 +44,7 @@ public final class InternVLFamily implements ModelFamily {
         Tokenizer tok = Tokenizers.load(dir);
         SafeTensors st = SafeTensors.open(dir);
         try {
-            return InternVLChatModel.load(st, cfg, tok, options.maxContext());
+            return InternVLChatModel.load(st, cfg, tok, options, options.maxContext());
         } catch (RuntimeException e) {
             st.close();
             throw e;
@@ -59,7 +56,7 @@ public final class InternVLFamily implements ModelFamily {
         Path dir = fx.modelDir(c);
         String key = "internvl:" + dir + (c.hasNonNull("config_override") ? ":" + c.get("config_override") : "");
         return fx.cached(key, k -> {
-            LoadOptions o = LoadOptions.defaults();
+            LoadOptions o = fx.loadOptions();
             if (c.hasNonNull("config_override")) o = o.withConfigOverride(c.get("config_override"));
             return loadChatModel(dir, o);
         });

@@ -4,9 +4,12 @@ import dev.navil4j.nn.Activations;
 import dev.navil4j.nn.Attention;
 import dev.navil4j.nn.KVCache;
 import dev.navil4j.nn.Linear;
+import dev.navil4j.nn.LoraLinear;
 import dev.navil4j.nn.Norms;
 import dev.navil4j.nn.Projection;
 import dev.navil4j.nn.Rope;
+import dev.navil4j.models.LoadOptions;
+import dev.navil4j.tensor.QuantPolicy;
 import dev.navil4j.tensor.WeightTensor;
 import dev.navil4j.weights.SafeTensors;
 
@@ -38,9 +41,12 @@ public final class Qwen2Model {
     private final float[] norm;             // [hidden]
     private final WeightTensor lmHead;      // [vocab, hidden]
     private final Rope rope;
+    private final boolean kvCacheBf16;
 
-    private Qwen2Model(Qwen2Config config, WeightTensor embedTokens, Layer[] layers, float[] norm, WeightTensor lmHead) {
+    private Qwen2Model(Qwen2Config config, WeightTensor embedTokens, Layer[] layers, float[] norm, WeightTensor lmHead,
+                       boolean kvCacheBf16) {
         this.config = config;
+        this.kvCacheBf16 = kvCacheBf16;
         this.embedTokens = embedTokens;
         this.layers = layers;
         this.norm = norm;
@@ -51,8 +57,20 @@ public final class Qwen2Model {
 
     public static Qwen2Model load(SafeTensors st, String prefix, Qwen2Config c) { return load(st, prefix, c, PLAIN); }
 
-    /** Loads {@code prefix + "model.*"} and {@code prefix + "lm_head.weight"} (absent when tied). */
+    /** Loads {@code prefix + "model.*"} and {@code prefix + "lm_head.weight"} (absent when tied), stored precision. */
     public static Qwen2Model load(SafeTensors st, String prefix, Qwen2Config c, ProjectionLoader linear) {
+        return load(st, prefix, c, linear, LoadOptions.defaults());
+    }
+
+    /**
+     * As {@link #load(SafeTensors, String, Qwen2Config, ProjectionLoader)} with the {@code --weights} policy applied to
+     * the decoder layers' seven linear weights (after {@code linear} built them, so merged LoRA weights are summed in
+     * f32 first and quantized once; unmerged LoRA factors stay as stored) and, per {@link #headWeights}, to the
+     * lm_head. Embeddings and norms keep their stored precision. {@code options.kvCacheBf16} selects bf16 KV caches.
+     */
+    public static Qwen2Model load(SafeTensors st, String prefix, Qwen2Config c, ProjectionLoader linear, LoadOptions options) {
+        ProjectionLoader raw = linear;
+        linear = (s, name, in, out) -> quantize(raw.load(s, name, in, out), options);
         int h = c.hiddenSize(), inter = c.intermediateSize();
         WeightTensor embed = WeightTensor.of(st.get(prefix + "model.embed_tokens.weight", c.vocabSize(), h));
         Layer[] layers = new Layer[c.numHiddenLayers()];
@@ -71,8 +89,43 @@ public final class Qwen2Model {
         }
         float[] norm = st.get(prefix + "model.norm.weight", h).toFloatArray();
         WeightTensor head = c.tieWordEmbeddings() ? embed : WeightTensor.of(st.get(prefix + "lm_head.weight", c.vocabSize(), h));
-        return new Qwen2Model(c, embed, layers, norm, head);
+        head = QuantPolicy.apply(head, headWeights(options.weights()));
+        return new Qwen2Model(c, embed, layers, norm, head, options.kvCacheBf16());
     }
+
+    /**
+     * The lm_head's format for a {@code --weights} request. As llama.cpp does (its output tensor gets Q8_0 or Q6_K
+     * where the layers get Q4_0), the head is never quantized below 8 bits: q4 → q8; every other choice applies as
+     * asked. A tied head becomes its own quantized copy, the embedding table stays stored and is only row-gathered.
+     */
+    static String headWeights(String weights) {
+        return weights != null && (weights.equalsIgnoreCase("q4") || weights.equalsIgnoreCase("q4_0")) ? "q8" : weights;
+    }
+
+    /** A built layer with its base weight under the policy (LoRA factors are rank-r and stay as stored). */
+    static Projection quantize(Projection p, LoadOptions options) {
+        return switch (p) {
+            case Linear l -> new Linear(QuantPolicy.apply(l.weight(), options), l.bias());
+            case LoraLinear lo -> new LoraLinear((Linear) quantize(lo.base(), options), lo.loraA(), lo.loraB(), lo.scale());
+            default -> p;
+        };
+    }
+
+    /** Bytes of the decoder layers' linear weights in their loaded formats (LoRA factors included), without the lm_head. */
+    public long linearWeightBytes() {
+        long b = 0;
+        for (Layer L : layers)
+            for (Projection p : new Projection[] {L.qProj(), L.kProj(), L.vProj(), L.oProj(), L.gateProj(), L.upProj(), L.downProj()})
+                b += switch (p) {
+                    case Linear l -> l.weight().byteSize();
+                    case LoraLinear lo -> lo.base().weight().byteSize() + lo.loraA().byteSize() + lo.loraB().byteSize();
+                    default -> 0;
+                };
+        return b;
+    }
+
+    /** The lm_head as loaded (its format follows {@link #headWeights}). */
+    public WeightTensor lmHead() { return lmHead; }
 
     public int hiddenSize() { return config.hiddenSize(); }
 
@@ -93,7 +146,7 @@ public final class Qwen2Model {
 
     /** An empty KV cache for up to maxTokens positions. */
     public KVCache newCache(int maxTokens) {
-        return new KVCache(config.numHiddenLayers(), config.kvDim(), maxTokens, Math.min(maxTokens, 256));
+        return new KVCache(config.numHiddenLayers(), config.kvDim(), maxTokens, Math.min(maxTokens, 256), kvCacheBf16);
     }
 
     /**
@@ -154,7 +207,7 @@ public final class Qwen2Model {
             rope.apply(q, n, heads, hd, positions, seqLen);
             rope.apply(k, n, kvHeads, hd, positions, seqLen);
             cache.put(l, k, v, n);
-            Attention.causal(q, n, past, cache.keys(l), cache.values(l), heads, kvHeads, hd, scale, block, attn);
+            Attention.causal(q, n, past, cache, l, heads, kvHeads, hd, scale, block, attn);
             L.oProj().forward(attn, n, o);
             for (int i = 0; i < o.length; i++) x[i] += o[i];
 

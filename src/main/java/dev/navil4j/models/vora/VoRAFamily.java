@@ -49,7 +49,7 @@ public final class VoRAFamily implements ModelFamily {
         Path dir = fx.modelDir(c);
         JsonNode override = c.get("config_override");
         String key = "vora:" + dir + ":" + override + ":" + mergeLora;
-        return fx.cached(key, k -> VoRAForCausalLM.load(dir, LoadOptions.defaults().withConfigOverride(override).withMergeLora(mergeLora)));
+        return fx.cached(key, k -> VoRAForCausalLM.load(dir, fx.loadOptions().withConfigOverride(override).withMergeLora(mergeLora)));
     }
 
     /** Both LoRA paths when the checkpoint stores unmerged LoRA weights (merged at load, and on the fly); else one. */
