@@ -25,13 +25,18 @@ final class InternVLCases {
     /** One chat() call. */
     static CaseResult generate(Fixture fx, JsonNode c) {
         InternVLChatModel m = InternVLFamily.loadForFixture(fx, c);
+        PreparedPrompt p = chatPrompt(fx, c, m);
+        JsonNode e = c.get("expect");
+        return check(fx, m, p, c, e.get("prompt_ids"), e.get("generated_ids"), e.get("response"));
+    }
+
+    /** The prompt of a generate case's chat() call (images or pixel values, question, history). */
+    static PreparedPrompt chatPrompt(Fixture fx, JsonNode c, InternVLChatModel m) {
         Pixels px = pixels(fx, c);
         List<Exchange> history = new ArrayList<>();
         for (JsonNode h : c.path("history")) history.add(new Exchange(h.get(0).asText(), h.get(1).asText()));
         int[] npl = c.hasNonNull("num_patches_list") ? fx.intsOrLiteral(c.get("num_patches_list")) : null;
-        PreparedPrompt p = m.prompts().chat(m.systemMessage(), c.get("question").asText(), history, px.values, px.tiles, npl, 0);
-        JsonNode e = c.get("expect");
-        return check(fx, m, p, c, e.get("prompt_ids"), e.get("generated_ids"), e.get("response"));
+        return m.prompts().chat(m.systemMessage(), c.get("question").asText(), history, px.values, px.tiles, npl, 0);
     }
 
     /**
