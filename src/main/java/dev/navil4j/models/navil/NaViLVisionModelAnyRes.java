@@ -130,7 +130,6 @@ public final class NaViLVisionModelAnyRes {
         int k = 0, base = 0;
         for (Grid g : grids) {
             int lh = g.h() / m, lw = g.w() / m;
-            if (vws <= 0) throw new IllegalStateException("window_size must be at least the merge size");
             int nwh = (lh + vws - lh % vws) / vws, nww = (lw + vws - lw % vws) / vws;
             for (int t = 0; t < g.t(); t++)
                 for (int wh = 0; wh < nwh; wh++)
