@@ -177,7 +177,7 @@ public final class NaViLVisionModelAnyRes {
             System.arraycopy(qkv, t * 3 * c + 2 * c, v, t * c, c);
         }
         if (ly.qNorm() != null) {
-            // qk_normalization: InternRMSNorm over all heads together (q.flatten(1)), before the rotary
+            // qk_normalization (one head only, see NaViLConfig): InternRMSNorm over the hidden size, before the rotary
             float eps = (float) cfg.layerNormEps();
             Norms.rmsNorm(q, q, n, c, ly.qNorm(), eps);
             Norms.rmsNorm(k, k, n, c, ly.kNorm(), eps);
