@@ -256,6 +256,9 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
             case "Split" -> {
                 JsonNode p = n.path("pattern");
                 java.util.regex.Pattern pattern;
+                boolean invert = n.path("invert").asBoolean(false);
+                if (p.has("Regex") && p.get("Regex").asText().equals(QWEN2_REGEX) && "Isolated".equals(n.path("behavior").asText()) && !invert)
+                    return new Qwen2PreTokenizer(); // same splits as the regex, without java.util.regex
                 if (p.has("Regex")) pattern = PreTokenizer.compile(p.get("Regex").asText());
                 else if (p.has("String")) pattern = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(p.get("String").asText()));
                 else throw err("Split pre-tokenizer without Regex/String pattern");
@@ -267,7 +270,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
                     case "Contiguous" -> PreTokenizer.Behavior.CONTIGUOUS;
                     default -> throw err("unknown Split behavior " + n.path("behavior"));
                 };
-                return new PreTokenizer.Split(pattern, b, n.path("invert").asBoolean(false));
+                return new PreTokenizer.Split(pattern, b, invert);
             }
             case "ByteLevel" -> {
                 sawByteLevel[0] = true;

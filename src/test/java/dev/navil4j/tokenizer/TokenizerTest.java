@@ -119,6 +119,21 @@ class TokenizerTest {
         assertThat(il.encode("", true)).containsExactly(1);
     }
 
+    /** The hand-written Qwen2 splitter gives exactly the regex's pieces. */
+    @Test
+    void qwen2ScannerEqualsRegex() {
+        PreTokenizer regex = new PreTokenizer.Split(PreTokenizer.compile(ByteLevelBpeTokenizer.QWEN2_REGEX), PreTokenizer.Behavior.ISOLATED, false);
+        PreTokenizer scanner = new Qwen2PreTokenizer();
+        RandomText gen = new RandomText(21, List.of("<|im_end|>", "'", "' ", "'\u017Fx", "\r\n \n", " \r", "\t\n\t"));
+        for (int i = 0; i < 5000; i++) {
+            String s = gen.next();
+            List<String> a = new ArrayList<>(), b = new ArrayList<>();
+            regex.split(s, a);
+            scanner.split(s, b);
+            assertThat(b).as(TokenizerDifferentialTest.escape(s)).isEqualTo(a);
+        }
+    }
+
     /** vocab.json + merges.txt only (slow Qwen2Tokenizer) gives the fixture's ids and texts too. */
     @Test
     void qwen2SlowFilesMatchTokenizerJson(@TempDir Path tmp) throws Exception {
