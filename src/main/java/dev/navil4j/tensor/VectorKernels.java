@@ -18,6 +18,7 @@ public final class VectorKernels {
     static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
     static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
     static final int L = F.length();
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private VectorKernels() {}
 
@@ -93,6 +94,114 @@ public final class VectorKernels {
         }
         float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) s += seg.get(Convert.LE_FLOAT, byteOff + 4L * i) * x[xo + i];
+        return s;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // GEMV kernels (decode, n = 1): four weight rows at a time share every activation load, two
+    // accumulators per row (8 live ymm registers) hide the FMA latency. Rows are rowBytes apart.
+    // ---------------------------------------------------------------------------------------------
+
+    /** out[oo+i] = Σ_j f32 W[r0+i, j]·x[xo+j] for i < 4; W rows start at byteOff + i·rowBytes. */
+    public static void dot4F32(MemorySegment seg, long byteOff, long rowBytes, float[] x, int xo, int n, float[] out, int oo) {
+        long o0 = byteOff, o1 = byteOff + rowBytes, o2 = byteOff + 2 * rowBytes, o3 = byteOff + 3 * rowBytes;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+        int i = 0;
+        for (; i <= n - 2 * L; i += 2 * L) {
+            FloatVector x0 = FloatVector.fromArray(F, x, xo + i), x1 = FloatVector.fromArray(F, x, xo + i + L);
+            long p = 4L * i, q = 4L * (i + L);
+            a0 = FloatVector.fromMemorySegment(F, seg, o0 + p, LE).fma(x0, a0);
+            a1 = FloatVector.fromMemorySegment(F, seg, o1 + p, LE).fma(x0, a1);
+            a2 = FloatVector.fromMemorySegment(F, seg, o2 + p, LE).fma(x0, a2);
+            a3 = FloatVector.fromMemorySegment(F, seg, o3 + p, LE).fma(x0, a3);
+            b0 = FloatVector.fromMemorySegment(F, seg, o0 + q, LE).fma(x1, b0);
+            b1 = FloatVector.fromMemorySegment(F, seg, o1 + q, LE).fma(x1, b1);
+            b2 = FloatVector.fromMemorySegment(F, seg, o2 + q, LE).fma(x1, b2);
+            b3 = FloatVector.fromMemorySegment(F, seg, o3 + q, LE).fma(x1, b3);
+        }
+        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD), s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
+        float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD), s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float xv = x[xo + i];
+            long p = 4L * i;
+            s0 += seg.get(Convert.LE_FLOAT, o0 + p) * xv;
+            s1 += seg.get(Convert.LE_FLOAT, o1 + p) * xv;
+            s2 += seg.get(Convert.LE_FLOAT, o2 + p) * xv;
+            s3 += seg.get(Convert.LE_FLOAT, o3 + p) * xv;
+        }
+        out[oo] = s0; out[oo + 1] = s1; out[oo + 2] = s2; out[oo + 3] = s3;
+    }
+
+    /**
+     * As {@link #dot4F32} for bf16 rows, widened in registers (weights never inflated in memory): a bf16 is
+     * the top half of an f32, so widening is a shift. Written out inline: vector-returning helpers that the
+     * JIT does not inline box their results.
+     */
+    public static void dot4Bf16(MemorySegment seg, long byteOff, long rowBytes, float[] x, int xo, int n, float[] out, int oo) {
+        long o0 = byteOff, o1 = byteOff + rowBytes, o2 = byteOff + 2 * rowBytes, o3 = byteOff + 3 * rowBytes;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+        int i = 0;
+        for (; i <= n - 2 * L; i += 2 * L) {
+            FloatVector x0 = FloatVector.fromArray(F, x, xo + i), x1 = FloatVector.fromArray(F, x, xo + i + L);
+            long p = 2L * i, q = 2L * (i + L);
+            a0 = ShortVector.fromMemorySegment(S, seg, o0 + p, LE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a0);
+            a1 = ShortVector.fromMemorySegment(S, seg, o1 + p, LE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a1);
+            a2 = ShortVector.fromMemorySegment(S, seg, o2 + p, LE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a2);
+            a3 = ShortVector.fromMemorySegment(S, seg, o3 + p, LE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a3);
+            b0 = ShortVector.fromMemorySegment(S, seg, o0 + q, LE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x1, b0);
+            b1 = ShortVector.fromMemorySegment(S, seg, o1 + q, LE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x1, b1);
+            b2 = ShortVector.fromMemorySegment(S, seg, o2 + q, LE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x1, b2);
+            b3 = ShortVector.fromMemorySegment(S, seg, o3 + q, LE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x1, b3);
+        }
+        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD), s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
+        float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD), s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float xv = x[xo + i];
+            long p = 2L * i;
+            s0 += Convert.bf16ToFloat(seg.get(Convert.LE_SHORT, o0 + p)) * xv;
+            s1 += Convert.bf16ToFloat(seg.get(Convert.LE_SHORT, o1 + p)) * xv;
+            s2 += Convert.bf16ToFloat(seg.get(Convert.LE_SHORT, o2 + p)) * xv;
+            s3 += Convert.bf16ToFloat(seg.get(Convert.LE_SHORT, o3 + p)) * xv;
+        }
+        out[oo] = s0; out[oo + 1] = s1; out[oo + 2] = s2; out[oo + 3] = s3;
+    }
+
+    /** dst[dOff..dOff+n) = f16 elements starting at byte offset byteOff (a plain loop: it auto-vectorizes to vcvtph2ps). */
+    public static void f16ToFloat(MemorySegment seg, long byteOff, float[] dst, int dOff, int n) {
+        for (int i = 0; i < n; i++) dst[dOff + i] = Float.float16ToFloat(seg.get(Convert.LE_SHORT, byteOff + 2L * i));
+    }
+
+    /** out[oo+i] = Σ_j a[ao + i·stride + j]·x[xo+j] for i < 4 (f32 rows on the heap, e.g. widened f16 chunks). */
+    public static void dot4(float[] a, int ao, int stride, float[] x, int xo, int n, float[] out, int oo) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, xo + i);
+            a0 = FloatVector.fromArray(F, a, ao + i).fma(xv, a0);
+            a1 = FloatVector.fromArray(F, a, ao + stride + i).fma(xv, a1);
+            a2 = FloatVector.fromArray(F, a, ao + 2 * stride + i).fma(xv, a2);
+            a3 = FloatVector.fromArray(F, a, ao + 3 * stride + i).fma(xv, a3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float xv = x[xo + i];
+            s0 += a[ao + i] * xv; s1 += a[ao + stride + i] * xv; s2 += a[ao + 2 * stride + i] * xv; s3 += a[ao + 3 * stride + i] * xv;
+        }
+        out[oo] += s0; out[oo + 1] += s1; out[oo + 2] += s2; out[oo + 3] += s3;
+    }
+
+    /** Σ f16(seg[from+i])·x[xo+i], widening chunk by chunk on the heap. */
+    public static float dotF16(MemorySegment seg, long from, float[] x, int xo, int n) {
+        float[] buf = new float[Math.min(n, 512)];
+        float s = 0;
+        for (int c = 0; c < n; c += buf.length) {
+            int len = Math.min(buf.length, n - c);
+            f16ToFloat(seg, (from + c) * 2, buf, 0, len);
+            s += dot(buf, 0, x, xo + c, len);
+        }
         return s;
     }
 }

@@ -46,8 +46,18 @@ public abstract class WeightTensor {
             case F32 -> new F32(name, data, rows, cols);
             case BF16 -> new BF16(name, data, rows, cols);
             case F16 -> new F16(name, data, rows, cols);
+            case Q8 -> new Q8Tensor(name, data, rows, cols);
+            case Q4 -> new Q4Tensor(name, data, rows, cols);
             default -> throw new WeightsException(name + ": cannot use a " + dtype + " tensor as weights");
         };
+    }
+
+    /**
+     * The {@code --weights} policy (q8/q4/f32/bf16/f16/auto) applied to one LLM linear weight at load; see
+     * {@link QuantPolicy}. Families call this for the LLM's linear layers only.
+     */
+    public static WeightTensor quantizeIfRequested(WeightTensor w, dev.navil4j.models.LoadOptions options) {
+        return QuantPolicy.apply(w, options);
     }
 
     /** A heap f32 matrix (merged LoRA weights, synthesized tensors). */
@@ -64,38 +74,79 @@ public abstract class WeightTensor {
     }
 
     /**
+     * dst[off..off+len) = W[r, from..from+len) as f32 (GEMM panel packing). Formats override this; the
+     * default widens the whole row.
+     */
+    public void rowSliceToFloat(int r, int from, int len, float[] dst, int off) {
+        float[] row = new float[cols];
+        rowToFloat(r, row, 0);
+        System.arraycopy(row, from, dst, off, len);
+    }
+
+    /**
+     * out[oo + r − from] = Σ_j W[r, j]·x[xo + j] for rows r in [from, to) (the decode GEMV). Formats override
+     * it with 4-row kernels; the default calls {@link #dot} per row.
+     */
+    public void gemvRows(float[] x, int xo, float[] out, int oo, int from, int to) {
+        for (int r = from; r < to; r++) out[oo + r - from] = dot(r, x, xo);
+    }
+
+    /**
      * out[t, r] = Σ_j x[t, j]·W[r, j] (+ bias[r]) for t < n: x is [n, cols], out is [n, rows], row-major.
-     * Parallel over output rows; for n > 1 four weight rows are widened at a time and reused for every token.
+     * n = 1: GEMV parallel over row ranges at the memory-bandwidth limit; n &gt; 1: packed register-blocked
+     * GEMM ({@link Gemm}), weights widened to f32 once per panel. Both on the {@link Parallel} pool.
      */
     public void matmul(float[] x, int n, float[] out, float[] bias) {
-        if (x.length < (long) n * cols || out.length < (long) n * rows)
+        if (n < 0 || x.length < (long) n * cols || out.length < (long) n * rows)
             throw new IllegalArgumentException(name + ": matmul buffers too small for n=" + n + " [" + rows + "x" + cols + "]");
+        if (bias != null && bias.length < rows)
+            throw new IllegalArgumentException(name + ": bias has " + bias.length + " values for " + rows + " rows");
+        if (n == 0) return;
         if (n == 1) {
-            Parallel.forRange(rows, 64, (from, to) -> {
-                for (int r = from; r < to; r++) out[r] = dot(r, x, 0) + (bias == null ? 0f : bias[r]);
+            // chunks of whole 4-row groups so every worker runs the 4-row kernel
+            int groups = (rows + 3) / 4;
+            Parallel.forRange(groups, 16, (g0, g1) -> {
+                int from = g0 * 4, to = Math.min(rows, g1 * 4);
+                gemvRows(x, 0, out, from, from, to);
+                if (bias != null) for (int r = from; r < to; r++) out[r] += bias[r];
             });
             return;
         }
-        Parallel.forRange((rows + 3) / 4, 4, (fromB, toB) -> {
-            float[] w = new float[4 * cols];
-            for (int b = fromB; b < toB; b++) {
-                int r0 = b * 4, nr = Math.min(4, rows - r0);
-                for (int k = 0; k < nr; k++) rowToFloat(r0 + k, w, k * cols);
-                for (int t = 0; t < n; t++) {
-                    int xo = t * cols, oo = t * rows + r0;
-                    for (int k = 0; k < nr; k++)
-                        out[oo + k] = VectorKernels.dot(w, k * cols, x, xo, cols) + (bias == null ? 0f : bias[r0 + k]);
-                }
-            }
-        });
+        Gemm.multiply(this, x, n, out, bias);
     }
+
+    /** The plain scalar reference of {@link #matmul} (double accumulation over {@link #rowToFloat}); for tests. */
+    public void matmulReference(float[] x, int n, float[] out, float[] bias) {
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            rowToFloat(r, row, 0);
+            for (int t = 0; t < n; t++) {
+                double s = bias == null ? 0 : bias[r];
+                for (int j = 0; j < cols; j++) s += (double) row[j] * x[t * cols + j];
+                out[t * rows + r] = (float) s;
+            }
+        }
+    }
+
+    /** The raw stored bytes (mapped or heap), in the layout of {@link #dtype()}; for writers. */
+    public abstract MemorySegment data();
 
     static final class F32 extends WeightTensor {
         final MemorySegment data;
         F32(String name, MemorySegment data, int rows, int cols) { super(name, rows, cols); this.data = data; }
         public DType dtype() { return DType.F32; }
+        public MemorySegment data() { return data; }
         public void rowToFloat(int r, float[] dst, int off) { MemorySegment.copy(data, Convert.LE_FLOAT, (long) r * cols * 4, dst, off, cols); }
+        @Override public void rowSliceToFloat(int r, int from, int len, float[] dst, int off) {
+            MemorySegment.copy(data, Convert.LE_FLOAT, ((long) r * cols + from) * 4, dst, off, len);
+        }
         public float dot(int r, float[] x, int xo) { return VectorKernels.dotF32(data, (long) r * cols, x, xo, cols); }
+        @Override public void gemvRows(float[] x, int xo, float[] out, int oo, int from, int to) {
+            long rb = (long) cols * 4;
+            int r = from;
+            for (; r + 4 <= to; r += 4) VectorKernels.dot4F32(data, r * rb, rb, x, xo, cols, out, oo + r - from);
+            for (; r < to; r++) out[oo + r - from] = dot(r, x, xo);
+        }
         public long byteSize() { return (long) rows * cols * 4; }
     }
 
@@ -103,23 +154,48 @@ public abstract class WeightTensor {
         final MemorySegment data;
         BF16(String name, MemorySegment data, int rows, int cols) { super(name, rows, cols); this.data = data; }
         public DType dtype() { return DType.BF16; }
+        public MemorySegment data() { return data; }
         public void rowToFloat(int r, float[] dst, int off) { VectorKernels.bf16ToFloat(data, (long) r * cols, dst, off, cols); }
+        @Override public void rowSliceToFloat(int r, int from, int len, float[] dst, int off) {
+            VectorKernels.bf16ToFloat(data, (long) r * cols + from, dst, off, len);
+        }
         public float dot(int r, float[] x, int xo) { return VectorKernels.dotBf16(data, (long) r * cols, x, xo, cols); }
+        @Override public void gemvRows(float[] x, int xo, float[] out, int oo, int from, int to) {
+            long rb = (long) cols * 2;
+            int r = from;
+            for (; r + 4 <= to; r += 4) VectorKernels.dot4Bf16(data, r * rb, rb, x, xo, cols, out, oo + r - from);
+            for (; r < to; r++) out[oo + r - from] = dot(r, x, xo);
+        }
         public long byteSize() { return (long) rows * cols * 2; }
     }
 
     static final class F16 extends WeightTensor {
+        /** Columns widened per step of the f16 GEMV: 4 chunks of this stay in L1. */
+        private static final int CHUNK = 512;
         final MemorySegment data;
         F16(String name, MemorySegment data, int rows, int cols) { super(name, rows, cols); this.data = data; }
         public DType dtype() { return DType.F16; }
-        public void rowToFloat(int r, float[] dst, int off) {
-            long base = (long) r * cols;
-            for (int j = 0; j < cols; j++) dst[off + j] = Float.float16ToFloat(data.getAtIndex(Convert.LE_SHORT, base + j));
+        public MemorySegment data() { return data; }
+        public void rowToFloat(int r, float[] dst, int off) { VectorKernels.f16ToFloat(data, (long) r * cols * 2, dst, off, cols); }
+        @Override public void rowSliceToFloat(int r, int from, int len, float[] dst, int off) {
+            VectorKernels.f16ToFloat(data, ((long) r * cols + from) * 2, dst, off, len);
         }
-        public float dot(int r, float[] x, int xo) {
-            float[] row = new float[cols];
-            rowToFloat(r, row, 0);
-            return VectorKernels.dot(row, 0, x, xo, cols);
+        public float dot(int r, float[] x, int xo) { return VectorKernels.dotF16(data, (long) r * cols, x, xo, cols); }
+        /** Widens 4 row chunks at a time on the heap (there is no f16 lane conversion in the Vector API), then a 4-row dot. */
+        @Override public void gemvRows(float[] x, int xo, float[] out, int oo, int from, int to) {
+            int chunk = Math.min(CHUNK, cols);
+            float[] buf = new float[4 * chunk];
+            int r = from;
+            for (; r + 4 <= to; r += 4) {
+                int o = oo + r - from;
+                out[o] = out[o + 1] = out[o + 2] = out[o + 3] = 0;
+                for (int c = 0; c < cols; c += chunk) {
+                    int len = Math.min(chunk, cols - c);
+                    for (int k = 0; k < 4; k++) VectorKernels.f16ToFloat(data, ((long) (r + k) * cols + c) * 2, buf, k * chunk, len);
+                    VectorKernels.dot4(buf, 0, chunk, x, xo + c, len, out, o);
+                }
+            }
+            for (; r < to; r++) out[oo + r - from] = dot(r, x, xo);
         }
         public long byteSize() { return (long) rows * cols * 2; }
     }

@@ -1,0 +1,143 @@
+package dev.navil4j.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Packed, register-blocked GEMM for prefill and vision encoders: out[n, rows] = x[n, K]·Wᵀ (+ bias).
+ * <p>Goto/BLIS structure, with the roles of the operands chosen for a weight-stationary layer:
+ * <ul>
+ * <li>activations are packed once per call into 4-token micro-panels {@code [tile][K][4]} (zero padded);</li>
+ * <li>weights are widened to f32 and packed per block of {@value #KC} columns into 16-row micro-panels
+ * {@code [k][16]} (so bf16/f16/Q8/Q4 are converted once per panel, not per token);</li>
+ * <li>the 4×16 micro-kernel keeps 8 accumulators (AVX2 has 16 ymm registers: more would spill) and does
+ * 8 FMAs per 2 weight loads + 4 broadcasts.</li>
+ * </ul>
+ * Work is split over 16-row panels on the {@link Parallel} pool; every output element is written by one thread.
+ */
+public final class Gemm {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    /** Micro-tile: MR tokens × NR output rows (NR = two 8-lane vectors). */
+    static final int MR = 4, NR = 16;
+    /** K block: a 16 × KC f32 weight panel (16 KiB) stays in L1 while the token tiles stream past it. */
+    static final int KC = 256;
+    /** Token tiles per M block: an MC·4 × KC activation block (128 KiB) stays in L2. */
+    static final int MC_TILES = 32;
+    /** Weight panels packed per K block and thread (NC = 32·16 = 512 rows, 512 KiB). */
+    static final int NC_PANELS = 32;
+
+    private static final ThreadLocal<float[]> PACK_A = new ThreadLocal<>();
+    private static final ThreadLocal<float[]> PACK_B = new ThreadLocal<>();
+    private static final ThreadLocal<float[]> ROWS = new ThreadLocal<>();
+
+    private Gemm() {}
+
+    static float[] buffer(ThreadLocal<float[]> tl, int size) {
+        float[] b = tl.get();
+        if (b == null || b.length < size) { b = new float[size]; tl.set(b); }
+        return b;
+    }
+
+    /** out[t, r] = Σ_k x[t, k]·W[r, k] (+ bias[r]); x [n, W.cols], out [n, W.rows]. */
+    public static void multiply(WeightTensor w, float[] x, int n, float[] out, float[] bias) {
+        int rows = w.rows, k = w.cols;
+        int tiles = (n + MR - 1) / MR;
+        // every thread's tiles read the same packed activations: pack once on the caller
+        float[] pa = buffer(PACK_A, tiles * MR * k);
+        packActivations(x, n, k, pa);
+        for (int t = 0; t < n; t++) {
+            if (bias == null) java.util.Arrays.fill(out, t * rows, (t + 1) * rows, 0f);
+            else System.arraycopy(bias, 0, out, t * rows, rows);
+        }
+        int panels = (rows + NR - 1) / NR;
+        Parallel.forRange(panels, 1, (p0, p1) -> {
+            float[] pb = buffer(PACK_B, NC_PANELS * NR * KC);
+            float[] tmp = buffer(ROWS, NR * KC);
+            for (int pc = p0; pc < p1; pc += NC_PANELS) {
+                int pe = Math.min(p1, pc + NC_PANELS);
+                for (int k0 = 0; k0 < k; k0 += KC) {
+                    int kl = Math.min(KC, k - k0);
+                    for (int p = pc; p < pe; p++) packWeights(w, p * NR, k0, kl, tmp, pb, (p - pc) * NR * kl);
+                    for (int m0 = 0; m0 < tiles; m0 += MC_TILES) {
+                        int me = Math.min(tiles, m0 + MC_TILES);
+                        for (int p = pc; p < pe; p++) {
+                            int r0 = p * NR, nr = Math.min(NR, rows - r0);
+                            for (int tb = m0; tb < me; tb++) {
+                                int mr = Math.min(MR, n - tb * MR);
+                                kernel(pa, (tb * k + k0) * MR, pb, (p - pc) * NR * kl, kl, out, tb * MR * rows + r0, rows, mr, nr);
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** pa[(tile·K + k)·4 + i] = x[(tile·4 + i)·K + k], zero for tokens ≥ n. */
+    static void packActivations(float[] x, int n, int k, float[] pa) {
+        int tiles = (n + MR - 1) / MR;
+        for (int tb = 0; tb < tiles; tb++) {
+            int base = tb * k * MR;
+            for (int i = 0; i < MR; i++) {
+                int t = tb * MR + i;
+                if (t < n) {
+                    int xo = t * k;
+                    for (int j = 0; j < k; j++) pa[base + j * MR + i] = x[xo + j];
+                } else {
+                    for (int j = 0; j < k; j++) pa[base + j * MR + i] = 0f;
+                }
+            }
+        }
+    }
+
+    /** pb[off + k·16 + j] = W[r0 + j, k0 + k] as f32 for k < kl (rows past the end are zero). */
+    static void packWeights(WeightTensor w, int r0, int k0, int kl, float[] tmp, float[] pb, int off) {
+        int nr = Math.min(NR, w.rows - r0);
+        for (int j = 0; j < nr; j++) w.rowSliceToFloat(r0 + j, k0, kl, tmp, j * kl);
+        for (int j = 0; j < nr; j++) {
+            int s = j * kl;
+            for (int kk = 0; kk < kl; kk++) pb[off + kk * NR + j] = tmp[s + kk];
+        }
+        for (int j = nr; j < NR; j++)
+            for (int kk = 0; kk < kl; kk++) pb[off + kk * NR + j] = 0f;
+    }
+
+    /**
+     * c[co + i·ldc + j] += Σ_k a[ao + 4k + i]·b[bo + 16k + j] for i < mr, j < nr: the 4×16 micro-kernel on
+     * packed panels (a: [k][4], b: [k][16]); full tiles update c with vector loads/stores.
+     */
+    static void kernel(float[] a, int ao, float[] b, int bo, int kl, float[] c, int co, int ldc, int mr, int nr) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+        for (int kk = 0; kk < kl; kk++) {
+            int bi = bo + kk * NR, ai = ao + kk * MR;
+            FloatVector b0 = FloatVector.fromArray(F, b, bi), b1 = FloatVector.fromArray(F, b, bi + 8);
+            FloatVector a0 = FloatVector.broadcast(F, a[ai]);
+            c00 = b0.fma(a0, c00); c01 = b1.fma(a0, c01);
+            FloatVector a1 = FloatVector.broadcast(F, a[ai + 1]);
+            c10 = b0.fma(a1, c10); c11 = b1.fma(a1, c11);
+            FloatVector a2 = FloatVector.broadcast(F, a[ai + 2]);
+            c20 = b0.fma(a2, c20); c21 = b1.fma(a2, c21);
+            FloatVector a3 = FloatVector.broadcast(F, a[ai + 3]);
+            c30 = b0.fma(a3, c30); c31 = b1.fma(a3, c31);
+        }
+        if (nr == NR) {
+            store(c00, c01, c, co, mr > 0);
+            store(c10, c11, c, co + ldc, mr > 1);
+            store(c20, c21, c, co + 2 * ldc, mr > 2);
+            store(c30, c31, c, co + 3 * ldc, mr > 3);
+        } else {
+            float[] t = new float[MR * NR];
+            c00.intoArray(t, 0); c01.intoArray(t, 8); c10.intoArray(t, 16); c11.intoArray(t, 24);
+            c20.intoArray(t, 32); c21.intoArray(t, 40); c30.intoArray(t, 48); c31.intoArray(t, 56);
+            for (int i = 0; i < mr; i++)
+                for (int j = 0; j < nr; j++) c[co + i * ldc + j] += t[i * NR + j];
+        }
+    }
+
+    private static void store(FloatVector lo, FloatVector hi, float[] c, int o, boolean live) {
+        if (!live) return;
+        lo.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
+        hi.add(FloatVector.fromArray(F, c, o + 8)).intoArray(c, o + 8);
+    }
+}

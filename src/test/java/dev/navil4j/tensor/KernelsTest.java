@@ -1,0 +1,176 @@
+package dev.navil4j.tensor;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Every fast kernel (4-row GEMV, packed GEMM, per format) against a plain scalar computation written here
+ * from the stored bytes, on shapes that are not multiples of the vector width, the 4-row block, the
+ * 16-row panel or the 256-column K block.
+ */
+class KernelsTest {
+    static final DType[] FLOAT_TYPES = {DType.F32, DType.BF16, DType.F16};
+
+    @AfterEach
+    void restoreThreads() { Parallel.setThreads(Runtime.getRuntime().availableProcessors()); }
+
+    static float[] random(Random rnd, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) rnd.nextGaussian();
+        return a;
+    }
+
+    /** A weight tensor of that dtype holding (the rounding of) values, stored as safetensors would. */
+    static WeightTensor make(DType dt, float[] v, int rows, int cols) {
+        MemorySegment seg = Arena.ofAuto().allocate(Math.max(1, (long) v.length * 4), 8);
+        switch (dt) {
+            case F32 -> { for (int i = 0; i < v.length; i++) seg.setAtIndex(Convert.LE_FLOAT, i, v[i]); }
+            case BF16 -> { for (int i = 0; i < v.length; i++) seg.setAtIndex(Convert.LE_SHORT, i, Convert.floatToBf16(v[i])); }
+            case F16 -> { for (int i = 0; i < v.length; i++) seg.setAtIndex(Convert.LE_SHORT, i, Float.floatToFloat16(v[i])); }
+            case Q8 -> { return Q8Tensor.quantize(WeightTensor.ofFloats("w", v, rows, cols)); }
+            case Q4 -> { return Q4Tensor.quantize(WeightTensor.ofFloats("w", v, rows, cols)); }
+            default -> throw new IllegalArgumentException();
+        }
+        return WeightTensor.of("w", dt, seg.asSlice(0, dt.byteSize((long) rows * cols)), rows, cols);
+    }
+
+    /** Element (r, c) decoded from the raw bytes with plain scalar code (independent of the kernels). */
+    static float element(WeightTensor w, int r, int c) {
+        MemorySegment d = w.data();
+        long i = (long) r * w.cols + c;
+        return switch (w.dtype()) {
+            case F32 -> d.getAtIndex(Convert.LE_FLOAT, i);
+            case BF16 -> Float.intBitsToFloat((d.getAtIndex(Convert.LE_SHORT, i) & 0xffff) << 16);
+            case F16 -> Float.float16ToFloat(d.getAtIndex(Convert.LE_SHORT, i));
+            case Q8 -> {
+                long blk = i / 32 * 36;
+                yield d.get(Convert.LE_FLOAT, blk) * d.get(ValueLayout.JAVA_BYTE, blk + 4 + i % 32);
+            }
+            case Q4 -> {
+                long blk = i / 32 * 20;
+                int j = (int) (i % 32);
+                int b = d.get(ValueLayout.JAVA_BYTE, blk + 4 + j % 16) & 0xff;
+                yield d.get(Convert.LE_FLOAT, blk) * ((j < 16 ? b & 15 : b >>> 4) - 8);
+            }
+            default -> throw new IllegalArgumentException();
+        };
+    }
+
+    static void check(WeightTensor w, float[] x, int n, float[] bias, float[] got, String what) {
+        for (int t = 0; t < n; t++)
+            for (int r = 0; r < w.rows; r++) {
+                double s = bias == null ? 0 : bias[r], mag = Math.abs(s);
+                for (int c = 0; c < w.cols; c++) {
+                    double p = (double) element(w, r, c) * x[t * w.cols + c];
+                    s += p;
+                    mag += Math.abs(p);
+                }
+                double err = Math.abs(got[t * w.rows + r] - s);
+                if (err > 1e-5 * mag + 1e-6)
+                    fail(what + " " + w.dtype() + " [" + w.rows + "x" + w.cols + "] n=" + n + " at (" + t + "," + r + "): got "
+                            + got[t * w.rows + r] + ", expected " + s + " (error " + err + ", magnitude " + mag + ")");
+            }
+    }
+
+    void runShapes(DType dt, int[] colsList) {
+        Random rnd = new Random(dt.ordinal() * 31L + 7);
+        for (int rows = 1; rows <= 37; rows += (rows < 9 ? 1 : 7)) {
+            for (int cols : colsList) {
+                WeightTensor w = make(dt, random(rnd, rows * cols), rows, cols);
+                for (int n : new int[]{1, 2, 3, 5, 9}) {
+                    float[] x = random(rnd, n * cols);
+                    float[] bias = n % 2 == 1 ? random(rnd, rows) : null;
+                    float[] out = new float[n * rows];
+                    w.matmul(x, n, out, bias);
+                    check(w, x, n, bias, out, "matmul");
+                    float[] ref = new float[n * rows];
+                    w.matmulReference(x, n, ref, bias);
+                    check(w, x, n, bias, ref, "matmulReference");
+                }
+                float[] x = random(rnd, cols);
+                float[] rowDots = new float[rows];
+                for (int r = 0; r < rows; r++) rowDots[r] = w.dot(r, x, 0);
+                check(w, x, 1, null, rowDots, "dot");
+                float[] row = new float[cols];
+                for (int r = 0; r < rows; r++) {
+                    w.rowToFloat(r, row, 0);
+                    for (int c = 0; c < cols; c++) assertEquals(element(w, r, c), row[c], 0f, "rowToFloat");
+                }
+            }
+        }
+    }
+
+    @Test void floatFormatsOddShapes() {
+        for (DType dt : FLOAT_TYPES) runShapes(dt, new int[]{1, 7, 17, 33, 67, 301, 529});
+    }
+
+    @Test void quantizedFormatsOddShapes() {
+        for (DType dt : new DType[]{DType.Q8, DType.Q4}) runShapes(dt, new int[]{32, 96, 288, 544});
+    }
+
+    @Test void bigGemmCrossesEveryBlockBoundary() {
+        // > NC_PANELS·16 rows, > KC columns, > MC_TILES·4 tokens; 2 threads
+        Parallel.setThreads(2);
+        Random rnd = new Random(5);
+        int rows = 16 * Gemm.NC_PANELS + 37, cols = Gemm.KC + 45, n = Gemm.MC_TILES * Gemm.MR + 3;
+        for (DType dt : new DType[]{DType.BF16, DType.Q8}) {
+            int c = dt == DType.Q8 ? 320 : cols;
+            WeightTensor w = make(dt, random(rnd, rows * c), rows, c);
+            float[] x = random(rnd, n * c), out = new float[n * rows], bias = random(rnd, rows);
+            w.matmul(x, n, out, bias);
+            check(w, x, n, bias, out, "matmul");
+        }
+    }
+
+    @Test void threadCountDoesNotChangeResults() {
+        Random rnd = new Random(11);
+        for (DType dt : DType.values()) {
+            if (dt == DType.I32 || dt == DType.I64) continue;
+            WeightTensor w = make(dt, random(rnd, 203 * 96), 203, 96);
+            for (int n : new int[]{1, 7}) {
+                float[] x = random(rnd, n * 96);
+                Parallel.setThreads(1);
+                float[] one = new float[n * 203];
+                w.matmul(x, n, one, null);
+                Parallel.setThreads(3);
+                float[] three = new float[n * 203];
+                w.matmul(x, n, three, null);
+                assertArrayEquals(one, three, dt + " n=" + n);
+            }
+        }
+    }
+
+    @Test void quantizationErrorIsBoundedByTheBlockScale() {
+        Random rnd = new Random(3);
+        float[] v = random(rnd, 4 * 64);
+        v[5] = 0; // a block with zeros and one with a single large value
+        for (int i = 64; i < 96; i++) v[i] = 0;
+        v[100] = 40f;
+        for (DType dt : new DType[]{DType.Q8, DType.Q4}) {
+            WeightTensor q = make(dt, v, 4, 64);
+            for (int i = 0; i < v.length; i++) {
+                int r = i / 64, c = i % 64, blk = i / 32;
+                float amax = 0;
+                for (int j = blk * 32; j < blk * 32 + 32; j++) amax = Math.max(amax, Math.abs(v[j]));
+                float d = dt == DType.Q8 ? amax / 127 : amax / 8;
+                // Q8: round to nearest (≤ d/2); Q4: the positive extreme clamps at nibble 15 (≤ d)
+                float bound = (dt == DType.Q8 ? d / 2 : d) * 1.0001f + 1e-7f;
+                assertTrue(Math.abs(element(q, r, c) - v[i]) <= bound, dt + " element " + i + ": " + element(q, r, c) + " vs " + v[i]);
+            }
+        }
+    }
+
+    @Test void rejectsBadShapes() {
+        WeightTensor w = make(DType.F32, new float[6], 2, 3);
+        assertThrows(IllegalArgumentException.class, () -> w.matmul(new float[5], 2, new float[4], null));
+        assertThrows(IllegalArgumentException.class, () -> Q8Tensor.quantize(w));
+        assertThrows(IllegalArgumentException.class, () -> w.matmul(new float[3], 1, new float[2], new float[1]));
+    }
+}
