@@ -8,8 +8,7 @@ import java.nio.file.Path;
 final class NaViLTokenizers {
     private NaViLTokenizers() {}
 
-    /** null while this build has no tokenizer implementation. */
     static Tokenizer load(Path modelDir) {
-        return null;
+        return dev.navil4j.tokenizer.Tokenizers.load(modelDir);
     }
 }

@@ -73,6 +73,6 @@ final class VoRAProcessor {
 
     /** The checkpoint's tokenizer. */
     static Tokenizer loadTokenizer(Path dir) {
-        return null;
+        return dev.navil4j.tokenizer.Tokenizers.load(dir);
     }
 }
