@@ -30,7 +30,8 @@ import java.util.List;
  *       16-bit gray without alpha (Pillow mode I;16) is clipped to 255 (Pillow's I;16 → RGB);</li>
  *   <li>palette images are looked up in the palette;</li>
  *   <li>CMYK uses Pillow's {@code cmyk2rgb} formula;</li>
- *   <li>embedded ICC profiles and gamma are ignored (raw samples, as Pillow).</li>
+ *   <li>embedded ICC profiles and gamma are ignored (raw samples, as Pillow; a JPEG's ICC segments are
+ *       removed before decoding because the TwelveMonkeys reader would colour-convert through them).</li>
  * </ul>
  * Images larger than {@link #maxPixels()} are refused from the header, before any pixel is decoded
  * (Pillow raises DecompressionBombError above 2 × MAX_IMAGE_PIXELS = 178,956,970 pixels; that is the default).
@@ -93,6 +94,7 @@ public final class ImageLoader {
     /** Decodes to the reader's native BufferedImage (no colour conversion), after the header checks. */
     public BufferedImage decodeRaw(byte[] bytes, String source) {
         if (bytes.length == 0) throw new ImageException(source + ": empty file (0 bytes), not an image");
+        bytes = stripJpegIcc(bytes);
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             if (in == null) throw new ImageException(source + ": cannot open image stream");
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
@@ -128,6 +130,33 @@ public final class ImageLoader {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             throw new ImageException(source + ": cannot decode image (corrupt or truncated): " + why, e);
         }
+    }
+
+    /**
+     * Removes APP2 "ICC_PROFILE" segments of a JPEG (before SOS): the TwelveMonkeys reader would
+     * colour-convert the pixels through an embedded non-sRGB profile, while Pillow's
+     * {@code convert('RGB')} keeps the decoded values. Other data is returned unchanged.
+     */
+    static byte[] stripJpegIcc(byte[] f) {
+        if (f.length < 4 || (f[0] & 0xFF) != 0xFF || (f[1] & 0xFF) != 0xD8) return f;
+        java.io.ByteArrayOutputStream out = null;
+        int p = 2, copied = 0;
+        while (p + 4 <= f.length && (f[p] & 0xFF) == 0xFF) {
+            int marker = f[p + 1] & 0xFF;
+            if (marker == 0xDA || marker == 0xD9) break;
+            if (marker == 0xFF) { p++; continue; }   // fill byte
+            int len = ((f[p + 2] & 0xFF) << 8) | (f[p + 3] & 0xFF);
+            if (len < 2 || p + 2 + len > f.length) break;   // leave damaged data to the decoder's error
+            if (marker == 0xE2 && len >= 14 && new String(f, p + 4, 12, java.nio.charset.StandardCharsets.ISO_8859_1).equals("ICC_PROFILE\0")) {
+                if (out == null) out = new java.io.ByteArrayOutputStream(f.length);
+                out.write(f, copied, p - copied);
+                copied = p + 2 + len;
+            }
+            p += 2 + len;
+        }
+        if (out == null) return f;
+        out.write(f, copied, f.length - copied);
+        return out.toByteArray();
     }
 
     /** Pillow's {@code convert('RGB')} of a decoded image (see the class comment for the rules). */

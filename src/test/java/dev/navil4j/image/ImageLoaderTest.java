@@ -136,4 +136,81 @@ class ImageLoaderTest {
             assertThat(java.util.HexFormat.of().formatHex(d)).as(c[0]).isEqualTo(c[1]);
         }
     }
+
+    /**
+     * Pillow ignores embedded ICC profiles in convert('RGB'): a JPEG with an APP2 ICC_PROFILE (here a
+     * non-sRGB one, linear RGB) must decode to the same bytes as without it.
+     */
+    @Test
+    void embeddedIccProfileIsIgnored() throws Exception {
+        byte[] jpg = Files.readAllBytes(Path.of("fixtures/images/red_panda.jpg"));
+        byte[] icc = java.awt.color.ICC_Profile.getInstance(java.awt.color.ColorSpace.CS_LINEAR_RGB).getData();
+        ByteArrayOutputStream seg = new ByteArrayOutputStream();
+        byte[] head = "ICC_PROFILE\0".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        int len = 2 + head.length + 2 + icc.length;
+        assertThat(len).isLessThan(65536);
+        seg.write(0xFF); seg.write(0xE2); seg.write(len >> 8); seg.write(len & 0xFF);
+        seg.writeBytes(head); seg.write(1); seg.write(1); seg.writeBytes(icc);
+        ByteArrayOutputStream withIcc = new ByteArrayOutputStream();
+        withIcc.write(jpg, 0, 2);
+        withIcc.writeBytes(seg.toByteArray());
+        withIcc.write(jpg, 2, jpg.length - 2);
+        RgbImage a = ImageLoader.loadRgbBytes(jpg, "plain.jpg");
+        RgbImage b = ImageLoader.loadRgbBytes(withIcc.toByteArray(), "icc.jpg");
+        assertThat(b.rgb()).isEqualTo(a.rgb());
+    }
+
+    /** The same for a PNG iCCP chunk (zlib-compressed profile, inserted after IHDR). */
+    @Test
+    void pngIccpIsIgnored() throws Exception {
+        byte[] png = Files.readAllBytes(Path.of("fixtures/images/rgba_256x192.png"));
+        byte[] icc = java.awt.color.ICC_Profile.getInstance(java.awt.color.ColorSpace.CS_LINEAR_RGB).getData();
+        ByteArrayOutputStream data = new ByteArrayOutputStream();
+        data.writeBytes("lin\0\0".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        java.util.zip.DeflaterOutputStream z = new java.util.zip.DeflaterOutputStream(data);
+        z.write(icc);
+        z.finish();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(png, 0, 33);
+        out.writeBytes(chunk("iCCP", data.toByteArray()));
+        out.write(png, 33, png.length - 33);
+        assertThat(ImageLoader.loadRgbBytes(out.toByteArray(), "iccp.png").rgb()).isEqualTo(ImageLoader.loadRgbBytes(png, "p.png").rgb());
+    }
+
+    /** Pillow's cmyk2rgb: CLIP8(nk - MULDIV255(c, nk)) with nk = 255 - k. */
+    private static int pillowCmyk(int c, int k) {
+        int nk = 255 - k, t = c * nk + 128;
+        return Math.max(0, Math.min(255, nk - (((t >> 8) + t) >> 8)));
+    }
+
+    /**
+     * An Adobe (APP14, transform 0) CMYK JPEG as Photoshop writes them: stored values are inverted
+     * (Pillow's "CMYK;I"); two flat halves with K = 0 and K = 127 must give Pillow's cmyk2rgb values.
+     */
+    @Test
+    void adobeCmykJpeg() throws Exception {
+        java.awt.image.WritableRaster r = java.awt.image.Raster.createInterleavedRaster(java.awt.image.DataBuffer.TYPE_BYTE, 16, 16, 4, null);
+        for (int y = 0; y < 16; y++) for (int x = 0; x < 16; x++) r.setPixel(x, y, new int[]{255, 205, 155, y < 8 ? 255 : 128});
+        javax.imageio.ImageWriter w = ImageIO.getImageWritersByFormatName("jpeg").next();
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        try (javax.imageio.stream.ImageOutputStream ios = ImageIO.createImageOutputStream(o)) {
+            w.setOutput(ios);
+            javax.imageio.ImageWriteParam p = w.getDefaultWriteParam();
+            p.setCompressionMode(javax.imageio.ImageWriteParam.MODE_EXPLICIT);
+            p.setCompressionQuality(1f);
+            w.write(null, new javax.imageio.IIOImage(r, null, null), p);
+        }
+        byte[] b = o.toByteArray();
+        byte[] adobe = {(byte) 0xFF, (byte) 0xEE, 0, 14, 'A', 'd', 'o', 'b', 'e', 0, 100, 0, 0, 0, 0, 0};
+        ByteArrayOutputStream withAdobe = new ByteArrayOutputStream();
+        withAdobe.write(b, 0, 2);
+        withAdobe.writeBytes(adobe);
+        withAdobe.write(b, 2, b.length - 2);
+        RgbImage img = ImageLoader.loadRgbBytes(withAdobe.toByteArray(), "cmyk.jpg");
+        int[][] cmyk = {{0, 50, 100, 0}, {0, 50, 100, 127}};   // 255 - stored
+        for (int half = 0; half < 2; half++)
+            for (int c = 0; c < 3; c++)
+                assertThat(img.get(4, half == 0 ? 3 : 12, c)).as("half %d channel %d", half, c)
+                        .isCloseTo(pillowCmyk(cmyk[half][c], cmyk[half][3]), org.assertj.core.data.Offset.offset(1));
+    }
 }
