@@ -111,6 +111,10 @@ public final class ImageLoader {
                             + " pixels exceeds the limit of " + maxPixels + " pixels (possible decompression bomb)");
                 List<String> warnings = new ArrayList<>();
                 reader.addIIOReadWarningListener((IIOReadWarningListener) (r, warning) -> warnings.add(warning));
+                int[] gif = "gif".equalsIgnoreCase(reader.getFormatName()) ? gifPlacement(reader) : null;
+                if (gif != null && (long) gif[0] * gif[1] > maxPixels)
+                    throw new ImageException(source + ": GIF canvas " + gif[0] + "x" + gif[1]
+                            + " exceeds the limit of " + maxPixels + " pixels (possible decompression bomb)");
                 BufferedImage img = reader.read(0);
                 for (String wmsg : warnings) {
                     String m = wmsg.toLowerCase(java.util.Locale.ROOT);
@@ -119,7 +123,7 @@ public final class ImageLoader {
                         throw new ImageException(source + ": image file is truncated (" + wmsg + ")");
                 }
                 if (img == null) throw new ImageException(source + ": decoder returned no image");
-                return img;
+                return gif == null ? img : gifCanvas(img, gif);
             } finally {
                 reader.dispose();
             }
@@ -130,6 +134,64 @@ public final class ImageLoader {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             throw new ImageException(source + ": cannot decode image (corrupt or truncated): " + why, e);
         }
+    }
+
+    /**
+     * GIF frame 0 as Pillow places it: {canvasW, canvasH, left, top, fillIndex}. Pillow's image size is
+     * the logical screen, grown to cover the frame; the frame is decoded at its offset onto a canvas
+     * filled with the frame's transparency index (or index 0).
+     */
+    private static int[] gifPlacement(ImageReader reader) throws IOException {
+        int w = reader.getWidth(0), h = reader.getHeight(0);
+        int left = 0, top = 0, fill = 0, sw = w, sh = h;
+        javax.imageio.metadata.IIOMetadata sm = reader.getStreamMetadata();
+        if (sm != null) {
+            org.w3c.dom.Node lsd = child(sm.getAsTree("javax_imageio_gif_stream_1.0"), "LogicalScreenDescriptor");
+            if (lsd != null) {
+                sw = intAttr(lsd, "logicalScreenWidth", w);
+                sh = intAttr(lsd, "logicalScreenHeight", h);
+            }
+        }
+        javax.imageio.metadata.IIOMetadata im = reader.getImageMetadata(0);
+        if (im != null) {
+            org.w3c.dom.Node root = im.getAsTree("javax_imageio_gif_image_1.0");
+            org.w3c.dom.Node d = child(root, "ImageDescriptor");
+            if (d != null) {
+                left = intAttr(d, "imageLeftPosition", 0);
+                top = intAttr(d, "imageTopPosition", 0);
+            }
+            org.w3c.dom.Node gce = child(root, "GraphicControlExtension");
+            if (gce != null && "TRUE".equalsIgnoreCase(((org.w3c.dom.Element) gce).getAttribute("transparentColorFlag")))
+                fill = intAttr(gce, "transparentColorIndex", 0);
+        }
+        return new int[]{Math.max(sw, left + w), Math.max(sh, top + h), left, top, fill};
+    }
+
+    private static org.w3c.dom.Node child(org.w3c.dom.Node n, String name) {
+        for (org.w3c.dom.Node c = n.getFirstChild(); c != null; c = c.getNextSibling())
+            if (c.getNodeName().equals(name)) return c;
+        return null;
+    }
+
+    private static int intAttr(org.w3c.dom.Node n, String name, int dflt) {
+        String v = ((org.w3c.dom.Element) n).getAttribute(name);
+        try {
+            return v.isEmpty() ? dflt : Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            return dflt;
+        }
+    }
+
+    private static BufferedImage gifCanvas(BufferedImage frame, int[] g) {
+        if (g[0] == frame.getWidth() && g[1] == frame.getHeight() && g[2] == 0 && g[3] == 0) return frame;
+        if (!(frame.getColorModel() instanceof IndexColorModel icm)) return frame;
+        java.awt.image.WritableRaster r = icm.createCompatibleWritableRaster(g[0], g[1]);
+        int fill = g[4] < icm.getMapSize() ? g[4] : 0;
+        for (int y = 0; y < g[1]; y++) for (int x = 0; x < g[0]; x++) r.setSample(x, y, 0, fill);
+        Raster src = frame.getRaster();
+        for (int y = 0; y < frame.getHeight(); y++)
+            for (int x = 0; x < frame.getWidth(); x++) r.setSample(x + g[2], y + g[3], 0, src.getSample(x, y, 0));
+        return new BufferedImage(icm, r, false, null);
     }
 
     /**

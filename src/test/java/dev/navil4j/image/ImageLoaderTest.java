@@ -213,4 +213,33 @@ class ImageLoaderTest {
                 assertThat(img.get(4, half == 0 ? 3 : 12, c)).as("half %d channel %d", half, c)
                         .isCloseTo(pillowCmyk(cmyk[half][c], cmyk[half][3]), org.assertj.core.data.Offset.offset(1));
     }
+
+    /** A hand-made GIF: 4x3 logical screen, one 2x1 frame of index 1 at (1, 1); palette {(9,8,7), (200,100,50)}. */
+    private static byte[] gif(boolean transparentIndex1) {
+        ByteArrayOutputStream g = new ByteArrayOutputStream();
+        g.writeBytes("GIF89a".getBytes());
+        g.writeBytes(new byte[]{4, 0, 3, 0, (byte) 0x80, 0, 0});   // screen 4x3, global table of 2 colours
+        g.writeBytes(new byte[]{9, 8, 7, (byte) 200, 100, 50});
+        if (transparentIndex1) g.writeBytes(new byte[]{0x21, (byte) 0xF9, 4, 1, 0, 0, 1, 0});
+        g.writeBytes(new byte[]{0x2C, 1, 0, 1, 0, 2, 0, 1, 0, 0});  // frame at (1,1), 2x1, no local table
+        // LZW, min code size 2: codes clear(4), 1, 1, eoi(5) in 3 bits each, LSB first -> 0x4C 0x0A
+        g.writeBytes(new byte[]{2, 2, 0x4C, 0x0A, 0, 0x3B});
+        return g.toByteArray();
+    }
+
+    @Test
+    void gifFramePlacedOnLogicalScreenAsPillow() {
+        RgbImage img = ImageLoader.loadRgbBytes(gif(false), "g.gif");
+        assertThat(img.width()).isEqualTo(4);
+        assertThat(img.height()).isEqualTo(3);
+        for (int y = 0; y < 3; y++)
+            for (int x = 0; x < 4; x++) {
+                boolean frame = y == 1 && (x == 1 || x == 2);
+                assertThat(img.get(x, y, 0)).as("(%d,%d)", x, y).isEqualTo(frame ? 200 : 9);
+                assertThat(img.get(x, y, 2)).isEqualTo(frame ? 50 : 7);
+            }
+        // with a transparency index the canvas is filled with that index (its colour; alpha is dropped)
+        RgbImage t = ImageLoader.loadRgbBytes(gif(true), "t.gif");
+        assertThat(t.get(0, 0, 0)).isEqualTo(200);
+    }
 }
