@@ -258,6 +258,7 @@ public final class ImageLoader {
         if (dataType != DataBuffer.TYPE_BYTE && dataType != DataBuffer.TYPE_USHORT)
             throw new ImageException(source + ": unsupported sample type " + dataType + " (only 8/16-bit integer images)");
         int csType = cm.getColorSpace().getType();
+        if (fastInterleavedBytes(r, comps, bits, csType, w, h, out)) return new RgbImage(w, h, out);
         int[] px = new int[r.getNumBands()];
         for (int y = 0, o = 0; y < h; y++)
             for (int x = 0; x < w; x++, o += 3) {
@@ -282,6 +283,33 @@ public final class ImageLoader {
                 }
             }
         return new RgbImage(w, h, out);
+    }
+
+    /** 8-bit gray / RGB in one pixel-interleaved byte array (JPEG, most PNGs): direct copy, same result as the general loop. */
+    private static boolean fastInterleavedBytes(Raster r, int comps, int bits, int csType, int w, int h, byte[] out) {
+        if (bits != 8 || !(r.getDataBuffer() instanceof java.awt.image.DataBufferByte db) || db.getNumBanks() != 1) return false;
+        if (!(r.getSampleModel() instanceof java.awt.image.PixelInterleavedSampleModel sm)) return false;
+        if (!(comps == 1 || (comps == 3 && csType != ColorSpace.TYPE_CMYK))) return false;
+        if (r.getSampleModelTranslateX() != 0 || r.getSampleModelTranslateY() != 0) return false;
+        byte[] d = db.getData();
+        int ps = sm.getPixelStride(), ss = sm.getScanlineStride();
+        int[] off = sm.getBandOffsets();
+        int base = db.getOffset();
+        for (int y = 0, o = 0; y < h; y++) {
+            int row = base + y * ss;
+            for (int x = 0; x < w; x++, o += 3) {
+                int p = row + x * ps;
+                if (comps == 1) {
+                    byte v = d[p + off[0]];
+                    out[o] = out[o + 1] = out[o + 2] = v;
+                } else {
+                    out[o] = d[p + off[0]];
+                    out[o + 1] = d[p + off[1]];
+                    out[o + 2] = d[p + off[2]];
+                }
+            }
+        }
+        return true;
     }
 
     /** Expands an n-bit sample to 8 bits as Pillow's unpackers do (v × 255 / (2^n − 1), exact for 1, 2, 4 bits). */
