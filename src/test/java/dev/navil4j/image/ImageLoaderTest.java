@@ -242,4 +242,17 @@ class ImageLoaderTest {
         RgbImage t = ImageLoader.loadRgbBytes(gif(true), "t.gif");
         assertThat(t.get(0, 0, 0)).isEqualTo(200);
     }
+
+    /**
+     * WebP goes through the TwelveMonkeys reader: a 1x1 lossless (VP8L) file (the well-known feature-detection
+     * sample) decodes, its alpha is dropped. Lossy WebP pixel parity with libwebp is not covered by a fixture.
+     */
+    @Test
+    void webpLosslessDecodes() {
+        byte[] b = java.util.Base64.getDecoder().decode("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==");
+        RgbImage img = ImageLoader.loadRgbBytes(b, "one.webp");
+        assertThat(img.width()).isEqualTo(1);
+        assertThat(img.height()).isEqualTo(1);
+        assertThat(img.rgb()).hasSize(3);
+    }
 }
