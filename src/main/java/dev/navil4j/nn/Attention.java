@@ -42,29 +42,59 @@ public final class Attention {
         });
     }
 
+    /** Queries per task of {@link #segments}: enough work to amortize the per-task K/V transpose. */
+    private static final int QUERY_BLOCK = 128;
+
     /**
      * Non-causal attention within segments (vision encoders): tokens attend to every token of their own
      * segment. q, k, v are [n, heads·headDim] (same head count); cuSeqlens = [0, e1, e2, ..., n].
+     * <p>Per (segment, head, block of queries) K and V are transposed to [headDim, len] once, so scores are
+     * headDim vectorized axpys over the keys (q·scale, as the reference's {@code (q * scale) @ k^T}) and the output
+     * headDim vectorized dots over the weights, instead of one short reduction per key.
      */
     public static void segments(float[] q, float[] k, float[] v, int n, int heads, int headDim, float scale,
                                 int[] cuSeqlens, float[] out) {
-        int dim = heads * headDim;
-        int[] segOf = new int[n];
-        for (int s = 0; s + 1 < cuSeqlens.length; s++)
-            for (int i = cuSeqlens[s]; i < cuSeqlens[s + 1]; i++) segOf[i] = s;
-        Parallel.forRange(n * heads, 4, (from, to) -> {
-            float[] scores = new float[n];
+        int dim = heads * headDim, segs = cuSeqlens.length - 1;
+        if (segs < 1 || cuSeqlens[0] != 0 || cuSeqlens[segs] != n)
+            throw new IllegalArgumentException("cu_seqlens must run from 0 to " + n + ", got " + java.util.Arrays.toString(cuSeqlens));
+        // tasks: (segment, head, query block)
+        int[] taskSeg, taskBlock;
+        java.util.List<int[]> tasks = new java.util.ArrayList<>();
+        for (int s = 0; s < segs; s++) {
+            if (cuSeqlens[s + 1] < cuSeqlens[s]) throw new IllegalArgumentException("cu_seqlens must not decrease: " + java.util.Arrays.toString(cuSeqlens));
+            for (int b = cuSeqlens[s]; b < cuSeqlens[s + 1]; b += QUERY_BLOCK) tasks.add(new int[] {s, b});
+        }
+        taskSeg = new int[tasks.size()];
+        taskBlock = new int[tasks.size()];
+        for (int i = 0; i < taskSeg.length; i++) { taskSeg[i] = tasks.get(i)[0]; taskBlock[i] = tasks.get(i)[1]; }
+        Parallel.forRange(taskSeg.length * heads, 1, (from, to) -> {
             for (int idx = from; idx < to; idx++) {
-                int t = idx / heads, h = idx % heads;
-                int s0 = cuSeqlens[segOf[t]], s1 = cuSeqlens[segOf[t] + 1];
-                int qo = t * dim + h * headDim;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = s0; j < s1; j++) {
-                    float s = VectorKernels.dot(q, qo, k, j * dim + h * headDim, headDim) * scale;
-                    scores[j - s0] = s;
-                    if (s > max) max = s;
+                int task = idx / heads, h = idx % heads;
+                int s0 = cuSeqlens[taskSeg[task]], s1 = cuSeqlens[taskSeg[task] + 1], len = s1 - s0;
+                int q0 = taskBlock[task], q1 = Math.min(s1, q0 + QUERY_BLOCK);
+                float[] kt = new float[headDim * len], vt = new float[headDim * len], scores = new float[len];
+                for (int j = 0; j < len; j++) {
+                    int o = (s0 + j) * dim + h * headDim;
+                    for (int d = 0; d < headDim; d++) {
+                        kt[d * len + j] = k[o + d];
+                        vt[d * len + j] = v[o + d];
+                    }
                 }
-                softmaxWeightedSum(scores, s1 - s0, max, v, dim, s0 * dim + h * headDim, headDim, out, qo);
+                for (int t = q0; t < q1; t++) {
+                    int qo = t * dim + h * headDim;
+                    java.util.Arrays.fill(scores, 0f);
+                    for (int d = 0; d < headDim; d++) VectorKernels.axpy(q[qo + d] * scale, kt, d * len, scores, 0, len);
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int j = 0; j < len; j++) if (scores[j] > max) max = scores[j];
+                    float sum = 0;
+                    for (int j = 0; j < len; j++) {
+                        float e = (float) Math.exp(scores[j] - max);
+                        scores[j] = e;
+                        sum += e;
+                    }
+                    float inv = 1f / sum;
+                    for (int d = 0; d < headDim; d++) out[qo + d] = VectorKernels.dot(scores, 0, vt, d * len, len) * inv;
+                }
             }
         });
     }
