@@ -6,8 +6,21 @@ import java.util.List;
  * A chat as the reference {@code chat()} APIs see it: an optional system message, earlier turns with
  * their answers, and the new question (the last turn, answer null). Media belong to the turn that
  * introduced them.
+ *
+ * @param system the system message; null = the family's default (the one its reference template uses)
+ * @param turns  earlier turns (with answers) then the new question (answer null)
+ * @param limits per-request caps on media size; {@link Limits#NONE} = the family's defaults
  */
-public record Conversation(String system, List<Turn> turns) {
+public record Conversation(String system, List<Turn> turns, Limits limits) {
+    public Conversation {
+        if (turns == null) throw new IllegalArgumentException("turns is null");
+        turns = List.copyOf(turns);
+        if (limits == null) limits = Limits.NONE;
+    }
+
+    /** A conversation with the family's default media limits. */
+    public Conversation(String system, List<Turn> turns) { this(system, turns, Limits.NONE); }
+
     public record Turn(String user, List<Media> media, String assistant) {}
 
     /** An image file, a decoded image, or video frames. */
@@ -16,4 +29,22 @@ public record Conversation(String system, List<Turn> turns) {
     public record Image(java.nio.file.Path path, java.awt.image.BufferedImage image) implements Media {}
 
     public record Video(java.nio.file.Path path, int frames, double[] boundSeconds) implements Media {}
+
+    /**
+     * Caps that keep many-tile images and long videos from exhausting memory; 0 means "the family's default".
+     * A family honours them in {@code prepare} before encoding anything.
+     *
+     * @param maxTiles       the most tiles one image is split into (InternVL's {@code max_num}); 0 = default
+     * @param maxMediaTokens the most prompt positions all media of the conversation may fill together
+     *                       (image-context tokens); a prompt needing more is rejected with a clear
+     *                       exception (families may lower tiles/frames to fit instead); 0 = no cap
+     */
+    public record Limits(int maxTiles, int maxMediaTokens) {
+        public static final Limits NONE = new Limits(0, 0);
+
+        public Limits {
+            if (maxTiles < 0) throw new IllegalArgumentException("max tiles must be >= 0, got " + maxTiles);
+            if (maxMediaTokens < 0) throw new IllegalArgumentException("media token budget must be >= 0, got " + maxMediaTokens);
+        }
+    }
 }

@@ -5,12 +5,12 @@ import dev.navil4j.weights.WeightsException;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /** config.json → family. Adding a family adds one line to {@link #FAMILIES}. */
 public final class ModelRegistry {
-    private static final List<ModelFamily> FAMILIES = new ArrayList<>();
+    private static final List<ModelFamily> FAMILIES = new CopyOnWriteArrayList<>();
 
     static {
         // one line per family, e.g. FAMILIES.add(new dev.navil4j.models.internvl.InternVLFamily());
@@ -30,6 +30,15 @@ public final class ModelRegistry {
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("cannot create model family " + className, e);
         }
+    }
+
+    /**
+     * Adds a family at run time (a family outside this jar, or a test double); families registered later are
+     * asked after the built-in ones.
+     */
+    public static void register(ModelFamily family) {
+        if (family == null) throw new IllegalArgumentException("family is null");
+        FAMILIES.add(family);
     }
 
     public static List<ModelFamily> families() { return List.copyOf(FAMILIES); }

@@ -6,10 +6,10 @@ import dev.navil4j.weights.TensorInfo;
 import dev.navil4j.weights.WeightsException;
 
 /** y = x·Wᵀ + b, W [out, in] as nn.Linear stores it. */
-public record Linear(WeightTensor weight, float[] bias) {
+public record Linear(WeightTensor weight, float[] bias) implements Projection {
 
-    public int in() { return weight.cols; }
-    public int out() { return weight.rows; }
+    @Override public int in() { return weight.cols; }
+    @Override public int out() { return weight.rows; }
 
     /** Loads {@code prefix.weight} [out, in] and, if {@code withBias}, {@code prefix.bias} [out]. */
     public static Linear load(SafeTensors st, String prefix, int in, int out, boolean withBias) {
@@ -31,6 +31,7 @@ public record Linear(WeightTensor weight, float[] bias) {
     }
 
     /** out[n, out] = x[n, in]·Wᵀ + b. */
+    @Override
     public void forward(float[] x, int n, float[] out) {
         weight.matmul(x, n, out, bias);
     }

@@ -1,0 +1,127 @@
+package dev.navil4j;
+
+import dev.navil4j.chat.Conversation;
+import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.generate.Generator;
+import dev.navil4j.models.PreparedPrompt;
+import dev.navil4j.models.VisionLanguageModel;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * A loaded multimodal model, ready to chat. Open conversations with {@link #newSession()}; answer many
+ * independent questions with {@link #batch(List)}.
+ * <p><b>Thread-safety:</b> a {@code ChatModel} is immutable after loading and may be shared by any number
+ * of threads; every request gets its own KV cache. A {@link ChatSession} is not thread-safe: use each
+ * session from one thread at a time (a concurrent call is rejected with {@link IllegalStateException}).
+ * <p>{@link #close()} releases the memory-mapped weights; no request may run during or after it.
+ */
+public final class ChatModel implements AutoCloseable {
+    private final VisionLanguageModel model;
+    private final long loadNanos;
+    private volatile boolean closed;
+
+    ChatModel(VisionLanguageModel model, long loadNanos) {
+        this.model = model;
+        this.loadNanos = loadNanos;
+    }
+
+    /** The family name ("internvl3", "vora", "navil"). */
+    public String family() { return model.family(); }
+
+    /** Longest sequence (prompt + generated tokens) the model accepts. */
+    public int maxContext() { return model.maxContext(); }
+
+    /** Time {@link Navil4j#load} took, in nanoseconds (0 for a wrapped model). */
+    public long loadNanos() { return loadNanos; }
+
+    /** The engine-level model, for what this API does not cover (e.g. raw logits). */
+    public VisionLanguageModel model() { return model; }
+
+    /** A new conversation with the family's default system message. */
+    public ChatSession newSession() { return newSession(null); }
+
+    /** A new conversation with this system message (null = the family's default). */
+    public ChatSession newSession(String systemMessage) {
+        ensureOpen();
+        return new ChatSession(this, systemMessage);
+    }
+
+    /**
+     * Answers independent single-turn questions with the family's default system message, in order. Each
+     * row's result is identical to asking it alone in a fresh session (the reference {@code batch_chat()}
+     * guarantees the same; here rows simply run one after another, each with its own cache).
+     */
+    public List<Response> batch(List<Request> rows) { return batch(null, rows); }
+
+    /** {@link #batch(List)} with a system message (null = the family's default). */
+    public List<Response> batch(String systemMessage, List<Request> rows) {
+        if (rows == null) throw new IllegalArgumentException("batch rows are null");
+        List<Response> out = new ArrayList<>(rows.size());
+        for (Request r : rows) out.add(generate(systemMessage, List.of(), r, RequestOptions.defaults(), null, null));
+        return out;
+    }
+
+    /**
+     * One request over a conversation: prepare (template, media encoding), context checks, generation.
+     * {@code onText} receives the streamed text (may be null); {@code cancelled} is polled before each token.
+     */
+    Response generate(String system, List<Conversation.Turn> history, Request request, RequestOptions sessionOptions,
+                      Consumer<String> onText, BooleanSupplier cancelled) {
+        ensureOpen();
+        if (request == null) throw new IllegalArgumentException("request is null");
+        RequestOptions o = sessionOptions.overriddenBy(request.options());
+        List<Conversation.Turn> turns = new ArrayList<>(history);
+        turns.add(new Conversation.Turn(request.text(), request.media(), null));
+        Conversation conversation = new Conversation(system, turns, o.limits());
+
+        long t0 = System.nanoTime();
+        PreparedPrompt prompt = model.prepare(conversation);
+        long prepareNanos = System.nanoTime() - t0;
+
+        int n = prompt.ids().length, ctx = model.maxContext();
+        int budget = o.limits().maxMediaTokens();
+        if (budget > 0 && prompt.mediaTokens() > budget)
+            throw new PromptTooLongException("the media of this prompt take " + prompt.mediaTokens()
+                    + " tokens, over the budget of " + budget + " (attach fewer images or frames, or lower max tiles)",
+                    prompt.mediaTokens(), budget);
+        if (n > ctx)
+            throw new PromptTooLongException("prompt of " + n + " tokens (" + prompt.mediaTokens()
+                    + " of them from images/video) exceeds the model's context of " + ctx
+                    + " tokens; shorten the question or history, attach fewer images or frames, or lower max tiles", n, ctx);
+        GenerationConfig config = o.applyTo(model.defaultGeneration());
+        // the last generated token is never fed back, so a prompt of n tokens leaves room for ctx + 1 - n new ones
+        if (config.maxNewTokens() > ctx + 1 - n) config = config.withMaxNewTokens(ctx + 1 - n);
+
+        Generator.Listener listener = onText == null && cancelled == null ? null : new Generator.Listener() {
+            @Override
+            public void onText(String text) { if (onText != null) onText.accept(text); }
+
+            @Override
+            public boolean cancelled() { return cancelled != null && cancelled.getAsBoolean(); }
+        };
+        Generator.Result r = Generator.generate(model, prompt, config, listener);
+        String raw = model.tokenizer().decode(r.ids(), true);
+        Response.Finish finish = switch (r.finish()) {
+            case STOP -> Response.Finish.STOP;
+            case LENGTH -> Response.Finish.LENGTH;
+            case CANCELLED -> Response.Finish.CANCELLED;
+        };
+        return new Response(r.text(), raw, r.ids(), finish, n, prompt.mediaTokens(), prepareNanos, r.prefillNanos(), r.decodeNanos());
+    }
+
+    void ensureOpen() {
+        if (closed) throw new IllegalStateException("the model is closed");
+    }
+
+    /** Releases the model (memory-mapped weights); idempotent. */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        model.close();
+    }
+}

@@ -1,0 +1,87 @@
+package dev.navil4j.cli;
+
+import dev.navil4j.models.LoadOptions;
+import dev.navil4j.models.ModelRegistry;
+import dev.navil4j.models.VisionLanguageModel;
+import dev.navil4j.hub.ModelSource;
+import dev.navil4j.server.OpenAiServer;
+import dev.navil4j.server.ServerOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Serves a model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/models, /health).")
+final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "DIR|HUB_ID",
+            description = "model directory, or a Hugging Face repo id (org/name[@revision]) resolved through the HF cache")
+    String model;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "address to bind (default: ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8080", description = "port (default: ${DEFAULT-VALUE}; 0 = any free port)")
+    int port;
+
+    @Option(names = "--served-model-name", description = "model id reported to clients (default: the --model value)")
+    String servedName;
+
+    @Option(names = "--max-batch", defaultValue = "8", description = "sequences decoded together (default: ${DEFAULT-VALUE})")
+    int maxBatch;
+
+    @Option(names = "--max-queue", defaultValue = "32", description = "requests waiting for a slot before 429 (default: ${DEFAULT-VALUE})")
+    int maxQueue;
+
+    @Option(names = "--timeout", defaultValue = "600", description = "per-request time limit in seconds (default: ${DEFAULT-VALUE})")
+    int timeoutSeconds;
+
+    @Option(names = "--max-tokens", defaultValue = "512", description = "completion length when a request sets none (default: ${DEFAULT-VALUE})")
+    int defaultMaxTokens;
+
+    @Option(names = "--max-request-mb", defaultValue = "32", description = "largest request body in MiB (default: ${DEFAULT-VALUE})")
+    int maxRequestMb;
+
+    @Option(names = "--max-image-mb", defaultValue = "16", description = "largest encoded image in MiB (default: ${DEFAULT-VALUE})")
+    int maxImageMb;
+
+    @Option(names = "--max-image-pixels", defaultValue = "40000000", description = "largest image width*height (default: ${DEFAULT-VALUE})")
+    long maxImagePixels;
+
+    @Option(names = "--max-images", defaultValue = "8", description = "most images per request (default: ${DEFAULT-VALUE})")
+    int maxImages;
+
+    @Option(names = "--allow-remote-images", description = "fetch http(s) image URLs (off: only data: URIs)")
+    boolean allowRemoteImages;
+
+    @Option(names = "--weights", defaultValue = "auto", description = "LLM weight format: auto, f32, bf16, q8, q4 (default: ${DEFAULT-VALUE})")
+    String weights;
+
+    @Override
+    public Integer call() throws Exception {
+        // Javalin/Jetty log through slf4j-simple: keep them to warnings
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        Path dir = ModelSource.resolve(model, System.err);
+        VisionLanguageModel m = ModelRegistry.load(dir, LoadOptions.defaults().withWeights(weights));
+        ServerOptions opts = ServerOptions.defaults(servedName != null ? servedName : model)
+                .withLimits((long) maxRequestMb << 20, (long) maxImageMb << 20, maxImagePixels, maxImages)
+                .withScheduling(maxBatch, maxQueue, Duration.ofSeconds(timeoutSeconds))
+                .withDefaultMaxTokens(defaultMaxTokens)
+                .withRemoteImages(allowRemoteImages);
+        OpenAiServer server = OpenAiServer.start(m, opts, host, port);
+        System.err.println("navil4j: serving " + opts.modelId() + " (" + m.family() + ") on http://" + host + ":" + server.port()
+                + "/v1  (batch " + maxBatch + ", queue " + maxQueue + ")");
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.err.println("navil4j: shutting down (finishing in-flight requests)");
+            server.close();
+            m.close();
+            stopped.countDown();
+        }, "navil4j-shutdown"));
+        stopped.await();
+        return 0;
+    }
+}

@@ -1,0 +1,203 @@
+package dev.navil4j.image;
+
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.event.IIOReadWarningListener;
+import javax.imageio.stream.ImageInputStream;
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.DirectColorModel;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * Decodes JPEG, PNG, GIF, BMP and WebP files and converts them to 8-bit RGB exactly as
+ * {@code PIL.Image.open(f).convert('RGB')} does (what every reference's {@code load_image} calls):
+ * <ul>
+ *   <li>alpha is dropped, never composited (RGBA, LA, palette transparency);</li>
+ *   <li>gray L is replicated to R=G=B; 1/2/4-bit gray is scaled (L;2 ×85, L;4 ×17) as Pillow unpacks it;</li>
+ *   <li>16-bit RGB(A) and 16-bit gray+alpha keep the high byte (Pillow's "RGB;16B"/"LA;16B" unpackers),
+ *       16-bit gray without alpha (Pillow mode I;16) is clipped to 255 (Pillow's I;16 → RGB);</li>
+ *   <li>palette images are looked up in the palette;</li>
+ *   <li>CMYK uses Pillow's {@code cmyk2rgb} formula;</li>
+ *   <li>embedded ICC profiles and gamma are ignored (raw samples, as Pillow).</li>
+ * </ul>
+ * Images larger than {@link #maxPixels()} are refused from the header, before any pixel is decoded
+ * (Pillow raises DecompressionBombError above 2 × MAX_IMAGE_PIXELS = 178,956,970 pixels; that is the default).
+ * Truncated files are refused (Pillow's default LOAD_TRUNCATED_IMAGES = False).
+ */
+public final class ImageLoader {
+    /** Pillow's DecompressionBombError threshold: 2 × MAX_IMAGE_PIXELS (1024·1024·1024 // 4 // 3). */
+    public static final long DEFAULT_MAX_PIXELS = 2L * (1024L * 1024 * 1024 / 4 / 3);
+
+    private static final ImageLoader DEFAULT = new ImageLoader(DEFAULT_MAX_PIXELS);
+
+    static {
+        ImageIO.setUseCache(false);
+        ImageIO.scanForPlugins();
+    }
+
+    private final long maxPixels;
+
+    /** @param maxPixels largest width × height accepted (checked on the header before decoding) */
+    public ImageLoader(long maxPixels) {
+        if (maxPixels <= 0) throw new IllegalArgumentException("maxPixels must be positive");
+        this.maxPixels = maxPixels;
+    }
+
+    public long maxPixels() { return maxPixels; }
+
+    /** {@code Image.open(path).convert('RGB')} with the default pixel limit. */
+    public static RgbImage loadRgb(Path path) { return DEFAULT.load(path); }
+
+    /** Decodes in-memory file bytes with the default pixel limit. */
+    public static RgbImage loadRgbBytes(byte[] bytes, String source) { return DEFAULT.decode(bytes, source); }
+
+    /**
+     * transformers' {@code load_image}: {@code ImageOps.exif_transpose} then {@code convert('RGB')}
+     * (VoRA's processor), with the default pixel limit.
+     */
+    public static RgbImage loadRgbExifTransposed(Path path) {
+        byte[] bytes = readAll(path);
+        return ExifOrientation.apply(DEFAULT.decode(bytes, path.toString()), ExifOrientation.read(bytes));
+    }
+
+    private static byte[] readAll(Path path) {
+        try {
+            return Files.readAllBytes(path);
+        } catch (IOException e) {
+            throw new ImageException(path + ": cannot read file: " + e.getMessage(), e);
+        }
+    }
+
+    /** Decodes a file to RGB. */
+    public RgbImage load(Path path) {
+        return decode(readAll(path), path.toString());
+    }
+
+    /** Decodes in-memory file bytes to RGB; {@code source} names the data in error messages. */
+    public RgbImage decode(byte[] bytes, String source) {
+        return toRgb(decodeRaw(bytes, source), source);
+    }
+
+    /** Decodes to the reader's native BufferedImage (no colour conversion), after the header checks. */
+    public BufferedImage decodeRaw(byte[] bytes, String source) {
+        if (bytes.length == 0) throw new ImageException(source + ": empty file (0 bytes), not an image");
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+            if (in == null) throw new ImageException(source + ": cannot open image stream");
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext())
+                throw new ImageException(source + ": not a recognised image format (JPEG, PNG, GIF, BMP, WebP)");
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                int w = reader.getWidth(0), h = reader.getHeight(0);
+                if (w <= 0 || h <= 0) throw new ImageException(source + ": image has size " + w + "x" + h);
+                long pixels = (long) w * h;
+                if (pixels > maxPixels)
+                    throw new ImageException(source + ": image size " + w + "x" + h + " = " + pixels
+                            + " pixels exceeds the limit of " + maxPixels + " pixels (possible decompression bomb)");
+                List<String> warnings = new ArrayList<>();
+                reader.addIIOReadWarningListener((IIOReadWarningListener) (r, warning) -> warnings.add(warning));
+                BufferedImage img = reader.read(0);
+                for (String wmsg : warnings) {
+                    String m = wmsg.toLowerCase(java.util.Locale.ROOT);
+                    // libjpeg reports a cut-off stream only as a warning and fills the rest; Pillow refuses it.
+                    if (m.contains("premature") || m.contains("truncat") || m.contains("end of"))
+                        throw new ImageException(source + ": image file is truncated (" + wmsg + ")");
+                }
+                if (img == null) throw new ImageException(source + ": decoder returned no image");
+                return img;
+            } finally {
+                reader.dispose();
+            }
+        } catch (ImageException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            // ImageIO readers throw IIOException, EOFException, but also raw NPE / AIOOBE on corrupt data.
+            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            throw new ImageException(source + ": cannot decode image (corrupt or truncated): " + why, e);
+        }
+    }
+
+    /** Pillow's {@code convert('RGB')} of a decoded image (see the class comment for the rules). */
+    public static RgbImage toRgb(BufferedImage img, String source) {
+        int w = img.getWidth(), h = img.getHeight();
+        byte[] out = new byte[Math.multiplyExact(Math.multiplyExact(w, h), 3)];
+        ColorModel cm = img.getColorModel();
+        Raster r = img.getRaster();
+        if (cm instanceof IndexColorModel icm) {
+            int n = icm.getMapSize();
+            for (int y = 0, o = 0; y < h; y++)
+                for (int x = 0; x < w; x++, o += 3) {
+                    int idx = r.getSample(x, y, 0);
+                    // An index beyond the palette reads as black (Pillow's palette is zero-padded to 256).
+                    if (idx < n) {
+                        out[o] = (byte) icm.getRed(idx);
+                        out[o + 1] = (byte) icm.getGreen(idx);
+                        out[o + 2] = (byte) icm.getBlue(idx);
+                    }
+                }
+            return new RgbImage(w, h, out);
+        }
+        if (cm instanceof DirectColorModel dcm) {
+            // Packed pixels (BMP, some PNG paths): bands are R, G, B[, A] with mask widths.
+            int[] bits = r.getSampleModel().getSampleSize();
+            for (int y = 0, o = 0; y < h; y++)
+                for (int x = 0; x < w; x++, o += 3)
+                    for (int c = 0; c < 3; c++) out[o + c] = (byte) scaleBits(r.getSample(x, y, c), bits[c]);
+            return new RgbImage(w, h, out);
+        }
+        if (!(cm instanceof ComponentColorModel))
+            throw new ImageException(source + ": unsupported colour model " + cm.getClass().getSimpleName());
+        int comps = cm.getNumColorComponents();
+        boolean alpha = cm.hasAlpha();
+        int bits = cm.getComponentSize(0);
+        int dataType = r.getTransferType();
+        if (dataType != DataBuffer.TYPE_BYTE && dataType != DataBuffer.TYPE_USHORT)
+            throw new ImageException(source + ": unsupported sample type " + dataType + " (only 8/16-bit integer images)");
+        int csType = cm.getColorSpace().getType();
+        int[] px = new int[r.getNumBands()];
+        for (int y = 0, o = 0; y < h; y++)
+            for (int x = 0; x < w; x++, o += 3) {
+                r.getPixel(x, y, px);
+                if (comps == 1) {
+                    int v = px[0];
+                    if (bits == 16) v = alpha ? v >>> 8 : Math.min(v, 255);   // LA;16B high byte / I;16 → RGB clip
+                    else if (bits < 8) v = scaleBits(v, bits);
+                    out[o] = out[o + 1] = out[o + 2] = (byte) v;
+                } else if (comps == 3) {
+                    for (int c = 0; c < 3; c++) out[o + c] = (byte) (bits == 16 ? px[c] >>> 8 : px[c]);
+                } else if (comps == 4 && csType == ColorSpace.TYPE_CMYK) {
+                    int k = bits == 16 ? px[3] >>> 8 : px[3];
+                    int nk = 255 - k;
+                    for (int c = 0; c < 3; c++) {
+                        int v = bits == 16 ? px[c] >>> 8 : px[c];
+                        int t = v * nk + 128;   // Pillow cmyk2rgb: CLIP8(nk - MULDIV255(c, nk))
+                        out[o + c] = (byte) Math.max(0, Math.min(255, nk - (((t >> 8) + t) >> 8)));
+                    }
+                } else {
+                    throw new ImageException(source + ": unsupported colour layout (" + comps + " components, colour space type " + csType + ")");
+                }
+            }
+        return new RgbImage(w, h, out);
+    }
+
+    /** Expands an n-bit sample to 8 bits as Pillow's unpackers do (v × 255 / (2^n − 1), exact for 1, 2, 4 bits). */
+    private static int scaleBits(int v, int bits) {
+        if (bits == 8) return v;
+        if (bits > 8) return v >>> (bits - 8);
+        int max = (1 << bits) - 1;
+        return (v * 255 + max / 2) / max;
+    }
+}

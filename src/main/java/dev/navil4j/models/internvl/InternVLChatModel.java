@@ -1,0 +1,166 @@
+package dev.navil4j.models.internvl;
+
+import dev.navil4j.chat.Conversation;
+import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.models.InferenceState;
+import dev.navil4j.models.PreparedPrompt;
+import dev.navil4j.models.VisionLanguageModel;
+import dev.navil4j.models.qwen2.Qwen2Config;
+import dev.navil4j.models.qwen2.Qwen2Model;
+import dev.navil4j.nn.KVCache;
+import dev.navil4j.tokenizer.Tokenizer;
+import dev.navil4j.weights.SafeTensors;
+import dev.navil4j.weights.WeightsException;
+
+import java.util.Set;
+
+/**
+ * InternVLChatModel (modeling_internvl_chat.py): InternViT + mlp1 ({@link InternVLVisionEncoder}) and a Qwen2
+ * LLM ({@code language_model.*}). Image features replace the embeddings at {@code <IMG_CONTEXT>} positions,
+ * in order, as forward()/generate() do; everything else is the plain LLM.
+ */
+public final class InternVLChatModel implements VisionLanguageModel {
+    public final InternVLChatConfig config;
+    private final SafeTensors weights;
+    public final InternVLVisionEncoder vision;
+    public final Qwen2Model languageModel;
+    private final Tokenizer tokenizer;
+    private final InternVLPrompts prompts;
+    private final int imgContextId, stopId, maxContext;
+
+    InternVLChatModel(InternVLChatConfig config, SafeTensors weights, InternVLVisionEncoder vision, Qwen2Model llm,
+                      Tokenizer tokenizer, int maxContext) {
+        this(config, weights, vision, llm, tokenizer, maxContext,
+                requireToken(tokenizer, InternVLTemplate.IMG_CONTEXT), requireToken(tokenizer, InternVLTemplate.STOP));
+    }
+
+    /** With the special ids given (for runs on ids without a tokenizer). */
+    InternVLChatModel(InternVLChatConfig config, SafeTensors weights, InternVLVisionEncoder vision, Qwen2Model llm,
+                      Tokenizer tokenizer, int maxContext, int imgContextId, int stopId) {
+        this.config = config;
+        this.weights = weights;
+        this.vision = vision;
+        this.languageModel = llm;
+        this.tokenizer = tokenizer;
+        this.maxContext = maxContext;
+        this.imgContextId = imgContextId;
+        // chat(): eos_token_id = tokenizer.convert_tokens_to_ids(template.sep.strip())
+        this.stopId = stopId;
+        this.prompts = new InternVLPrompts(this);
+    }
+
+    private static int requireToken(Tokenizer t, String token) {
+        int id = t.tokenId(token);
+        if (id < 0) throw new WeightsException("the tokenizer has no " + token + " token, which InternVL prompts need");
+        return id;
+    }
+
+    /** Loads an InternVLChatModel checkpoint whose LLM is Qwen2ForCausalLM. */
+    static InternVLChatModel load(SafeTensors st, InternVLChatConfig cfg, Tokenizer tokenizer, int maxContextCap) {
+        return load(st, cfg, tokenizer, maxContextCap, requireToken(tokenizer, InternVLTemplate.IMG_CONTEXT),
+                requireToken(tokenizer, InternVLTemplate.STOP));
+    }
+
+    static InternVLChatModel load(SafeTensors st, InternVLChatConfig cfg, Tokenizer tokenizer, int maxContextCap,
+                                  int imgContextId, int stopId) {
+        if (!cfg.llmArchitecture().equals("Qwen2ForCausalLM"))
+            throw new WeightsException("InternVL with a " + cfg.llmArchitecture() + " LLM is not supported (navil4j runs Qwen2ForCausalLM)");
+        InternVLTemplate.checkSupported(cfg.template());
+        Qwen2Config q = Qwen2Config.of(cfg.llm());
+        Qwen2Model llm = Qwen2Model.load(st, "language_model.", q);
+        InternVLVisionEncoder vision = InternVLVisionEncoder.load(st, cfg, q.hiddenSize());
+        int max = q.maxPositionEmbeddings();
+        if (maxContextCap > 0) max = Math.min(max, maxContextCap);
+        return new InternVLChatModel(cfg, st, vision, llm, tokenizer, max, imgContextId, stopId);
+    }
+
+    @Override public String family() { return "internvl3"; }
+
+    @Override public Tokenizer tokenizer() { return tokenizer; }
+
+    @Override public int maxContext() { return maxContext; }
+
+    public int imgContextId() { return imgContextId; }
+
+    public int stopId() { return stopId; }
+
+    /** The system message chat() uses: config.system_message when present, else the template's. */
+    public String systemMessage() {
+        return config.systemMessage() != null ? config.systemMessage() : InternVLTemplate.INTERNVL2_5_SYSTEM;
+    }
+
+    @Override
+    public PreparedPrompt prepare(Conversation conversation) { return prompts.prepare(conversation); }
+
+    /** The reference chat()/batch_chat() prompt builder. */
+    InternVLPrompts prompts() { return prompts; }
+
+    /** Media encoded for a prompt: extract_feature rows [rows, hidden], in {@code <IMG_CONTEXT>} order. */
+    record Features(float[] rows, int count) {}
+
+    /** Sequence state: the LLM's KV cache. */
+    static final class State implements InferenceState {
+        final KVCache cache;
+        State(KVCache cache) { this.cache = cache; }
+        @Override public int length() { return cache.length(); }
+        @Override public long bytes() { return cache.bytes(); }
+    }
+
+    @Override
+    public InferenceState newState() { return new State(languageModel.newCache(maxContext)); }
+
+    /**
+     * The prompt's input embeddings: embed_tokens rows, with the rows at {@code <IMG_CONTEXT>} positions replaced by
+     * the features in order (generate(): input_embeds[selected] = vit_embeds).
+     */
+    public float[] inputEmbeds(int[] ids, float[] features) {
+        float[] e = languageModel.embed(ids);
+        int h = languageModel.hiddenSize(), used = 0, have = features == null ? 0 : features.length / h;
+        for (int t = 0; t < ids.length; t++) {
+            if (ids[t] != imgContextId) continue;
+            if (used >= have)
+                throw new IllegalArgumentException("the prompt has more <IMG_CONTEXT> tokens than image features (" + have + ")");
+            System.arraycopy(features, used * h, e, t * h, h);
+            used++;
+        }
+        if (used != have)
+            throw new IllegalArgumentException("the prompt has " + used + " <IMG_CONTEXT> tokens for " + have + " image feature rows");
+        return e;
+    }
+
+    /** Runs ids (+ features) from the state's current length; logits of the last token, or of all when allLogits. */
+    public float[] forward(InferenceState state, int[] ids, float[] features, boolean allLogits) {
+        KVCache cache = ((State) state).cache;
+        int past = cache.length();
+        if (past + ids.length > maxContext)
+            throw new IllegalArgumentException("sequence of " + (past + ids.length) + " tokens exceeds the context of " + maxContext + " tokens");
+        int[] positions = new int[ids.length];
+        for (int i = 0; i < positions.length; i++) positions[i] = past + i;
+        return languageModel.forward(inputEmbeds(ids, features), ids.length, positions, cache, null, allLogits);
+    }
+
+    @Override
+    public float[] prefill(InferenceState state, PreparedPrompt prompt) {
+        Features f = (Features) prompt.payload();
+        return forward(state, prompt.ids(), f == null ? null : f.rows(), false);
+    }
+
+    @Override
+    public float[] decode(InferenceState state, int token) {
+        if (token == imgContextId) throw new IllegalArgumentException("cannot decode an <IMG_CONTEXT> token without image features");
+        return forward(state, new int[] {token}, null, false);
+    }
+
+    /** chat(): greedy unless asked, stop only at {@code <|im_end|>} (eos_token_id set from template.sep). */
+    @Override
+    public GenerationConfig defaultGeneration() {
+        // generate() receives inputs_embeds, so the prompt is not part of input_ids for the repetition penalty
+        return new GenerationConfig(1024, false, 1f, 1f, 0, 0, 1f, false, Set.of(stopId));
+    }
+
+    @Override
+    public String cleanResponse(String decoded) { return InternVLTemplate.cleanResponse(decoded); }
+
+    @Override
+    public void close() { weights.close(); }
+}

@@ -1,0 +1,122 @@
+package dev.navil4j.models.internvl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.navil4j.models.LoadOptions;
+import dev.navil4j.models.ModelFamily;
+import dev.navil4j.models.VisionLanguageModel;
+import dev.navil4j.verify.CaseResult;
+import dev.navil4j.verify.Compare;
+import dev.navil4j.verify.Fixture;
+import dev.navil4j.weights.Json;
+import dev.navil4j.tokenizer.Tokenizer;
+import dev.navil4j.tokenizer.Tokenizers;
+import dev.navil4j.weights.SafeTensors;
+
+import java.nio.file.Path;
+
+/** InternVL (InternVLChatModel checkpoints: InternViT + MLP projector + LLM). */
+public final class InternVLFamily implements ModelFamily {
+    @Override
+    public String name() { return "internvl3"; }
+
+    @Override
+    public boolean accepts(Json.Obj config) {
+        JsonNode arch = config.node().path("architectures");
+        if (arch.isArray()) for (JsonNode a : arch) if (a.asText().equals("InternVLChatModel")) return true;
+        return config.node().path("model_type").asText("").equals("internvl_chat");
+    }
+
+    @Override
+    public VisionLanguageModel load(Path modelDir, LoadOptions options) { return loadChatModel(modelDir, options); }
+
+    /**
+     * config.json + tokenizer + safetensors. Only the stored precision is supported for now: the LLM and ViT compute
+     * in f32 from bf16/f16/f32 weights ({@code weights} "auto"/"f32"/"bf16" all mean this).
+     */
+    public static InternVLChatModel loadChatModel(Path dir, LoadOptions options) {
+        String w = options.weights() == null ? "auto" : options.weights();
+        if (!w.equals("auto") && !w.equals("f32") && !w.equals("bf16"))
+            throw new IllegalArgumentException("InternVL: weights \"" + w + "\" are not supported (auto, f32, bf16)");
+        Json.Obj config = Json.Obj.of(dir.resolve("config.json"));
+        if (options.configOverride() != null) {
+            var merged = config.node().deepCopy();
+            ((com.fasterxml.jackson.databind.node.ObjectNode) merged).setAll((com.fasterxml.jackson.databind.node.ObjectNode) options.configOverride());
+            config = new Json.Obj(merged, config.where());
+        }
+        InternVLChatConfig cfg = InternVLChatConfig.parse(config);
+        Tokenizer tok = Tokenizers.load(dir);
+        SafeTensors st = SafeTensors.open(dir);
+        try {
+            return InternVLChatModel.load(st, cfg, tok, options.maxContext());
+        } catch (RuntimeException e) {
+            st.close();
+            throw e;
+        }
+    }
+
+    /** The case's checkpoint, loaded once per fixture. */
+    static InternVLChatModel loadForFixture(Fixture fx, JsonNode c) {
+        Path dir = fx.modelDir(c);
+        String key = "internvl:" + dir + (c.hasNonNull("config_override") ? ":" + c.get("config_override") : "");
+        return fx.cached(key, k -> {
+            LoadOptions o = LoadOptions.defaults();
+            if (c.hasNonNull("config_override")) o = o.withConfigOverride(c.get("config_override"));
+            return loadChatModel(dir, o);
+        });
+    }
+
+    @Override
+    public CaseResult verify(Fixture fx, JsonNode c) throws Exception {
+        return switch (c.path("kind").asText()) {
+            case "vision" -> vision(fx, c);
+            case "forward" -> forward(fx, c);
+            case "generate" -> InternVLCases.generate(fx, c);
+            case "batch_generate" -> InternVLCases.batchGenerate(fx, c);
+            default -> CaseResult.skip("kind " + c.path("kind").asText() + " not implemented for internvl3");
+        };
+    }
+
+    /**
+     * Teacher-forced logits at every position: language_model(input_ids), or InternVLChatModel.forward with the
+     * features of the tiles whose image_flags are 1 written at the {@code <IMG_CONTEXT>} positions.
+     */
+    private static CaseResult forward(Fixture fx, JsonNode c) {
+        InternVLChatModel m = loadForFixture(fx, c);
+        int[] ids = fx.ints(c.get("input_ids"));
+        float[] features = null;
+        if (c.hasNonNull("pixel_values")) {
+            int tiles = (int) fx.tensor(c.get("pixel_values").asText()).shape()[0];
+            float[] all = m.vision.extractFeature(fx.floats(c.get("pixel_values")), tiles);
+            int[] flags = c.hasNonNull("image_flags") ? fx.ints(c.get("image_flags")) : null;
+            features = keepFlagged(all, tiles, flags);
+        }
+        float[] logits = m.forward(m.newState(), ids, features, true);
+        return CaseResult.of(Compare.maxAbs(logits, fx.floats(c.get("expect").get("logits"))), c.path("atol").asDouble(), null);
+    }
+
+    /** vit_embeds[image_flags == 1]: the feature rows of flagged tiles, in order. */
+    static float[] keepFlagged(float[] features, int tiles, int[] flags) {
+        if (flags == null) return features;
+        if (flags.length != tiles) throw new IllegalArgumentException(flags.length + " image_flags for " + tiles + " tiles");
+        int per = features.length / tiles, kept = 0;
+        float[] out = new float[features.length];
+        for (int t = 0; t < tiles; t++)
+            if (flags[t] == 1) System.arraycopy(features, t * per, out, kept++ * per, per);
+        return java.util.Arrays.copyOf(out, kept * per);
+    }
+
+    /** InternVisionModel last hidden state (incl. CLS) and extract_feature() on the fixture's pixel values. */
+    private static CaseResult vision(Fixture fx, JsonNode c) {
+        InternVLVisionEncoder enc = loadForFixture(fx, c).vision;
+        long[] shape = fx.tensor(c.get("pixel_values").asText()).shape();
+        int tiles = (int) shape[0];
+        float[] pixels = fx.floats(c.get("pixel_values"));
+        float[] vit = enc.vitEmbeds(pixels, tiles);
+        float[] feats = enc.project(vit, tiles);
+        JsonNode e = c.get("expect");
+        double err = 0;
+        if (e.has("vit_embeds")) err = Math.max(err, Compare.maxAbs(vit, fx.floats(e.get("vit_embeds"))));
+        if (e.has("features")) err = Math.max(err, Compare.maxAbs(feats, fx.floats(e.get("features"))));
+        return CaseResult.of(err, c.path("atol").asDouble(), null);
+    }
+}

@@ -1,0 +1,69 @@
+package dev.navil4j.models.navil;
+
+import dev.navil4j.nn.KVCache;
+import dev.navil4j.nn.Linear;
+import dev.navil4j.nn.Norms;
+import dev.navil4j.weights.SafeTensors;
+
+/**
+ * Qwen3 with visual experts ({@code Qwen3VEForCausalLM}, NaViL-9B; hub prefix {@code language_model.}): per
+ * layer separate q/k/v/o projections with {@code *_ve} twins, per-head QK RMSNorm with separate expert norms
+ * (before the rotary), GQA, {@code mlp} / {@code mlp_ve}. No biases (attention_bias false).
+ */
+final class Qwen3VEForCausalLM extends VisualExpertLM {
+    private record Layer(float[] inputNorm, Linear q, Linear k, Linear v, Linear o, float[] qNorm, float[] kNorm,
+                         Linear qVe, Linear kVe, Linear vVe, Linear oVe, float[] qNormVe, float[] kNormVe,
+                         float[] postNorm, Linear gate, Linear up, Linear down, Linear gateVe, Linear upVe, Linear downVe) {}
+
+    private final Layer[] layers;
+
+    Qwen3VEForCausalLM(SafeTensors st, String prefix, NaViLConfig.Llm cfg) {
+        super(st, cfg, prefix + "model.embed_tokens.weight", prefix + "model.norm.weight", prefix + "lm_head.weight");
+        int h = cfg.hiddenSize(), hd = cfg.headDim(), qd = cfg.heads() * hd, kd = cfg.kvHeads() * hd, inter = cfg.intermediateSize();
+        layers = new Layer[cfg.layers()];
+        for (int l = 0; l < layers.length; l++) {
+            String p = prefix + "model.layers." + l + ".", a = p + "self_attn.";
+            layers[l] = new Layer(
+                    st.get(p + "input_layernorm.weight", h).toFloatArray(),
+                    Linear.load(st, a + "q_proj", h, qd, false), Linear.load(st, a + "k_proj", h, kd, false),
+                    Linear.load(st, a + "v_proj", h, kd, false), Linear.load(st, a + "o_proj", qd, h, false),
+                    st.get(a + "q_norm.weight", hd).toFloatArray(), st.get(a + "k_norm.weight", hd).toFloatArray(),
+                    Linear.load(st, a + "q_proj_ve", h, qd, false), Linear.load(st, a + "k_proj_ve", h, kd, false),
+                    Linear.load(st, a + "v_proj_ve", h, kd, false), Linear.load(st, a + "o_proj_ve", qd, h, false),
+                    st.get(a + "q_norm_ve.weight", hd).toFloatArray(), st.get(a + "k_norm_ve.weight", hd).toFloatArray(),
+                    st.get(p + "post_attention_layernorm.weight", h).toFloatArray(),
+                    Linear.load(st, p + "mlp.gate_proj", h, inter, false), Linear.load(st, p + "mlp.up_proj", h, inter, false),
+                    Linear.load(st, p + "mlp.down_proj", inter, h, false),
+                    Linear.load(st, p + "mlp_ve.gate_proj", h, inter, false), Linear.load(st, p + "mlp_ve.up_proj", h, inter, false),
+                    Linear.load(st, p + "mlp_ve.down_proj", inter, h, false));
+        }
+    }
+
+    @Override
+    void layer(int l, float[] x, int n, ExpertRouting route, KVCache cache, int[] pos) {
+        Layer ly = layers[l];
+        int h = hidden(), hd = cfg.headDim(), heads = cfg.heads(), kvh = cfg.kvHeads();
+        float eps = (float) cfg.rmsNormEps();
+        float[] hs = new float[n * h];
+        Norms.rmsNorm(x, hs, n, h, ly.inputNorm(), eps);
+        // q = q_norm(q_proj(h)) per head over head_dim; visual rows use the _ve projections and norms
+        float[] q = route.apply(hs, h, heads * hd,
+                (a, m) -> headNorm(ly.q().forward(a, m), m * heads, hd, ly.qNorm(), eps),
+                (a, m) -> headNorm(ly.qVe().forward(a, m), m * heads, hd, ly.qNormVe(), eps));
+        float[] k = route.apply(hs, h, kvh * hd,
+                (a, m) -> headNorm(ly.k().forward(a, m), m * kvh, hd, ly.kNorm(), eps),
+                (a, m) -> headNorm(ly.kVe().forward(a, m), m * kvh, hd, ly.kNormVe(), eps));
+        float[] v = route.linear(ly.v(), ly.vVe(), hs);
+        float[] attn = attention(l, q, k, v, n, cache, pos);
+        add(x, route.linear(ly.o(), ly.oVe(), attn));
+        Norms.rmsNorm(x, hs, n, h, ly.postNorm(), eps);
+        add(x, route.apply(hs, h, h,
+                (a, m) -> swiglu(ly.gate(), ly.up(), ly.down(), a, m),
+                (a, m) -> swiglu(ly.gateVe(), ly.upVe(), ly.downVe(), a, m)));
+    }
+
+    private static float[] headNorm(float[] x, int rows, int hd, float[] w, float eps) {
+        Norms.rmsNorm(x, x, rows, hd, w, eps);
+        return x;
+    }
+}

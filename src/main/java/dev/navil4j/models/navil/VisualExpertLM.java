@@ -1,0 +1,103 @@
+package dev.navil4j.models.navil;
+
+import dev.navil4j.nn.Attention;
+import dev.navil4j.nn.KVCache;
+import dev.navil4j.nn.Linear;
+import dev.navil4j.nn.Norms;
+import dev.navil4j.nn.Rope;
+import dev.navil4j.tensor.WeightTensor;
+import dev.navil4j.weights.SafeTensors;
+import dev.navil4j.weights.WeightsException;
+
+/**
+ * What NaViL's two LLMs share: token embeddings, a decoder stack whose layers route every token to the text
+ * or the visual expert by a modality mask, a final RMSNorm and an untied LM head. The layers themselves are
+ * per architecture ({@link InternLM2VEForCausalLM}, {@link Qwen3VEForCausalLM}).
+ */
+abstract class VisualExpertLM {
+    final NaViLConfig.Llm cfg;
+    /** [vocab, hidden] in the stored dtype. */
+    final WeightTensor embedTokens;
+    final float[] finalNorm;
+    /** [vocab, hidden], never tied to the embeddings (llm_config.tie_word_embeddings is false). */
+    final WeightTensor lmHead;
+    final Rope rope;
+
+    VisualExpertLM(SafeTensors st, NaViLConfig.Llm cfg, String embedName, String normName, String headName) {
+        this.cfg = cfg;
+        int h = cfg.hiddenSize(), v = cfg.vocabSize();
+        this.embedTokens = WeightTensor.of(st.get(embedName, v, h));
+        this.finalNorm = st.get(normName, h).toFloatArray();
+        if (cfg.tieWordEmbeddings() && !st.contains(headName)) this.lmHead = embedTokens;
+        else this.lmHead = WeightTensor.of(st.get(headName, v, h));
+        this.rope = new Rope(cfg.headDim(), cfg.ropeTheta(), cfg.ropeDynamicFactor(), cfg.maxPositionEmbeddings());
+    }
+
+    int hidden() { return cfg.hiddenSize(); }
+
+    int vocab() { return cfg.vocabSize(); }
+
+    /** dst[off..off+hidden) = the raw embedding row of id. */
+    void embed(int id, float[] dst, int off) {
+        if (id < 0 || id >= cfg.vocabSize())
+            throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + cfg.vocabSize());
+        embedTokens.rowToFloat(id, dst, off);
+    }
+
+    KVCache newCache(int maxLength) {
+        return new KVCache(cfg.layers(), cfg.kvHeads() * cfg.headDim(), maxLength, 256);
+    }
+
+    /**
+     * Runs n tokens x [n, hidden] at cache positions [cache.length(), +n); visual[t] routes token t to the
+     * visual experts (null: all text). Returns the final-normed hidden states [n, hidden] (x is overwritten).
+     */
+    float[] forward(float[] x, int n, boolean[] visual, KVCache cache) {
+        if (x.length != n * hidden()) throw new IllegalArgumentException("embeddings of " + x.length + " values for " + n + " tokens");
+        ExpertRouting route = ExpertRouting.of(visual, n);
+        cache.reserve(n);
+        int past = cache.length();
+        int[] pos = new int[n];
+        for (int t = 0; t < n; t++) pos[t] = past + t;
+        for (int l = 0; l < cfg.layers(); l++) layer(l, x, n, route, cache, pos);
+        cache.commit(n);
+        Norms.rmsNorm(x, x, n, hidden(), finalNorm, (float) cfg.rmsNormEps());
+        return x;
+    }
+
+    /** logits [vocab] of row t of normed hidden states. */
+    float[] logits(float[] hidden, int t) {
+        int h = hidden();
+        float[] row = new float[h];
+        System.arraycopy(hidden, t * h, row, 0, h);
+        float[] out = new float[vocab()];
+        lmHead.matmul(row, 1, out, null);
+        return out;
+    }
+
+    /** One decoder layer over x [n, hidden] in place; positions pos. */
+    abstract void layer(int l, float[] x, int n, ExpertRouting route, KVCache cache, int[] pos);
+
+    /** Rotary on q and k, then causal GQA attention over the cache (which receives k, v first). */
+    float[] attention(int l, float[] q, float[] k, float[] v, int n, KVCache cache, int[] pos) {
+        int heads = cfg.heads(), kvh = cfg.kvHeads(), hd = cfg.headDim();
+        int past = pos[0], seqLen = past + n;
+        rope.apply(q, n, heads, hd, pos, seqLen);
+        rope.apply(k, n, kvh, hd, pos, seqLen);
+        cache.put(l, k, v, n);
+        float[] out = new float[n * heads * hd];
+        Attention.causal(q, n, past, cache.keys(l), cache.values(l), heads, kvh, hd, (float) (1.0 / Math.sqrt(hd)), null, out);
+        return out;
+    }
+
+    /** SwiGLU MLP: down(silu(gate x) · up x). */
+    static float[] swiglu(Linear gate, Linear up, Linear down, float[] x, int n) {
+        float[] g = gate.forward(x, n), u = up.forward(x, n);
+        for (int i = 0; i < g.length; i++) g[i] = dev.navil4j.nn.Activations.silu(g[i]) * u[i];
+        return down.forward(g, n);
+    }
+
+    static void add(float[] x, float[] y) { for (int i = 0; i < x.length; i++) x[i] += y[i]; }
+
+    static void check(boolean ok, String msg) { if (!ok) throw new WeightsException(msg); }
+}

@@ -1,0 +1,172 @@
+package dev.navil4j.models.qwen2;
+
+import dev.navil4j.nn.Activations;
+import dev.navil4j.nn.Attention;
+import dev.navil4j.nn.KVCache;
+import dev.navil4j.nn.Linear;
+import dev.navil4j.nn.Norms;
+import dev.navil4j.nn.Projection;
+import dev.navil4j.nn.Rope;
+import dev.navil4j.tensor.WeightTensor;
+import dev.navil4j.weights.SafeTensors;
+
+/**
+ * The Qwen2 decoder (transformers Qwen2ForCausalLM): token embeddings, layers of
+ * RMSNorm → GQA self-attention with q/k/v bias and RoPE → residual → RMSNorm → SiLU-gated MLP → residual,
+ * a final RMSNorm and the lm_head (tied or not). Shared by InternVL3 (prefix "language_model.") and VoRA
+ * ("llm."); tensor names below the prefix are the hub's ({@code model.layers.N.self_attn.q_proj.weight}).
+ * Weights stay mapped in their stored dtype; activations are f32.
+ */
+public final class Qwen2Model {
+    /** Builds each linear layer of a block; VoRA swaps in LoRA-merged or LoRA-on-the-fly layers. */
+    @FunctionalInterface
+    public interface ProjectionLoader {
+        /** The layer {@code name} (full tensor-name prefix, e.g. "llm.model.layers.0.mlp.up_proj") of shape [out, in]. */
+        Projection load(SafeTensors st, String name, int in, int out);
+    }
+
+    /** Plain nn.Linear, with a bias whenever the checkpoint stores one. */
+    public static final ProjectionLoader PLAIN = Linear::loadOptionalBias;
+
+    /** One decoder layer, fields named after Qwen2DecoderLayer's modules. */
+    record Layer(float[] inputLayernorm, Projection qProj, Projection kProj, Projection vProj, Projection oProj,
+                 float[] postAttentionLayernorm, Projection gateProj, Projection upProj, Projection downProj) {}
+
+    public final Qwen2Config config;
+    private final WeightTensor embedTokens; // [vocab, hidden]
+    private final Layer[] layers;
+    private final float[] norm;             // [hidden]
+    private final WeightTensor lmHead;      // [vocab, hidden]
+    private final Rope rope;
+
+    private Qwen2Model(Qwen2Config config, WeightTensor embedTokens, Layer[] layers, float[] norm, WeightTensor lmHead) {
+        this.config = config;
+        this.embedTokens = embedTokens;
+        this.layers = layers;
+        this.norm = norm;
+        this.lmHead = lmHead;
+        this.rope = config.ropeScalingType() == null ? new Rope(config.headDim(), config.ropeTheta())
+                : new Rope(config.headDim(), config.ropeTheta(), config.ropeScalingFactor(), config.maxPositionEmbeddings());
+    }
+
+    public static Qwen2Model load(SafeTensors st, String prefix, Qwen2Config c) { return load(st, prefix, c, PLAIN); }
+
+    /** Loads {@code prefix + "model.*"} and {@code prefix + "lm_head.weight"} (absent when tied). */
+    public static Qwen2Model load(SafeTensors st, String prefix, Qwen2Config c, ProjectionLoader linear) {
+        int h = c.hiddenSize(), inter = c.intermediateSize();
+        WeightTensor embed = WeightTensor.of(st.get(prefix + "model.embed_tokens.weight", c.vocabSize(), h));
+        Layer[] layers = new Layer[c.numHiddenLayers()];
+        for (int i = 0; i < layers.length; i++) {
+            String p = prefix + "model.layers." + i + ".";
+            layers[i] = new Layer(
+                    st.get(p + "input_layernorm.weight", h).toFloatArray(),
+                    linear.load(st, p + "self_attn.q_proj", h, c.qDim()),
+                    linear.load(st, p + "self_attn.k_proj", h, c.kvDim()),
+                    linear.load(st, p + "self_attn.v_proj", h, c.kvDim()),
+                    linear.load(st, p + "self_attn.o_proj", c.qDim(), h),
+                    st.get(p + "post_attention_layernorm.weight", h).toFloatArray(),
+                    linear.load(st, p + "mlp.gate_proj", h, inter),
+                    linear.load(st, p + "mlp.up_proj", h, inter),
+                    linear.load(st, p + "mlp.down_proj", inter, h));
+        }
+        float[] norm = st.get(prefix + "model.norm.weight", h).toFloatArray();
+        WeightTensor head = c.tieWordEmbeddings() ? embed : WeightTensor.of(st.get(prefix + "lm_head.weight", c.vocabSize(), h));
+        return new Qwen2Model(c, embed, layers, norm, head);
+    }
+
+    public int hiddenSize() { return config.hiddenSize(); }
+
+    public int vocabSize() { return config.vocabSize(); }
+
+    /** Rows of embed_tokens for ids: [n, hidden]. */
+    public float[] embed(int[] ids) {
+        int h = config.hiddenSize();
+        float[] out = new float[Math.multiplyExact(ids.length, h)];
+        for (int t = 0; t < ids.length; t++) {
+            int id = ids[t];
+            if (id < 0 || id >= config.vocabSize())
+                throw new IllegalArgumentException("token id " + id + " at index " + t + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+            embedTokens.rowToFloat(id, out, t * h);
+        }
+        return out;
+    }
+
+    /** An empty KV cache for up to maxTokens positions. */
+    public KVCache newCache(int maxTokens) {
+        return new KVCache(config.numHiddenLayers(), config.kvDim(), maxTokens, Math.min(maxTokens, 256));
+    }
+
+    /**
+     * Runs n new tokens given as embeddings [n, hidden] at rotary positions {@code positions[n]}, appending their
+     * keys/values to {@code cache}. Attention is causal; with {@code imageBlockIds[n]} (null = pure causal) tokens
+     * sharing an id ≥ 0 also see each other bidirectionally (VoRA's image blocks). A block must lie within one call.
+     * Returns the logits of the last token [vocab], or of every token [n, vocab] when {@code allLogits}.
+     */
+    public float[] forward(float[] embeds, int n, int[] positions, KVCache cache, int[] imageBlockIds, boolean allLogits) {
+        float[] x = hidden(embeds, n, positions, cache, imageBlockIds);
+        int h = config.hiddenSize(), vocab = config.vocabSize();
+        if (allLogits) {
+            float[] logits = new float[Math.multiplyExact(n, vocab)];
+            lmHead.matmul(x, n, logits, null);
+            return logits;
+        }
+        float[] last = java.util.Arrays.copyOfRange(x, (n - 1) * h, n * h);
+        float[] logits = new float[vocab];
+        lmHead.matmul(last, 1, logits, null);
+        return logits;
+    }
+
+    /** The final-normed hidden states [n, hidden] (forward without the lm_head). */
+    public float[] hidden(float[] embeds, int n, int[] positions, KVCache cache, int[] imageBlockIds) {
+        Qwen2Config c = config;
+        int h = c.hiddenSize(), heads = c.numAttentionHeads(), kvHeads = c.numKeyValueHeads(), hd = c.headDim();
+        if (n <= 0) throw new IllegalArgumentException("forward needs at least one token");
+        if (embeds.length != (long) n * h) throw new IllegalArgumentException("embeddings hold " + embeds.length + " values, expected " + n + "x" + h);
+        if (positions.length != n) throw new IllegalArgumentException(positions.length + " positions for " + n + " tokens");
+        if (imageBlockIds != null && imageBlockIds.length != n)
+            throw new IllegalArgumentException(imageBlockIds.length + " image block ids for " + n + " tokens");
+        if (cache.layers != c.numHiddenLayers() || cache.kvDim != c.kvDim()) throw new IllegalArgumentException("KV cache belongs to another model");
+        int past = cache.length();
+        cache.reserve(n);
+        // Attention.causal indexes blocks by absolute position; cached tokens are never recomputed, so they are -1.
+        int[] block = null;
+        if (imageBlockIds != null) {
+            block = new int[past + n];
+            java.util.Arrays.fill(block, 0, past, -1);
+            System.arraycopy(imageBlockIds, 0, block, past, n);
+        }
+        int maxPos = 0;
+        for (int p : positions) maxPos = Math.max(maxPos, p);
+        int seqLen = maxPos + 1; // transformers' dynamic rope: seq_len = max(position_ids) + 1
+        float scale = (float) (1.0 / Math.sqrt(hd));
+
+        float[] x = embeds.clone();           // residual stream [n, h]
+        float[] hs = new float[n * h];         // normed input
+        float[] q = new float[n * c.qDim()], k = new float[n * c.kvDim()], v = new float[n * c.kvDim()];
+        float[] attn = new float[n * c.qDim()], o = new float[n * h];
+        float[] gate = new float[n * c.intermediateSize()], up = new float[n * c.intermediateSize()];
+        for (int l = 0; l < layers.length; l++) {
+            Layer L = layers[l];
+            Norms.rmsNorm(x, hs, n, h, L.inputLayernorm(), c.rmsNormEps());
+            L.qProj().forward(hs, n, q);
+            L.kProj().forward(hs, n, k);
+            L.vProj().forward(hs, n, v);
+            rope.apply(q, n, heads, hd, positions, seqLen);
+            rope.apply(k, n, kvHeads, hd, positions, seqLen);
+            cache.put(l, k, v, n);
+            Attention.causal(q, n, past, cache.keys(l), cache.values(l), heads, kvHeads, hd, scale, block, attn);
+            L.oProj().forward(attn, n, o);
+            for (int i = 0; i < o.length; i++) x[i] += o[i];
+
+            Norms.rmsNorm(x, hs, n, h, L.postAttentionLayernorm(), c.rmsNormEps());
+            L.gateProj().forward(hs, n, gate);
+            L.upProj().forward(hs, n, up);
+            Activations.siluMul(gate, up, gate.length);
+            L.downProj().forward(gate, n, o);
+            for (int i = 0; i < o.length; i++) x[i] += o[i];
+        }
+        cache.commit(n);
+        Norms.rmsNorm(x, x, n, h, norm, c.rmsNormEps());
+        return x;
+    }
+}

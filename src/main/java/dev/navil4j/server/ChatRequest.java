@@ -1,0 +1,204 @@
+package dev.navil4j.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.navil4j.chat.Conversation;
+
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A validated {@code POST /v1/chat/completions} body. {@link #parse} checks every field the server uses
+ * and answers each mistake with a 400 that names the field; fields it does not use are ignored, as
+ * most OpenAI-compatible servers do.
+ *
+ * @param maxTokens   requested completion length, or -1 for the server default
+ * @param temperature null when absent (the model's own default decoding applies)
+ * @param seed        null when absent
+ */
+public record ChatRequest(String model, Conversation conversation, int imageCount, int maxTokens, Double temperature,
+                          Double topP, Long seed, List<String> stop, boolean stream, boolean includeUsage) {
+
+    /** Resolves an image URL to a decoded image (limits enforced); throws ApiException on bad input. */
+    public interface ImageResolver {
+        BufferedImage resolve(String url, String param);
+    }
+
+    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
+
+    public static ChatRequest parse(JsonNode body, int maxImages, ImageResolver images) {
+        if (body == null || !body.isObject()) throw ApiException.invalid(null, "request body must be a JSON object");
+        String model = optString(body, "model");
+        JsonNode n = body.get("n");
+        if (n != null && !n.isNull() && (!n.isIntegralNumber() || n.asLong() != 1))
+            throw ApiException.invalid("n", "only n=1 is supported");
+        int maxTokens = -1;
+        for (String f : new String[]{"max_completion_tokens", "max_tokens"}) {
+            JsonNode m = body.get(f);
+            if (m == null || m.isNull()) continue;
+            if (!m.isIntegralNumber() || !m.canConvertToInt() || m.asInt() < 1)
+                throw ApiException.invalid(f, f + " must be an integer >= 1");
+            if (maxTokens < 0) maxTokens = m.asInt();
+        }
+        Double temperature = optNumber(body, "temperature", 0, 2, true);
+        Double topP = optNumber(body, "top_p", 0, 1, false);
+        Long seed = null;
+        JsonNode s = body.get("seed");
+        if (s != null && !s.isNull()) {
+            if (!s.isIntegralNumber() || !s.canConvertToLong()) throw ApiException.invalid("seed", "seed must be an integer");
+            seed = s.asLong();
+        }
+        List<String> stop = parseStop(body.get("stop"));
+        boolean stream = optBoolean(body, "stream");
+        boolean includeUsage = false;
+        JsonNode so = body.get("stream_options");
+        if (so != null && !so.isNull()) {
+            if (!so.isObject()) throw ApiException.invalid("stream_options", "stream_options must be an object");
+            if (!stream) throw ApiException.invalid("stream_options", "stream_options is only allowed when stream is true");
+            includeUsage = optBoolean(so, "include_usage");
+        }
+        Messages msgs = parseMessages(body.get("messages"), maxImages, images);
+        return new ChatRequest(model, msgs.conversation, msgs.images, maxTokens, temperature, topP, seed, stop, stream, includeUsage);
+    }
+
+    private record Messages(Conversation conversation, int images) {}
+
+    /**
+     * OpenAI messages → the reference chat() view: system/developer messages form the system prompt;
+     * consecutive user messages form one question, answered by the following assistant message; the last
+     * message must be the user's new question.
+     */
+    private static Messages parseMessages(JsonNode messages, int maxImages, ImageResolver resolver) {
+        if (messages == null || messages.isNull()) throw ApiException.invalid("messages", "messages is required");
+        if (!messages.isArray()) throw ApiException.invalid("messages", "messages must be an array");
+        if (messages.isEmpty()) throw ApiException.invalid("messages", "messages must contain at least one message");
+        StringBuilder system = null;
+        List<Conversation.Turn> turns = new ArrayList<>();
+        StringBuilder user = null;
+        List<Conversation.Media> media = new ArrayList<>();
+        int images = 0;
+        for (int i = 0; i < messages.size(); i++) {
+            String p = "messages[" + i + "]";
+            JsonNode m = messages.get(i);
+            if (!m.isObject()) throw ApiException.invalid(p, p + " must be an object");
+            JsonNode r = m.get("role");
+            if (r == null || !r.isTextual()) throw ApiException.invalid(p + ".role", p + ".role must be a string");
+            String role = r.asText();
+            if (!ROLES.contains(role))
+                throw ApiException.invalid(p + ".role", "unsupported role '" + role + "' in " + p
+                        + "; expected one of system, developer, user, assistant");
+            JsonNode content = m.get("content");
+            switch (role) {
+                case "system", "developer" -> {
+                    if (!turns.isEmpty() || user != null)
+                        throw ApiException.invalid(p, "system messages must come before the conversation");
+                    String t = textOnly(content, p);
+                    system = system == null ? new StringBuilder(t) : system.append('\n').append(t);
+                }
+                case "user" -> {
+                    StringBuilder text = new StringBuilder();
+                    if (content == null || content.isNull())
+                        throw ApiException.invalid(p + ".content", p + ".content is required");
+                    if (content.isTextual()) text.append(content.asText());
+                    else if (content.isArray()) {
+                        if (content.isEmpty()) throw ApiException.invalid(p + ".content", p + ".content must not be empty");
+                        for (int j = 0; j < content.size(); j++) {
+                            String pp = p + ".content[" + j + "]";
+                            JsonNode part = content.get(j);
+                            String type = part.isObject() && part.path("type").isTextual() ? part.get("type").asText() : null;
+                            if (type == null) throw ApiException.invalid(pp, pp + " must be an object with a string 'type'");
+                            switch (type) {
+                                case "text" -> {
+                                    JsonNode t = part.get("text");
+                                    if (t == null || !t.isTextual()) throw ApiException.invalid(pp + ".text", pp + ".text must be a string");
+                                    if (!text.isEmpty()) text.append('\n');
+                                    text.append(t.asText());
+                                }
+                                case "image_url" -> {
+                                    JsonNode iu = part.get("image_url");
+                                    JsonNode url = iu == null ? null : iu.isTextual() ? iu : iu.get("url");
+                                    if (url == null || !url.isTextual() || url.asText().isEmpty())
+                                        throw ApiException.invalid(pp + ".image_url", pp + ".image_url.url must be a non-empty string");
+                                    if (++images > maxImages)
+                                        throw ApiException.invalid(pp, "too_many_images", "at most " + maxImages + " images per request");
+                                    media.add(new Conversation.Image(null, resolver.resolve(url.asText(), pp + ".image_url")));
+                                }
+                                default -> throw ApiException.invalid(pp + ".type", "unsupported content part type '" + type
+                                        + "'; expected text or image_url");
+                            }
+                        }
+                    } else throw ApiException.invalid(p + ".content", p + ".content must be a string or an array of content parts");
+                    user = user == null ? text : (text.isEmpty() ? user : user.append('\n').append(text));
+                }
+                default -> { // assistant
+                    if (user == null) throw ApiException.invalid(p, "an assistant message must follow a user message");
+                    turns.add(new Conversation.Turn(user.toString(), List.copyOf(media), textOnly(content, p)));
+                    user = null;
+                    media = new ArrayList<>();
+                }
+            }
+        }
+        if (user == null) throw ApiException.invalid("messages", "the last message must be from the user");
+        if (user.toString().isBlank() && media.isEmpty())
+            throw ApiException.invalid("messages", "the last user message is empty");
+        turns.add(new Conversation.Turn(user.toString(), List.copyOf(media), null));
+        return new Messages(new Conversation(system == null ? null : system.toString(), List.copyOf(turns)), images);
+    }
+
+    /** Content of system and assistant messages: a string or text parts only. */
+    private static String textOnly(JsonNode content, String p) {
+        if (content == null || content.isNull()) throw ApiException.invalid(p + ".content", p + ".content is required");
+        if (content.isTextual()) return content.asText();
+        if (!content.isArray()) throw ApiException.invalid(p + ".content", p + ".content must be a string or an array of text parts");
+        StringBuilder sb = new StringBuilder();
+        for (int j = 0; j < content.size(); j++) {
+            JsonNode part = content.get(j);
+            if (!part.isObject() || !"text".equals(part.path("type").asText()) || !part.path("text").isTextual())
+                throw ApiException.invalid(p + ".content[" + j + "]", "only text parts are allowed in " + p);
+            if (!sb.isEmpty()) sb.append('\n');
+            sb.append(part.get("text").asText());
+        }
+        return sb.toString();
+    }
+
+    private static List<String> parseStop(JsonNode stop) {
+        if (stop == null || stop.isNull()) return List.of();
+        List<String> out = new ArrayList<>();
+        if (stop.isTextual()) out.add(stop.asText());
+        else if (stop.isArray()) {
+            if (stop.size() > 4) throw ApiException.invalid("stop", "stop may hold at most 4 sequences");
+            for (JsonNode s : stop) {
+                if (!s.isTextual()) throw ApiException.invalid("stop", "stop must be a string or an array of strings");
+                out.add(s.asText());
+            }
+        } else throw ApiException.invalid("stop", "stop must be a string or an array of strings");
+        for (String s : out) if (s.isEmpty()) throw ApiException.invalid("stop", "stop sequences must not be empty");
+        return List.copyOf(out);
+    }
+
+    private static String optString(JsonNode o, String f) {
+        JsonNode v = o.get(f);
+        if (v == null || v.isNull()) return null;
+        if (!v.isTextual()) throw ApiException.invalid(f, f + " must be a string");
+        return v.asText();
+    }
+
+    private static boolean optBoolean(JsonNode o, String f) {
+        JsonNode v = o.get(f);
+        if (v == null || v.isNull()) return false;
+        if (!v.isBoolean()) throw ApiException.invalid(f, f + " must be a boolean");
+        return v.asBoolean();
+    }
+
+    /** A number in [lo, hi] (lo exclusive unless loInclusive). */
+    private static Double optNumber(JsonNode o, String f, double lo, double hi, boolean loInclusive) {
+        JsonNode v = o.get(f);
+        if (v == null || v.isNull()) return null;
+        if (!v.isNumber()) throw ApiException.invalid(f, f + " must be a number");
+        double d = v.asDouble();
+        if (!(loInclusive ? d >= lo : d > lo) || d > hi || Double.isNaN(d))
+            throw ApiException.invalid(f, f + " must be in " + (loInclusive ? "[" : "(") + lo + ", " + hi + "], got " + d);
+        return d;
+    }
+}

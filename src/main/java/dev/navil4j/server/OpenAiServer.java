@@ -1,0 +1,388 @@
+package dev.navil4j.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.models.VisionLanguageModel;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * The OpenAI-compatible HTTP API over one model: {@code POST /v1/chat/completions} (plain and SSE
+ * streaming), {@code GET /v1/models}, {@code GET /health}. Jetty runs each request on a virtual thread,
+ * which only parses, waits and writes; image decoding runs on a small platform pool and all model work
+ * on the {@link Scheduler}'s platform thread (virtual threads are not time-sliced, so CPU work on them
+ * would stall every other request).
+ */
+public final class OpenAiServer implements AutoCloseable {
+    private final VisionLanguageModel model;
+    private final ServerOptions options;
+    private final Scheduler scheduler;
+    private final ImageInput images;
+    private final ExecutorService imageDecoders;
+    private final ObjectMapper json;
+    private final Javalin app;
+    private final long created = System.currentTimeMillis() / 1000;
+    private volatile boolean closing;
+    private final java.util.concurrent.atomic.AtomicInteger openChats = new java.util.concurrent.atomic.AtomicInteger();
+
+    private OpenAiServer(VisionLanguageModel model, ServerOptions options) {
+        this.model = model;
+        this.options = options;
+        this.scheduler = new Scheduler(model, options.maxBatch(), options.maxQueue(), options.defaultMaxTokens());
+        this.images = new ImageInput(options.maxImageBytes(), options.maxImagePixels(), options.allowRemoteImages());
+        this.imageDecoders = Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "navil4j-image");
+            t.setDaemon(true);
+            return t;
+        });
+        this.json = new ObjectMapper();
+        // a data: URI is one long string; deep nesting is only ever an attack
+        json.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
+                .maxStringLength((int) Math.min(Integer.MAX_VALUE, options.maxRequestBytes())).maxNestingDepth(64).build());
+        this.app = Javalin.create(cfg -> {
+            cfg.showJavalinBanner = false;
+            cfg.startupWatcherEnabled = false;
+            cfg.useVirtualThreads = true;
+            cfg.http.maxRequestSize = options.maxRequestBytes();
+            cfg.http.prefer405over404 = true;
+            cfg.http.disableCompression(); // SSE chunks must reach the client as they are written
+        });
+        app.get("/health", this::health);
+        app.get("/v1/models", this::models);
+        app.get("/v1/models/{id}", this::model);
+        app.post("/v1/chat/completions", this::chat);
+        app.exception(ApiException.class, (e, ctx) -> error(ctx, e));
+        app.exception(Exception.class, (e, ctx) ->
+                error(ctx, new ApiException(500, "server_error", null, null, "internal error: " + e, 0)));
+        // Javalin calls these after a handler too: keep an error the handler already answered
+        app.error(404, ctx -> { if (ctx.attribute("navil4j.error") == null) error(ctx, new ApiException(404,
+                "invalid_request_error", null, "not_found", "no route " + ctx.method() + " " + ctx.path(), 0)); });
+        app.error(405, ctx -> { if (ctx.attribute("navil4j.error") == null) error(ctx, new ApiException(405,
+                "invalid_request_error", null, "method_not_allowed", "method " + ctx.method() + " not allowed on " + ctx.path(), 0)); });
+    }
+
+    /** Starts serving on host:port (port 0 = any free port). */
+    public static OpenAiServer start(VisionLanguageModel model, ServerOptions options, String host, int port) {
+        OpenAiServer s = new OpenAiServer(model, options);
+        s.app.start(host, port);
+        return s;
+    }
+
+    public int port() { return app.port(); }
+
+    public Scheduler scheduler() { return scheduler; }
+
+    // ---- routes -------------------------------------------------------------------------------------
+
+    private void health(Context ctx) {
+        ObjectNode o = json.createObjectNode();
+        o.put("status", closing ? "shutting_down" : "ok");
+        o.put("model", options.modelId());
+        o.put("active", scheduler.active());
+        o.put("in_flight", scheduler.inFlight());
+        o.put("kv_cache_bytes", scheduler.activeBytes());
+        o.put("completed", scheduler.completed());
+        send(ctx, closing ? 503 : 200, o);
+    }
+
+    private ObjectNode modelObject() {
+        ObjectNode m = json.createObjectNode();
+        m.put("id", options.modelId());
+        m.put("object", "model");
+        m.put("created", created);
+        m.put("owned_by", "navil4j");
+        return m;
+    }
+
+    private void models(Context ctx) {
+        ObjectNode o = json.createObjectNode();
+        o.put("object", "list");
+        o.putArray("data").add(modelObject());
+        send(ctx, 200, o);
+    }
+
+    private void model(Context ctx) {
+        if (!options.modelId().equals(ctx.pathParam("id")))
+            throw new ApiException(404, "invalid_request_error", "model", "model_not_found",
+                    "the model '" + ctx.pathParam("id") + "' does not exist; this server runs '" + options.modelId() + "'", 0);
+        send(ctx, 200, modelObject());
+    }
+
+    /** Events from the scheduler thread to the request's virtual thread. */
+    private sealed interface Event permits Text, Done, Failed {}
+    private record Text(String delta) implements Event {}
+    private record Done(Scheduler.Completion completion) implements Event {}
+    private record Failed(ApiException error) implements Event {}
+
+    private void chat(Context ctx) throws Exception {
+        openChats.incrementAndGet();
+        try {
+            chatRequest(ctx);
+        } finally {
+            openChats.decrementAndGet();
+        }
+    }
+
+    private void chatRequest(Context ctx) throws Exception {
+        if (closing) throw new ApiException(503, "server_error", null, "shutting_down", "the server is shutting down", 0);
+        ChatRequest req = ChatRequest.parse(readJson(ctx), options.maxImages(), this::resolveImage);
+        LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+        Scheduler.Job job = new Scheduler.Job(req.conversation(), req.maxTokens(), sampling(req), req.stop(),
+                options.requestTimeout(), new Scheduler.Sink() {
+            public void onText(String delta) { events.add(new Text(delta)); }
+            public void onFinish(Scheduler.Completion c) { events.add(new Done(c)); }
+            public void onError(ApiException e) { events.add(new Failed(e)); }
+        });
+        scheduler.submit(job);
+        String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
+        long createdAt = System.currentTimeMillis() / 1000;
+        try {
+            if (req.stream()) stream(ctx, req, job, events, id, createdAt);
+            else complete(ctx, events, id, createdAt);
+        } finally {
+            job.cancel(); // no-op when finished; frees the sequence when the client went away
+        }
+    }
+
+    private Event next(LinkedBlockingQueue<Event> events) throws InterruptedException {
+        // the scheduler enforces the request timeout; this is only a backstop against a lost event
+        Event e = events.poll(options.requestTimeout().toMillis() + 30_000, TimeUnit.MILLISECONDS);
+        if (e == null) throw new ApiException(504, "timeout", null, "request_timeout", "the request timed out", 0);
+        return e;
+    }
+
+    private void complete(Context ctx, LinkedBlockingQueue<Event> events, String id, long createdAt) throws InterruptedException {
+        while (true) {
+            Event e = next(events);
+            if (e instanceof Failed f) throw f.error();
+            if (e instanceof Done d) {
+                ObjectNode o = envelope(id, createdAt, "chat.completion");
+                ObjectNode choice = o.putArray("choices").addObject();
+                choice.put("index", 0);
+                ObjectNode msg = choice.putObject("message");
+                msg.put("role", "assistant");
+                msg.put("content", d.completion().text());
+                msg.putNull("refusal");
+                choice.putNull("logprobs");
+                choice.put("finish_reason", d.completion().finishReason());
+                o.set("usage", usage(d.completion()));
+                send(ctx, 200, o);
+                return;
+            }
+        }
+    }
+
+    private void stream(Context ctx, ChatRequest req, Scheduler.Job job, LinkedBlockingQueue<Event> events,
+                        String id, long createdAt) throws InterruptedException {
+        // wait for the first event before committing a 200: errors found at admission (context length,
+        // image tiles) still get their proper status code
+        Event first = next(events);
+        if (first instanceof Failed f) throw f.error();
+        ctx.status(200);
+        ctx.res().setContentType("text/event-stream; charset=utf-8");
+        ctx.res().setHeader("Cache-Control", "no-cache");
+        ctx.res().setHeader("X-Accel-Buffering", "no");
+        try {
+            OutputStream out = ctx.res().getOutputStream();
+            ObjectNode role = chunk(id, createdAt);
+            ObjectNode c0 = ((ArrayNode) role.get("choices")).addObject();
+            c0.put("index", 0);
+            c0.putObject("delta").put("role", "assistant").put("content", "");
+            c0.putNull("logprobs");
+            c0.putNull("finish_reason");
+            sse(out, role);
+            for (Event e = first; ; e = next(events)) {
+                switch (e) {
+                    case Text t -> sse(out, delta(id, createdAt, t.delta()));
+                    case Failed f -> {
+                        ObjectNode err = json.createObjectNode();
+                        err.set("error", errorBody(f.error()));
+                        sse(out, err);
+                        return;
+                    }
+                    case Done d -> {
+                        ObjectNode fin = chunk(id, createdAt);
+                        ObjectNode c = ((ArrayNode) fin.get("choices")).addObject();
+                        c.put("index", 0);
+                        c.putObject("delta");
+                        c.putNull("logprobs");
+                        c.put("finish_reason", d.completion().finishReason());
+                        if (req.includeUsage()) fin.putNull("usage");
+                        sse(out, fin);
+                        if (req.includeUsage()) {
+                            // OpenAI: one extra chunk with empty choices carrying the whole request's usage
+                            ObjectNode u = chunk(id, createdAt);
+                            u.set("usage", usage(d.completion()));
+                            sse(out, u);
+                        }
+                        out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+                        out.flush();
+                        return;
+                    }
+                }
+            }
+        } catch (IOException gone) {
+            job.cancel(); // client disconnected: stop decoding and free its KV cache at the next step
+        }
+    }
+
+    private ObjectNode delta(String id, long createdAt, String text) {
+        ObjectNode o = chunk(id, createdAt);
+        ObjectNode c = ((ArrayNode) o.get("choices")).addObject();
+        c.put("index", 0);
+        c.putObject("delta").put("content", text);
+        c.putNull("logprobs");
+        c.putNull("finish_reason");
+        return o;
+    }
+
+    private ObjectNode chunk(String id, long createdAt) {
+        ObjectNode o = envelope(id, createdAt, "chat.completion.chunk");
+        o.putArray("choices");
+        return o;
+    }
+
+    private ObjectNode envelope(String id, long createdAt, String object) {
+        ObjectNode o = json.createObjectNode();
+        o.put("id", id);
+        o.put("object", object);
+        o.put("created", createdAt);
+        o.put("model", options.modelId());
+        o.put("system_fingerprint", "navil4j");
+        return o;
+    }
+
+    private ObjectNode usage(Scheduler.Completion c) {
+        ObjectNode u = json.createObjectNode();
+        u.put("prompt_tokens", c.promptTokens());
+        u.put("completion_tokens", c.completionTokens());
+        u.put("total_tokens", c.promptTokens() + c.completionTokens());
+        return u;
+    }
+
+    private void sse(OutputStream out, JsonNode payload) throws IOException {
+        out.write(("data: " + json.writeValueAsString(payload) + "\n\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    /** OpenAI sampling fields over the family's defaults; temperature 0 means greedy, as in OpenAI's API. */
+    private static Function<GenerationConfig, GenerationConfig> sampling(ChatRequest r) {
+        return base -> {
+            boolean sample = r.temperature() != null ? r.temperature() > 0 : base.doSample();
+            float temp = r.temperature() != null && r.temperature() > 0 ? r.temperature().floatValue() : base.temperature();
+            float topP = r.topP() != null ? r.topP().floatValue() : base.topP();
+            long seed = r.seed() != null ? r.seed() : (sample && r.temperature() != null ? System.nanoTime() : base.seed());
+            return base.withSampling(sample, temp, topP, base.topK(), seed);
+        };
+    }
+
+    // ---- input --------------------------------------------------------------------------------------
+
+    private JsonNode readJson(Context ctx) {
+        long declared = ctx.req().getContentLengthLong();
+        if (declared > options.maxRequestBytes()) throw tooLarge();
+        String type = ctx.contentType();
+        if (type != null && !type.toLowerCase().startsWith("application/json"))
+            throw new ApiException(415, "invalid_request_error", null, "unsupported_media_type",
+                    "Content-Type must be application/json, got '" + type + "'", 0);
+        byte[] body;
+        try (InputStream in = ctx.req().getInputStream()) {
+            body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, options.maxRequestBytes() + 1));
+        } catch (IOException e) {
+            throw ApiException.invalid(null, "could not read the request body: " + e.getMessage());
+        }
+        if (body.length > options.maxRequestBytes()) throw tooLarge();
+        if (body.length == 0) throw ApiException.invalid(null, "the request body is empty; expected a JSON object");
+        try {
+            return json.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw ApiException.invalid(null, "invalid_json", "invalid JSON in request body: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw ApiException.invalid(null, "invalid_json", "invalid JSON in request body: " + e.getMessage());
+        }
+    }
+
+    private ApiException tooLarge() {
+        return new ApiException(413, "invalid_request_error", null, "request_too_large",
+                "the request body exceeds the limit of " + options.maxRequestBytes() + " bytes", 0);
+    }
+
+    /** Fetching stays on the request's virtual thread (I/O); decoding moves to the platform pool. */
+    private BufferedImage resolveImage(String url, String param) {
+        byte[] bytes = images.fetch(url, param);
+        Future<BufferedImage> f = imageDecoders.submit(() -> images.decode(bytes, param));
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof ApiException a) throw a;
+            throw ApiException.invalid(param, "invalid_image", "the image could not be decoded: " + e.getCause());
+        } catch (InterruptedException e) {
+            f.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new ApiException(503, "server_error", null, null, "interrupted", 0);
+        }
+    }
+
+    // ---- output -------------------------------------------------------------------------------------
+
+    private ObjectNode errorBody(ApiException e) {
+        ObjectNode b = json.createObjectNode();
+        b.put("message", e.getMessage());
+        b.put("type", e.type());
+        if (e.param() == null) b.putNull("param"); else b.put("param", e.param());
+        if (e.code() == null) b.putNull("code"); else b.put("code", e.code());
+        return b;
+    }
+
+    private void error(Context ctx, ApiException e) {
+        ctx.attribute("navil4j.error", e);
+        if (e.retryAfterSeconds() > 0) ctx.header("Retry-After", Integer.toString(e.retryAfterSeconds()));
+        ObjectNode o = json.createObjectNode();
+        o.set("error", errorBody(e));
+        send(ctx, e.status(), o);
+    }
+
+    private void send(Context ctx, int status, JsonNode body) {
+        try {
+            ctx.status(status).contentType("application/json").result(json.writeValueAsBytes(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Graceful shutdown: new requests get 503, in-flight ones may finish within the grace period (then are
+     * cancelled with a 503 error), then the HTTP server stops.
+     */
+    @Override
+    public void close() {
+        closing = true;
+        scheduler.shutdown(options.shutdownGrace());
+        // let request threads write the final answer (or the 503) before connections close
+        long end = System.nanoTime() + 2_000_000_000L;
+        while (openChats.get() > 0 && System.nanoTime() < end) {
+            try { Thread.sleep(10); } catch (InterruptedException e) { Thread.currentThread().interrupt(); break; }
+        }
+        app.stop();
+        imageDecoders.shutdownNow();
+    }
+}

@@ -1,0 +1,61 @@
+package dev.navil4j.server;
+
+import java.time.Duration;
+
+/**
+ * Server limits. Every limit bounds what one request may cost before any expensive work starts.
+ *
+ * @param modelId           the name reported by /v1/models and in responses
+ * @param maxRequestBytes   largest request body accepted (413 above)
+ * @param maxImageBytes     largest encoded image (after base64 decoding, or downloaded)
+ * @param maxImagePixels    largest width×height, checked from the image header before decoding (bombs)
+ * @param maxImages         most images in one request
+ * @param maxBatch          sequences decoded together by the scheduler
+ * @param maxQueue          requests waiting for a batch slot; more are answered 429
+ * @param requestTimeout    wall-clock limit of one request from submission to its last token
+ * @param defaultMaxTokens  completion length when the request gives none (capped by the context)
+ * @param allowRemoteImages whether http(s) image URLs are fetched
+ * @param shutdownGrace     how long graceful shutdown lets in-flight requests finish before cancelling them
+ */
+public record ServerOptions(String modelId, long maxRequestBytes, long maxImageBytes, long maxImagePixels, int maxImages,
+                            int maxBatch, int maxQueue, Duration requestTimeout, int defaultMaxTokens,
+                            boolean allowRemoteImages, Duration shutdownGrace) {
+    public ServerOptions {
+        if (modelId == null || modelId.isBlank()) throw new IllegalArgumentException("modelId must be given");
+        if (maxRequestBytes <= 0 || maxImageBytes <= 0 || maxImagePixels <= 0 || maxImages < 0)
+            throw new IllegalArgumentException("limits must be positive");
+        if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
+        if (maxQueue < 0) throw new IllegalArgumentException("maxQueue must be >= 0, got " + maxQueue);
+        if (defaultMaxTokens < 1) throw new IllegalArgumentException("defaultMaxTokens must be >= 1");
+    }
+
+    public static ServerOptions defaults(String modelId) {
+        return new ServerOptions(modelId, 32L << 20, 16L << 20, 40_000_000L, 8, 8, 32,
+                Duration.ofMinutes(10), 512, false, Duration.ofSeconds(30));
+    }
+
+    public ServerOptions withLimits(long requestBytes, long imageBytes, long imagePixels, int images) {
+        return new ServerOptions(modelId, requestBytes, imageBytes, imagePixels, images, maxBatch, maxQueue,
+                requestTimeout, defaultMaxTokens, allowRemoteImages, shutdownGrace);
+    }
+
+    public ServerOptions withScheduling(int batch, int queue, Duration timeout) {
+        return new ServerOptions(modelId, maxRequestBytes, maxImageBytes, maxImagePixels, maxImages, batch, queue,
+                timeout, defaultMaxTokens, allowRemoteImages, shutdownGrace);
+    }
+
+    public ServerOptions withRemoteImages(boolean allow) {
+        return new ServerOptions(modelId, maxRequestBytes, maxImageBytes, maxImagePixels, maxImages, maxBatch, maxQueue,
+                requestTimeout, defaultMaxTokens, allow, shutdownGrace);
+    }
+
+    public ServerOptions withDefaultMaxTokens(int n) {
+        return new ServerOptions(modelId, maxRequestBytes, maxImageBytes, maxImagePixels, maxImages, maxBatch, maxQueue,
+                requestTimeout, n, allowRemoteImages, shutdownGrace);
+    }
+
+    public ServerOptions withShutdownGrace(Duration grace) {
+        return new ServerOptions(modelId, maxRequestBytes, maxImageBytes, maxImagePixels, maxImages, maxBatch, maxQueue,
+                requestTimeout, defaultMaxTokens, allowRemoteImages, grace);
+    }
+}
