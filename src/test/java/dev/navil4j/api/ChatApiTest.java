@@ -271,6 +271,37 @@ class ChatApiTest {
     }
 
     @Test
+    void publisherBuffersUntilDemandAndRejectsNonPositiveRequests() throws Exception {
+        String expected = model.newSession().ask("Hi").rawText();
+        ChatSession s = model.newSession();
+        StringBuilder sb = new StringBuilder();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        CompletableFuture<Flow.Subscription> subscription = new CompletableFuture<>();
+        s.publisher("Hi").subscribe(new Flow.Subscriber<>() {
+            public void onSubscribe(Flow.Subscription sub) { subscription.complete(sub); }
+            public void onNext(String item) { sb.append(item); }
+            public void onError(Throwable t) { done.completeExceptionally(t); }
+            public void onComplete() { done.complete(null); }
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (s.lastResponse() == null && System.nanoTime() < deadline) Thread.sleep(5);
+        assertThat(sb).isEmpty(); // generation finished, nothing delivered without demand
+        assertThat(done).isNotDone();
+        subscription.get().request(Long.MAX_VALUE);
+        done.get(30, TimeUnit.SECONDS);
+        assertThat(sb.toString()).isEqualTo(expected);
+
+        CompletableFuture<Throwable> error = new CompletableFuture<>();
+        model.newSession().publisher("Hi").subscribe(new Flow.Subscriber<>() {
+            public void onSubscribe(Flow.Subscription sub) { sub.request(0); }
+            public void onNext(String item) {}
+            public void onError(Throwable t) { error.complete(t); }
+            public void onComplete() { error.complete(null); }
+        });
+        assertThat(error.get(30, TimeUnit.SECONDS)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("demand must be positive");
+    }
+
+    @Test
     void publisherCancellationStopsGeneration() throws Exception {
         ChatSession s = model.newSession();
         CountDownLatch first = new CountDownLatch(1);
