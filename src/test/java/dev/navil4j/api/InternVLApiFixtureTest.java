@@ -106,6 +106,21 @@ class InternVLApiFixtureTest {
     }
 
     @Test
+    void sessionsOfOneModelRunConcurrently() throws Exception {
+        JsonNode t = find(tiny, "gen_text"), i = find(tiny, "gen_image_zh");
+        List<java.util.concurrent.Callable<Response>> jobs = List.of(
+                () -> model.newSession().ask(new Request(t.path("question").asText(), List.of(), options(t))),
+                () -> model.newSession().ask(new Request(i.path("question").asText(), List.of(images(tiny, i)), options(i))),
+                () -> model.newSession().ask(new Request(t.path("question").asText(), List.of(), options(t))));
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(3)) {
+            List<java.util.concurrent.Future<Response>> f = pool.invokeAll(jobs);
+            assertMatches(tiny, t, f.get(0).get());
+            assertMatches(tiny, i, f.get(1).get());
+            assertMatches(tiny, t, f.get(2).get());
+        }
+    }
+
+    @Test
     void batchRowsMatchBatchChat() {
         JsonNode c = find(tiny, "gen_batch_chat");
         List<Request> rows = new ArrayList<>();
