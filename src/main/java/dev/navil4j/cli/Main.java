@@ -12,7 +12,8 @@ import java.nio.charset.StandardCharsets;
 /** The {@code navil4j} command line. Subcommands live beside this class, one per file. */
 @Command(name = "navil4j", mixinStandardHelpOptions = true, version = "navil4j 0.1.0",
         description = "Runs NaViL, InternVL3 and VoRA multimodal LLMs from their Hugging Face checkpoints.",
-        subcommands = {VerifyCommand.class, ChatCommand.class, ServeCommand.class})
+        subcommands = {ChatCommand.class, ServeCommand.class, VerifyCommand.class, BenchCommand.class,
+                QuantizeCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -63,15 +63,26 @@ public final class ImageLoader {
     /** Decodes in-memory file bytes with the default pixel limit. */
     public static RgbImage loadRgbBytes(byte[] bytes, String source) { return DEFAULT.decode(bytes, source); }
 
-    /** Decodes a file to RGB. */
-    public RgbImage load(Path path) {
-        byte[] bytes;
+    /**
+     * transformers' {@code load_image}: {@code ImageOps.exif_transpose} then {@code convert('RGB')}
+     * (VoRA's processor), with the default pixel limit.
+     */
+    public static RgbImage loadRgbExifTransposed(Path path) {
+        byte[] bytes = readAll(path);
+        return ExifOrientation.apply(DEFAULT.decode(bytes, path.toString()), ExifOrientation.read(bytes));
+    }
+
+    private static byte[] readAll(Path path) {
         try {
-            bytes = Files.readAllBytes(path);
+            return Files.readAllBytes(path);
         } catch (IOException e) {
             throw new ImageException(path + ": cannot read file: " + e.getMessage(), e);
         }
-        return decode(bytes, path.toString());
+    }
+
+    /** Decodes a file to RGB. */
+    public RgbImage load(Path path) {
+        return decode(readAll(path), path.toString());
     }
 
     /** Decodes in-memory file bytes to RGB; {@code source} names the data in error messages. */

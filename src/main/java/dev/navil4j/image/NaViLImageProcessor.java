@@ -1,5 +1,7 @@
 package dev.navil4j.image;
 
+import dev.navil4j.weights.Json;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -29,6 +31,16 @@ public final class NaViLImageProcessor {
      */
     public record Params(long minPixels, long maxPixels, double scaleDownsampleRatio, int patchSize, int mergeSize,
                          float[] mean, float[] std, double rescaleFactor) {
+        /**
+         * From a NaViL checkpoint's config.json: min_dynamic_patch, max_dynamic_patch,
+         * vision_config.patch_size, scale_downsample_ratio (demo.py {@code load_image} arguments).
+         */
+        public static Params fromConfig(java.nio.file.Path configJson) {
+            Json.Obj c = Json.Obj.of(configJson);
+            return of(c.integer("min_dynamic_patch"), c.integer("max_dynamic_patch"),
+                    c.obj("vision_config").integer("patch_size"), c.number("scale_downsample_ratio"));
+        }
+
         /** From NaViL config.json values: min/max_dynamic_patch, patch size, scale_downsample_ratio. */
         public static Params of(int minDynamicPatch, int maxDynamicPatch, int patchSize, double scaleDownsampleRatio) {
             long pp = (long) patchSize * patchSize;
@@ -68,6 +80,13 @@ public final class NaViLImageProcessor {
     }
 
     private NaViLImageProcessor() {}
+
+    /** demo.py {@code load_image(image_files, ...)}: {@code Image.open(f).convert('RGB')} of each file, then the pyramid. */
+    public static Result load(List<java.nio.file.Path> files, Params p) {
+        List<RgbImage> images = new ArrayList<>();
+        for (java.nio.file.Path f : files) images.add(ImageLoader.loadRgb(f));
+        return preprocess(images, p);
+    }
 
     /** {@code load_image(image_files, ...)} on already-decoded RGB images. */
     public static Result preprocess(List<RgbImage> images, Params p) {

@@ -1,5 +1,7 @@
 package dev.navil4j.image;
 
+import dev.navil4j.weights.Json;
+
 /**
  * VoRA's image input (generation_files/processing_vora.py + CLIPImageProcessor with its
  * preprocessor_config.json): expand2square — paste the image centred on a square of side
@@ -28,6 +30,20 @@ public final class VoRAImageProcessor {
      */
     public record Params(boolean expandToSquare, int[] background, int size, int cropSize, double rescaleFactor,
                          float[] mean, float[] std, int patchSize) {
+        /**
+         * From a VoRA checkpoint directory: preprocessor_config.json ({@code size} as an int or
+         * {@code {"shortest_edge": n}}, {@code crop_size} as an int or {@code {"height", "width"}},
+         * image_mean/std, rescale_factor default 1/255) and config.json {@code patch_size} (default 14).
+         */
+        public static Params fromModelDir(java.nio.file.Path modelDir) {
+            Json.Obj pc = Json.Obj.of(modelDir.resolve("preprocessor_config.json"));
+            Json.Obj cfg = Json.Obj.of(modelDir.resolve("config.json"));
+            int size = pc.required("size").isInt() ? pc.integer("size") : pc.obj("size").integer("shortest_edge");
+            int crop = pc.required("crop_size").isInt() ? pc.integer("crop_size") : pc.obj("crop_size").integer("height");
+            return new Params(true, new int[]{0, 0, 0}, size, crop, pc.number("rescale_factor", 1.0 / 255),
+                    pc.floatArray("image_mean"), pc.floatArray("image_std"), cfg.integer("patch_size", 14));
+        }
+
         /** VoRA's defaults: 448 in the released config; the tiny fixture uses 112. */
         public static Params vora(int size) {
             return new Params(true, new int[]{0, 0, 0}, size, size, 1.0 / 255, CLIP_MEAN, CLIP_STD, 14);
@@ -47,6 +63,12 @@ public final class VoRAImageProcessor {
 
     private VoRAImageProcessor() {}
 
+    /** transformers {@code load_image} (EXIF orientation applied, then RGB) + {@link #preprocess}. */
+    public static Result load(java.nio.file.Path image, Params p) {
+        return preprocess(ImageLoader.loadRgbExifTransposed(image), p);
+    }
+
+    /** The processor on an already loaded RGB image. */
     public static Result preprocess(RgbImage image, Params p) {
         RgbImage img = p.expandToSquare() ? expandToSquare(image, p.background()) : image;
         int[] square = {img.width(), img.height()};

@@ -1,10 +1,8 @@
 package dev.navil4j.server;
 
-import javax.imageio.ImageIO;
-import javax.imageio.ImageReader;
-import javax.imageio.stream.ImageInputStream;
+import dev.navil4j.image.ImageException;
+import dev.navil4j.image.ImageLoader;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -13,25 +11,23 @@ import java.net.http.HttpResponse;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.Iterator;
 import java.util.Locale;
 
 /**
  * Turns an {@code image_url} of a chat request into a decoded image, enforcing the byte and pixel limits
  * before decoding: the dimensions are read from the header alone, so a small file declaring a huge
- * canvas (a decompression bomb) is refused without allocating it. Decoding itself is one method
- * ({@link #decode}) so that the engine's image loader can take it over.
+ * canvas (a decompression bomb) is refused without allocating it.
  */
 public final class ImageInput {
     private final long maxBytes;
-    private final long maxPixels;
     private final boolean allowRemote;
+    private final ImageLoader loader;
     private volatile HttpClient http;
 
     public ImageInput(long maxBytes, long maxPixels, boolean allowRemote) {
         this.maxBytes = maxBytes;
-        this.maxPixels = maxPixels;
         this.allowRemote = allowRemote;
+        this.loader = new ImageLoader(maxPixels);
     }
 
     /** Resolves a data: URI (or an http(s) URL when allowed) to image bytes, then decodes them. */
@@ -107,33 +103,15 @@ public final class ImageInput {
         }
     }
 
-    /** Decodes image bytes after checking the header's dimensions against the pixel limit. */
+    /**
+     * Decodes image bytes with the engine's loader (the header's dimensions are checked against the pixel
+     * limit before any pixel is decoded; truncated files are refused as Pillow refuses them).
+     */
     public BufferedImage decode(byte[] bytes, String param) {
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
-            Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
-            if (readers == null || !readers.hasNext())
-                throw ApiException.invalid(param, "invalid_image", "the image data is not a supported image format "
-                        + "(PNG, JPEG, GIF, BMP, WebP)");
-            ImageReader reader = readers.next();
-            try {
-                reader.setInput(in, true, true);
-                long w = reader.getWidth(0), h = reader.getHeight(0);
-                if (w <= 0 || h <= 0) throw ApiException.invalid(param, "invalid_image", "the image has no pixels");
-                if (w * h > maxPixels)
-                    throw ApiException.invalid(param, "image_too_large", "image of " + w + "x" + h + " pixels exceeds the limit of "
-                            + maxPixels + " pixels");
-                BufferedImage img = reader.read(0);
-                if (img == null) throw ApiException.invalid(param, "invalid_image", "the image could not be decoded");
-                return img;
-            } finally {
-                reader.dispose();
-            }
-        } catch (ApiException e) {
-            throw e;
-        } catch (IOException | RuntimeException e) {
-            // truncated or corrupt data: ImageIO reports it in many exception types
-            throw ApiException.invalid(param, "invalid_image", "the image could not be decoded: "
-                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+        try {
+            return loader.decodeRaw(bytes, param);
+        } catch (ImageException e) {
+            throw ApiException.invalid(param, "invalid_image", e.getMessage());
         }
     }
 }

@@ -254,6 +254,10 @@ public final class Scheduler implements AutoCloseable {
         } catch (ApiException e) {
             job.sink.onError(e);
             release();
+        } catch (UnsupportedOperationException e) {
+            // input this model (or this build of its family) cannot run, e.g. a media kind
+            job.sink.onError(ApiException.invalid("messages", "unsupported_input", e.getMessage()));
+            release();
         } catch (IllegalArgumentException e) {
             // families reject input they cannot run (too many image tiles, a prompt too long) this way
             job.sink.onError(ApiException.invalid("messages", e.getMessage()));

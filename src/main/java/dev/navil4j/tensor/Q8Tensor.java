@@ -56,7 +56,11 @@ public final class Q8Tensor extends WeightTensor {
     @Override
     public void gemvRows(float[] x, int xo, float[] out, int oo, int from, int to) {
         int r = from;
-        for (; r + 4 <= to; r += 4) QuantKernels.dot4Q8(data, r * rowBytes, rowBytes, x, xo, blocks, out, oo + r - from);
+        if (to - from >= 4) {
+            float[] xp = new float[cols];
+            QuantKernels.permuteForQ8(x, xo, blocks, xp);
+            for (; r + 4 <= to; r += 4) QuantKernels.dot4Q8Permuted(data, r * rowBytes, rowBytes, xp, blocks, out, oo + r - from);
+        }
         for (; r < to; r++) out[oo + r - from] = dot(r, x, xo);
     }
 }

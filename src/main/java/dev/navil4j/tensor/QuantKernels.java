@@ -2,6 +2,7 @@ package dev.navil4j.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -20,33 +21,66 @@ import java.nio.ByteOrder;
 public final class QuantKernels {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     public static final int BLOCK = 32, Q8_BLOCK_BYTES = 36, Q4_BLOCK_BYTES = 20;
 
     private QuantKernels() {}
 
-    private static FloatVector i8(MemorySegment seg, long off) {
-        return (FloatVector) ByteVector.fromMemorySegment(B8, seg, off, LE).convertShape(VectorOperators.B2F, F, 0);
+    // The block bodies are written out in each kernel on purpose: a helper taking or returning vectors that
+    // the JIT does not inline boxes them (measured 50-100x slower), and these kernels exceed the inlining budget.
+
+    /**
+     * x[xo..xo+nBlocks·32) reordered for {@link #dot4Q8Permuted}: within each block, xp[k·8 + i] = x[4i + k]
+     * (the order in which sign-extending shifts of 32-bit lanes hand out the block's bytes).
+     */
+    public static void permuteForQ8(float[] x, int xo, int nBlocks, float[] xp) {
+        for (int b = 0; b < nBlocks; b++)
+            for (int k = 0; k < 4; k++)
+                for (int i = 0; i < 8; i++) xp[b * BLOCK + k * 8 + i] = x[xo + b * BLOCK + 4 * i + k];
     }
 
-    /** Σ over one Q8 block at byte offset off of q·x (unscaled), x the block's 32 activations. */
-    private static FloatVector q8Block(MemorySegment seg, long off, FloatVector x0, FloatVector x1, FloatVector x2, FloatVector x3) {
-        return i8(seg, off + 4).mul(x0).add(i8(seg, off + 12).mul(x1)).add(i8(seg, off + 20).mul(x2).add(i8(seg, off + 28).mul(x3)));
-    }
-
-    /** out[oo+i] = Σ_j W[r0+i, j]·x[xo+j] for 4 Q8 rows starting at byteOff, rowBytes apart, nBlocks blocks each. */
-    public static void dot4Q8(MemorySegment seg, long byteOff, long rowBytes, float[] x, int xo, int nBlocks, float[] out, int oo) {
+    /**
+     * The fast Q8 GEMV: each block's 32 int8 are loaded as eight 32-bit lanes and the four bytes of every lane
+     * are sign-extended with shifts (native AVX2 ops), against activations permuted by {@link #permuteForQ8}.
+     * out[oo+i] = Σ_j W[r0+i, j]·x[j] for 4 rows starting at byteOff, rowBytes apart.
+     */
+    public static void dot4Q8Permuted(MemorySegment seg, long byteOff, long rowBytes, float[] xp, int nBlocks, float[] out, int oo) {
         long o0 = byteOff, o1 = byteOff + rowBytes, o2 = byteOff + 2 * rowBytes, o3 = byteOff + 3 * rowBytes;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         for (int b = 0; b < nBlocks; b++) {
-            int xi = xo + b * BLOCK;
-            FloatVector x0 = FloatVector.fromArray(F, x, xi), x1 = FloatVector.fromArray(F, x, xi + 8);
-            FloatVector x2 = FloatVector.fromArray(F, x, xi + 16), x3 = FloatVector.fromArray(F, x, xi + 24);
+            int xi = b * BLOCK;
+            FloatVector x0 = FloatVector.fromArray(F, xp, xi), x1 = FloatVector.fromArray(F, xp, xi + 8);
+            FloatVector x2 = FloatVector.fromArray(F, xp, xi + 16), x3 = FloatVector.fromArray(F, xp, xi + 24);
             long p = (long) b * Q8_BLOCK_BYTES;
-            a0 = q8Block(seg, o0 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o0 + p)), a0);
-            a1 = q8Block(seg, o1 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o1 + p)), a1);
-            a2 = q8Block(seg, o2 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o2 + p)), a2);
-            a3 = q8Block(seg, o3 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o3 + p)), a3);
+            long p0 = o0 + p;
+            IntVector v0 = IntVector.fromMemorySegment(I, seg, p0 + 4, LE);
+            FloatVector y0 = ((FloatVector) v0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(x0);
+            y0 = ((FloatVector) v0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x1, y0);
+            y0 = ((FloatVector) v0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x2, y0);
+            y0 = ((FloatVector) v0.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x3, y0);
+            a0 = y0.fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p0)), a0);
+            long p1 = o1 + p;
+            IntVector v1 = IntVector.fromMemorySegment(I, seg, p1 + 4, LE);
+            FloatVector y1 = ((FloatVector) v1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(x0);
+            y1 = ((FloatVector) v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x1, y1);
+            y1 = ((FloatVector) v1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x2, y1);
+            y1 = ((FloatVector) v1.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x3, y1);
+            a1 = y1.fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p1)), a1);
+            long p2 = o2 + p;
+            IntVector v2 = IntVector.fromMemorySegment(I, seg, p2 + 4, LE);
+            FloatVector y2 = ((FloatVector) v2.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(x0);
+            y2 = ((FloatVector) v2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x1, y2);
+            y2 = ((FloatVector) v2.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x2, y2);
+            y2 = ((FloatVector) v2.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x3, y2);
+            a2 = y2.fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p2)), a2);
+            long p3 = o3 + p;
+            IntVector v3 = IntVector.fromMemorySegment(I, seg, p3 + 4, LE);
+            FloatVector y3 = ((FloatVector) v3.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(x0);
+            y3 = ((FloatVector) v3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x1, y3);
+            y3 = ((FloatVector) v3.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x2, y3);
+            y3 = ((FloatVector) v3.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x3, y3);
+            a3 = y3.fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p3)), a3);
         }
         out[oo] = a0.reduceLanes(VectorOperators.ADD);
         out[oo + 1] = a1.reduceLanes(VectorOperators.ADD);
@@ -56,59 +90,108 @@ public final class QuantKernels {
 
     /** One Q8 row. */
     public static float dotQ8(MemorySegment seg, long byteOff, float[] x, int xo, int nBlocks) {
-        FloatVector a = FloatVector.zero(F);
-        for (int b = 0; b < nBlocks; b++) {
-            int xi = xo + b * BLOCK;
-            long p = byteOff + (long) b * Q8_BLOCK_BYTES;
-            a = q8Block(seg, p, FloatVector.fromArray(F, x, xi), FloatVector.fromArray(F, x, xi + 8),
-                    FloatVector.fromArray(F, x, xi + 16), FloatVector.fromArray(F, x, xi + 24)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p)), a);
-        }
-        return a.reduceLanes(VectorOperators.ADD);
-    }
-
-    private static final ByteVector MASK_LO = ByteVector.broadcast(B8, (byte) 0x0f);
-
-    private static FloatVector nib(ByteVector v) {
-        return (FloatVector) v.sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
-    }
-
-    /** Σ over one Q4 block of (nibble − 8)·x (unscaled). */
-    private static FloatVector q4Block(MemorySegment seg, long off, FloatVector x0, FloatVector x1, FloatVector x2, FloatVector x3) {
-        ByteVector lo = ByteVector.fromMemorySegment(B8, seg, off + 4, LE), hi = ByteVector.fromMemorySegment(B8, seg, off + 12, LE);
-        return nib(lo.and(MASK_LO)).mul(x0).add(nib(hi.and(MASK_LO)).mul(x1))
-                .add(nib(lo.lanewise(VectorOperators.LSHR, 4)).mul(x2).add(nib(hi.lanewise(VectorOperators.LSHR, 4)).mul(x3)));
-    }
-
-    /** As {@link #dot4Q8} for Q4 rows. */
-    public static void dot4Q4(MemorySegment seg, long byteOff, long rowBytes, float[] x, int xo, int nBlocks, float[] out, int oo) {
-        long o0 = byteOff, o1 = byteOff + rowBytes, o2 = byteOff + 2 * rowBytes, o3 = byteOff + 3 * rowBytes;
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        long o0 = byteOff;
+        FloatVector a0 = FloatVector.zero(F);
         for (int b = 0; b < nBlocks; b++) {
             int xi = xo + b * BLOCK;
             FloatVector x0 = FloatVector.fromArray(F, x, xi), x1 = FloatVector.fromArray(F, x, xi + 8);
             FloatVector x2 = FloatVector.fromArray(F, x, xi + 16), x3 = FloatVector.fromArray(F, x, xi + 24);
-            long p = (long) b * Q4_BLOCK_BYTES;
-            a0 = q4Block(seg, o0 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o0 + p)), a0);
-            a1 = q4Block(seg, o1 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o1 + p)), a1);
-            a2 = q4Block(seg, o2 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o2 + p)), a2);
-            a3 = q4Block(seg, o3 + p, x0, x1, x2, x3).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, o3 + p)), a3);
+            long p = (long) b * Q8_BLOCK_BYTES;
+            long p0 = o0 + p;
+            FloatVector y0 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p0 + 4, LE).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            y0 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p0 + 12, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x1, y0);
+            y0 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p0 + 20, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x2, y0);
+            y0 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p0 + 28, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x3, y0);
+            a0 = y0.fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p0)), a0);
         }
-        out[oo] = a0.reduceLanes(VectorOperators.ADD);
-        out[oo + 1] = a1.reduceLanes(VectorOperators.ADD);
-        out[oo + 2] = a2.reduceLanes(VectorOperators.ADD);
-        out[oo + 3] = a3.reduceLanes(VectorOperators.ADD);
+        return a0.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * As {@link #dot4Q8} for Q4 rows.
+     * The −8 offset is folded out: Σ d(q−8)x = d·Σ q·x − 8·d·Σx, with Σx per block shared by the 4 rows;
+     * nibbles are unpacked in int lanes (AVX2 has no byte shifts).
+     */
+    public static void dot4Q4(MemorySegment seg, long byteOff, long rowBytes, float[] x, int xo, int nBlocks, float[] out, int oo) {
+        long o0 = byteOff, o1 = byteOff + rowBytes, o2 = byteOff + 2 * rowBytes, o3 = byteOff + 3 * rowBytes;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        float c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+        for (int b = 0; b < nBlocks; b++) {
+            int xi = xo + b * BLOCK;
+            FloatVector x0 = FloatVector.fromArray(F, x, xi), x1 = FloatVector.fromArray(F, x, xi + 8);
+            FloatVector x2 = FloatVector.fromArray(F, x, xi + 16), x3 = FloatVector.fromArray(F, x, xi + 24);
+            float sx = x0.add(x1).add(x2.add(x3)).reduceLanes(VectorOperators.ADD);
+            long p = (long) b * Q4_BLOCK_BYTES;
+            long p0 = o0 + p;
+            IntVector l0 = (IntVector) ByteVector.fromMemorySegment(B8, seg, p0 + 4, LE).convertShape(VectorOperators.B2I, I, 0);
+            IntVector h0 = (IntVector) ByteVector.fromMemorySegment(B8, seg, p0 + 12, LE).convertShape(VectorOperators.B2I, I, 0);
+            FloatVector y0 = ((FloatVector) l0.lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).mul(x0);
+            y0 = ((FloatVector) h0.lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x1, y0);
+            y0 = ((FloatVector) l0.lanewise(VectorOperators.ASHR, 4).lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x2, y0);
+            y0 = ((FloatVector) h0.lanewise(VectorOperators.ASHR, 4).lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x3, y0);
+            float d0 = seg.get(Convert.LE_FLOAT, p0);
+            a0 = y0.fma(FloatVector.broadcast(F, d0), a0);
+            c0 += d0 * sx;
+            long p1 = o1 + p;
+            IntVector l1 = (IntVector) ByteVector.fromMemorySegment(B8, seg, p1 + 4, LE).convertShape(VectorOperators.B2I, I, 0);
+            IntVector h1 = (IntVector) ByteVector.fromMemorySegment(B8, seg, p1 + 12, LE).convertShape(VectorOperators.B2I, I, 0);
+            FloatVector y1 = ((FloatVector) l1.lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).mul(x0);
+            y1 = ((FloatVector) h1.lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x1, y1);
+            y1 = ((FloatVector) l1.lanewise(VectorOperators.ASHR, 4).lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x2, y1);
+            y1 = ((FloatVector) h1.lanewise(VectorOperators.ASHR, 4).lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x3, y1);
+            float d1 = seg.get(Convert.LE_FLOAT, p1);
+            a1 = y1.fma(FloatVector.broadcast(F, d1), a1);
+            c1 += d1 * sx;
+            long p2 = o2 + p;
+            IntVector l2 = (IntVector) ByteVector.fromMemorySegment(B8, seg, p2 + 4, LE).convertShape(VectorOperators.B2I, I, 0);
+            IntVector h2 = (IntVector) ByteVector.fromMemorySegment(B8, seg, p2 + 12, LE).convertShape(VectorOperators.B2I, I, 0);
+            FloatVector y2 = ((FloatVector) l2.lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).mul(x0);
+            y2 = ((FloatVector) h2.lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x1, y2);
+            y2 = ((FloatVector) l2.lanewise(VectorOperators.ASHR, 4).lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x2, y2);
+            y2 = ((FloatVector) h2.lanewise(VectorOperators.ASHR, 4).lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x3, y2);
+            float d2 = seg.get(Convert.LE_FLOAT, p2);
+            a2 = y2.fma(FloatVector.broadcast(F, d2), a2);
+            c2 += d2 * sx;
+            long p3 = o3 + p;
+            IntVector l3 = (IntVector) ByteVector.fromMemorySegment(B8, seg, p3 + 4, LE).convertShape(VectorOperators.B2I, I, 0);
+            IntVector h3 = (IntVector) ByteVector.fromMemorySegment(B8, seg, p3 + 12, LE).convertShape(VectorOperators.B2I, I, 0);
+            FloatVector y3 = ((FloatVector) l3.lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).mul(x0);
+            y3 = ((FloatVector) h3.lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x1, y3);
+            y3 = ((FloatVector) l3.lanewise(VectorOperators.ASHR, 4).lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x2, y3);
+            y3 = ((FloatVector) h3.lanewise(VectorOperators.ASHR, 4).lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x3, y3);
+            float d3 = seg.get(Convert.LE_FLOAT, p3);
+            a3 = y3.fma(FloatVector.broadcast(F, d3), a3);
+            c3 += d3 * sx;
+        }
+        out[oo] = a0.reduceLanes(VectorOperators.ADD) - 8 * c0;
+        out[oo + 1] = a1.reduceLanes(VectorOperators.ADD) - 8 * c1;
+        out[oo + 2] = a2.reduceLanes(VectorOperators.ADD) - 8 * c2;
+        out[oo + 3] = a3.reduceLanes(VectorOperators.ADD) - 8 * c3;
     }
 
     /** One Q4 row. */
     public static float dotQ4(MemorySegment seg, long byteOff, float[] x, int xo, int nBlocks) {
-        FloatVector a = FloatVector.zero(F);
+        long o0 = byteOff;
+        FloatVector a0 = FloatVector.zero(F);
+        float c0 = 0;
         for (int b = 0; b < nBlocks; b++) {
             int xi = xo + b * BLOCK;
-            long p = byteOff + (long) b * Q4_BLOCK_BYTES;
-            a = q4Block(seg, p, FloatVector.fromArray(F, x, xi), FloatVector.fromArray(F, x, xi + 8),
-                    FloatVector.fromArray(F, x, xi + 16), FloatVector.fromArray(F, x, xi + 24)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p)), a);
+            FloatVector x0 = FloatVector.fromArray(F, x, xi), x1 = FloatVector.fromArray(F, x, xi + 8);
+            FloatVector x2 = FloatVector.fromArray(F, x, xi + 16), x3 = FloatVector.fromArray(F, x, xi + 24);
+            float sx = x0.add(x1).add(x2.add(x3)).reduceLanes(VectorOperators.ADD);
+            long p = (long) b * Q4_BLOCK_BYTES;
+            long p0 = o0 + p;
+            IntVector l0 = (IntVector) ByteVector.fromMemorySegment(B8, seg, p0 + 4, LE).convertShape(VectorOperators.B2I, I, 0);
+            IntVector h0 = (IntVector) ByteVector.fromMemorySegment(B8, seg, p0 + 12, LE).convertShape(VectorOperators.B2I, I, 0);
+            FloatVector y0 = ((FloatVector) l0.lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).mul(x0);
+            y0 = ((FloatVector) h0.lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x1, y0);
+            y0 = ((FloatVector) l0.lanewise(VectorOperators.ASHR, 4).lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x2, y0);
+            y0 = ((FloatVector) h0.lanewise(VectorOperators.ASHR, 4).lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x3, y0);
+            float d0 = seg.get(Convert.LE_FLOAT, p0);
+            a0 = y0.fma(FloatVector.broadcast(F, d0), a0);
+            c0 += d0 * sx;
         }
-        return a.reduceLanes(VectorOperators.ADD);
+        return a0.reduceLanes(VectorOperators.ADD) - 8 * c0;
     }
 
     // ---- scalar dequantization (the plain references, also used to pack GEMM panels) ----

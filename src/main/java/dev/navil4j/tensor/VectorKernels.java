@@ -133,13 +133,11 @@ public final class VectorKernels {
         out[oo] = s0; out[oo + 1] = s1; out[oo + 2] = s2; out[oo + 3] = s3;
     }
 
-    /** bf16 lanes at byte offset off widened to f32 (exact: bf16 is the top half of an f32). */
-    private static FloatVector bf16At(MemorySegment seg, long off) {
-        return ShortVector.fromMemorySegment(S, seg, off, LE)
-                .convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    /** As {@link #dot4F32} for bf16 rows, widened in registers (weights never inflated in memory). */
+    /**
+     * As {@link #dot4F32} for bf16 rows, widened in registers (weights never inflated in memory): a bf16 is
+     * the top half of an f32, so widening is a shift. Written out inline: vector-returning helpers that the
+     * JIT does not inline box their results.
+     */
     public static void dot4Bf16(MemorySegment seg, long byteOff, long rowBytes, float[] x, int xo, int n, float[] out, int oo) {
         long o0 = byteOff, o1 = byteOff + rowBytes, o2 = byteOff + 2 * rowBytes, o3 = byteOff + 3 * rowBytes;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
@@ -148,14 +146,14 @@ public final class VectorKernels {
         for (; i <= n - 2 * L; i += 2 * L) {
             FloatVector x0 = FloatVector.fromArray(F, x, xo + i), x1 = FloatVector.fromArray(F, x, xo + i + L);
             long p = 2L * i, q = 2L * (i + L);
-            a0 = bf16At(seg, o0 + p).fma(x0, a0);
-            a1 = bf16At(seg, o1 + p).fma(x0, a1);
-            a2 = bf16At(seg, o2 + p).fma(x0, a2);
-            a3 = bf16At(seg, o3 + p).fma(x0, a3);
-            b0 = bf16At(seg, o0 + q).fma(x1, b0);
-            b1 = bf16At(seg, o1 + q).fma(x1, b1);
-            b2 = bf16At(seg, o2 + q).fma(x1, b2);
-            b3 = bf16At(seg, o3 + q).fma(x1, b3);
+            a0 = ShortVector.fromMemorySegment(S, seg, o0 + p, LE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a0);
+            a1 = ShortVector.fromMemorySegment(S, seg, o1 + p, LE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a1);
+            a2 = ShortVector.fromMemorySegment(S, seg, o2 + p, LE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a2);
+            a3 = ShortVector.fromMemorySegment(S, seg, o3 + p, LE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a3);
+            b0 = ShortVector.fromMemorySegment(S, seg, o0 + q, LE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x1, b0);
+            b1 = ShortVector.fromMemorySegment(S, seg, o1 + q, LE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x1, b1);
+            b2 = ShortVector.fromMemorySegment(S, seg, o2 + q, LE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x1, b2);
+            b3 = ShortVector.fromMemorySegment(S, seg, o3 + q, LE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x1, b3);
         }
         float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD), s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
         float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD), s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);

@@ -52,6 +52,14 @@ public abstract class WeightTensor {
         };
     }
 
+    /**
+     * The {@code --weights} policy (q8/q4/f32/bf16/f16/auto) applied to one LLM linear weight at load; see
+     * {@link QuantPolicy}. Families call this for the LLM's linear layers only.
+     */
+    public static WeightTensor quantizeIfRequested(WeightTensor w, dev.navil4j.models.LoadOptions options) {
+        return QuantPolicy.apply(w, options);
+    }
+
     /** A heap f32 matrix (merged LoRA weights, synthesized tensors). */
     public static WeightTensor ofFloats(String name, float[] data, int rows, int cols) {
         if ((long) rows * cols != data.length) throw new IllegalArgumentException(name + ": " + data.length + " values for " + rows + "x" + cols);

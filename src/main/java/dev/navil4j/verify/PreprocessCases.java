@@ -44,8 +44,7 @@ public final class PreprocessCases {
         VoRAImageProcessor.Params params = new VoRAImageProcessor.Params(p.path("expand2square").asBoolean(true),
                 ints(p.path("background")), p.path("size").asInt(), p.path("crop_size").asInt(),
                 p.path("rescale_factor").asDouble(1.0 / 255), floats(p.path("image_mean")), floats(p.path("image_std")), 14);
-        RgbImage img = ImageLoader.loadRgb(fx.resolve(c.path("image").asText()));
-        VoRAImageProcessor.Result r = VoRAImageProcessor.preprocess(img, params);
+        VoRAImageProcessor.Result r = VoRAImageProcessor.load(fx.resolve(c.path("image").asText()), params);
         Checker ck = new Checker(fx, c);
         ck.intsEq("square_size", r.squareSize());
         ck.intsEq("grid_thw", r.gridThw());
@@ -117,6 +116,8 @@ public final class PreprocessCases {
             long[] e = expect.get(key).isTextual() ? fx.longs(expect.get(key)) : literalLongs(expect.get(key));
             if (!Arrays.equals(e, actual)) mismatches.add(key + " = " + Arrays.toString(actual) + ", expected " + Arrays.toString(e));
         }
+
+        void mismatch(String what) { mismatches.add(what); }
 
         void floats(String key, float[] actual) {
             if (!expect.has(key)) return;

@@ -125,7 +125,8 @@ public final class SafeTensors implements AutoCloseable {
         if (header == null || !header.isObject()) throw new WeightsException(file + ": safetensors header is not a JSON object");
         long dataStart = 8 + headerLen;
         long dataLen = size - dataStart;
-        record Range(long begin, long end, String name) {}
+        record Range(long begin, long end, String name, String dtype) {}
+        JsonNode quantized = null;
         List<Range> ranges = new ArrayList<>();
         for (var it = header.fields(); it.hasNext(); ) {
             var e = it.next();
@@ -134,6 +135,7 @@ public final class SafeTensors implements AutoCloseable {
             if (name.equals("__metadata__")) {
                 if (!t.isObject()) throw new WeightsException(file + ": __metadata__ is not an object");
                 t.fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+                if (t.has(SafeTensorsWriter.QUANTIZED_KEY)) quantized = parseQuantized(file, t.get(SafeTensorsWriter.QUANTIZED_KEY).asText());
                 continue;
             }
             String where = file + ": tensor " + name;
@@ -172,14 +174,43 @@ public final class SafeTensors implements AutoCloseable {
                     throw new WeightsException(where + ": shape " + sh + " of " + dtype + " needs " + expect + " bytes but data_offsets span " + (end - begin));
             }
             if (tensors.containsKey(name)) throw new WeightsException(where + ": defined twice (also in " + tensors.get(name).file() + ")");
-            ranges.add(new Range(begin, end, name));
+            ranges.add(new Range(begin, end, name, dt.asText()));
             if (dtype != null) tensors.put(name, new TensorInfo(name, dtype, shape, seg.asSlice(dataStart + begin, end - begin), file));
+        }
+        if (quantized != null) {
+            // navil4j's quantized tensors: U8 bytes whose logical dtype/shape the metadata gives (SafeTensorsWriter)
+            for (Range r : ranges) {
+                JsonNode q = quantized.get(r.name());
+                if (q == null) continue;
+                String where = file + ": quantized tensor " + r.name();
+                DType dtype = DType.fromSafetensors(q.path("dtype").asText());
+                JsonNode sh = q.get("shape");
+                if ((dtype != DType.Q8 && dtype != DType.Q4) || sh == null || !sh.isArray() || sh.size() != 2
+                        || !sh.get(0).canConvertToLong() || !sh.get(1).canConvertToLong() || sh.get(0).asLong() < 0 || sh.get(1).asLong() <= 0
+                        || sh.get(1).asLong() % 32 != 0 || !r.dtype().equals("U8"))
+                    throw new WeightsException(where + ": invalid " + SafeTensorsWriter.QUANTIZED_KEY + " entry " + q + " for a " + r.dtype() + " tensor");
+                long[] shape = {sh.get(0).asLong(), sh.get(1).asLong()};
+                long expect = dtype.byteSize(shape[0] * shape[1]);
+                if (r.end() - r.begin() != expect)
+                    throw new WeightsException(where + ": " + dtype + " " + Arrays.toString(shape) + " needs " + expect + " bytes but data_offsets span " + (r.end() - r.begin()));
+                tensors.put(r.name(), new TensorInfo(r.name(), dtype, shape, seg.asSlice(dataStart + r.begin(), r.end() - r.begin()), file));
+            }
         }
         ranges.sort(Comparator.comparingLong(Range::begin).thenComparingLong(Range::end));
         for (int i = 1; i < ranges.size(); i++) {
             Range a = ranges.get(i - 1), b = ranges.get(i);
             if (b.begin() < a.end() && b.end() > b.begin())
                 throw new WeightsException(file + ": tensors " + a.name() + " and " + b.name() + " overlap in the file");
+        }
+    }
+
+    private static JsonNode parseQuantized(Path file, String json) {
+        try {
+            JsonNode n = Json.MAPPER.readTree(json);
+            if (n == null || !n.isObject()) throw new WeightsException(file + ": metadata " + SafeTensorsWriter.QUANTIZED_KEY + " is not a JSON object");
+            return n;
+        } catch (JsonProcessingException e) {
+            throw new WeightsException(file + ": metadata " + SafeTensorsWriter.QUANTIZED_KEY + " is not valid JSON: " + e.getOriginalMessage());
         }
     }
 

@@ -90,6 +90,16 @@ class ImageLoaderTest {
         g16.getRaster().setSample(2, 0, 0, 40000);
         assertThat(ImageLoader.loadRgbBytes(encode(g16, "png"), "g16.png").rgb())
                 .containsExactly(7, 7, 7, (byte) 255, (byte) 255, (byte) 255, (byte) 255, (byte) 255, (byte) 255);
+        // 16-bit RGB(A) (Pillow unpacks RGB;16B / RGBA;16B): the high byte
+        for (boolean alpha : new boolean[]{false, true}) {
+            java.awt.image.ComponentColorModel cm16 = new java.awt.image.ComponentColorModel(
+                    java.awt.color.ColorSpace.getInstance(java.awt.color.ColorSpace.CS_sRGB), alpha, false,
+                    alpha ? java.awt.Transparency.TRANSLUCENT : java.awt.Transparency.OPAQUE, java.awt.image.DataBuffer.TYPE_USHORT);
+            java.awt.image.WritableRaster wr = cm16.createCompatibleWritableRaster(1, 1);
+            wr.setPixel(0, 0, alpha ? new int[]{0x12FF, 0xAB01, 0x00FF, 0x1234} : new int[]{0x12FF, 0xAB01, 0x00FF});
+            byte[] png16 = encode(new BufferedImage(cm16, wr, false, null), "png");
+            assertThat(ImageLoader.loadRgbBytes(png16, "rgb16.png").rgb()).as("alpha=%s", alpha).containsExactly(0x12, (byte) 0xAB, 0x00);
+        }
         // 8-bit gray: raw values replicated (no gamma / colour-space conversion)
         BufferedImage g8 = new BufferedImage(2, 1, BufferedImage.TYPE_BYTE_GRAY);
         g8.getRaster().setSample(0, 0, 0, 10);

@@ -92,6 +92,9 @@ public final class InternVLChatModel implements VisionLanguageModel {
     @Override
     public PreparedPrompt prepare(Conversation conversation) { return prompts.prepare(conversation); }
 
+    /** The reference chat()/batch_chat() prompt builder. */
+    InternVLPrompts prompts() { return prompts; }
+
     /** Media encoded for a prompt: extract_feature rows [rows, hidden], in {@code <IMG_CONTEXT>} order. */
     record Features(float[] rows, int count) {}
 

@@ -8,6 +8,8 @@ import dev.navil4j.verify.CaseResult;
 import dev.navil4j.verify.Compare;
 import dev.navil4j.verify.Fixture;
 import dev.navil4j.weights.Json;
+import dev.navil4j.tokenizer.Tokenizer;
+import dev.navil4j.tokenizer.Tokenizers;
 import dev.navil4j.weights.SafeTensors;
 
 import java.nio.file.Path;
@@ -25,23 +27,41 @@ public final class InternVLFamily implements ModelFamily {
     }
 
     @Override
-    public VisionLanguageModel load(Path modelDir, LoadOptions options) {
-        throw new UnsupportedOperationException("InternVL needs the tokenizer, which is not in this build yet");
+    public VisionLanguageModel load(Path modelDir, LoadOptions options) { return loadChatModel(modelDir, options); }
+
+    /**
+     * config.json + tokenizer + safetensors. Only the stored precision is supported for now: the LLM and ViT compute
+     * in f32 from bf16/f16/f32 weights ({@code weights} "auto"/"f32"/"bf16" all mean this).
+     */
+    public static InternVLChatModel loadChatModel(Path dir, LoadOptions options) {
+        String w = options.weights() == null ? "auto" : options.weights();
+        if (!w.equals("auto") && !w.equals("f32") && !w.equals("bf16"))
+            throw new IllegalArgumentException("InternVL: weights \"" + w + "\" are not supported (auto, f32, bf16)");
+        Json.Obj config = Json.Obj.of(dir.resolve("config.json"));
+        if (options.configOverride() != null) {
+            var merged = config.node().deepCopy();
+            ((com.fasterxml.jackson.databind.node.ObjectNode) merged).setAll((com.fasterxml.jackson.databind.node.ObjectNode) options.configOverride());
+            config = new Json.Obj(merged, config.where());
+        }
+        InternVLChatConfig cfg = InternVLChatConfig.parse(config);
+        Tokenizer tok = Tokenizers.load(dir);
+        SafeTensors st = SafeTensors.open(dir);
+        try {
+            return InternVLChatModel.load(st, cfg, tok, options.maxContext());
+        } catch (RuntimeException e) {
+            st.close();
+            throw e;
+        }
     }
 
-    /** The checkpoint with the special ids taken from the fixture (until the tokenizer is wired). */
+    /** The case's checkpoint, loaded once per fixture. */
     static InternVLChatModel loadForFixture(Fixture fx, JsonNode c) {
         Path dir = fx.modelDir(c);
-        return fx.cached("internvl:" + dir, k -> {
-            InternVLChatConfig cfg = InternVLChatConfig.parse(Json.Obj.of(dir.resolve("config.json")));
-            SafeTensors st = SafeTensors.open(dir);
-            try {
-                return InternVLChatModel.load(st, cfg, null, 0, fx.root.path("img_context_token_id").asInt(),
-                        fx.root.path("eos_token_id").asInt());
-            } catch (RuntimeException e) {
-                st.close();
-                throw e;
-            }
+        String key = "internvl:" + dir + (c.hasNonNull("config_override") ? ":" + c.get("config_override") : "");
+        return fx.cached(key, k -> {
+            LoadOptions o = LoadOptions.defaults();
+            if (c.hasNonNull("config_override")) o = o.withConfigOverride(c.get("config_override"));
+            return loadChatModel(dir, o);
         });
     }
 
@@ -50,6 +70,8 @@ public final class InternVLFamily implements ModelFamily {
         return switch (c.path("kind").asText()) {
             case "vision" -> vision(fx, c);
             case "forward" -> forward(fx, c);
+            case "generate" -> InternVLCases.generate(fx, c);
+            case "batch_generate" -> InternVLCases.batchGenerate(fx, c);
             default -> CaseResult.skip("kind " + c.path("kind").asText() + " not implemented for internvl3");
         };
     }

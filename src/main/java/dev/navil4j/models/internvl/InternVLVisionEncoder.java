@@ -31,6 +31,9 @@ public final class InternVLVisionEncoder {
                 Linear.load(st, "mlp1.1", in, llmHidden, true), Linear.load(st, "mlp1.3", llmHidden, llmHidden, true));
     }
 
+    /** An encoder without weights, for the pure pixel-shuffle logic. */
+    static InternVLVisionEncoder forTest(InternVLChatConfig c) { return new InternVLVisionEncoder(c, null, null, null, null, null); }
+
     public int tileSize() { return config.forceImageSize(); }
 
     public int tokensPerTile() { return config.numImageToken(); }

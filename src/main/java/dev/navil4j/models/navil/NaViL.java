@@ -248,7 +248,7 @@ public final class NaViL implements VisionLanguageModel {
      */
     @Override
     public PreparedPrompt prepare(Conversation conversation) {
-        List<Path> paths = new ArrayList<>();
+        List<dev.navil4j.image.RgbImage> images = new ArrayList<>();
         List<NaViLTemplate.Exchange> ex = new ArrayList<>();
         List<Conversation.Turn> turns = conversation.turns();
         if (turns.isEmpty()) throw new IllegalArgumentException("a conversation needs at least one user turn");
@@ -258,17 +258,26 @@ public final class NaViL implements VisionLanguageModel {
             int nMedia = 0;
             if (t.media() != null)
                 for (Conversation.Media m : t.media()) {
-                    if (!(m instanceof Conversation.Image img) || img.path() == null)
-                        throw new IllegalArgumentException("NaViL takes image files (no video or in-memory images here)");
-                    paths.add(img.path());
+                    if (!(m instanceof Conversation.Image img))
+                        throw new IllegalArgumentException("NaViL takes images, not video");
+                    images.add(NaViLPreprocess.rgb(img));
                     nMedia++;
                 }
             if (nMedia > 0 && !q.contains("<image>")) q = "<image>\n".repeat(nMedia) + q;
             ex.add(new NaViLTemplate.Exchange(q, i == turns.size() - 1 ? null : t.assistant()));
         }
         String query = template.prompt(conversation.system() != null ? conversation.system() : cfg.systemMessage(), ex);
-        Images images = paths.isEmpty() ? null : NaViLPreprocess.load(paths, cfg);
-        return prepare(query, images);
+        Images prepared = images.isEmpty() ? null : NaViLPreprocess.load(images, cfg);
+        int budget = conversation.limits().maxMediaTokens();
+        if (prepared != null && budget > 0) {
+            // checked before the ViT runs: one <IMG_CONTEXT> per merge unit of every scale of every image
+            long contexts = 0;
+            int m = cfg.vision().mergeSize();
+            for (NaViLVisionModelAnyRes.Grid g : prepared.allGrids()) contexts += (long) g.tokens() / (m * m);
+            if (contexts > budget)
+                throw new IllegalArgumentException("the images need " + contexts + " image tokens, more than the limit of " + budget);
+        }
+        return prepare(query, prepared);
     }
 
     /** Expands the {@code <image>} placeholders of a template string, tokenizes it and encodes the images. */

@@ -2,6 +2,9 @@ package dev.navil4j.models.vora;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.navil4j.chat.Conversation;
+import dev.navil4j.image.ImageLoader;
+import dev.navil4j.image.RgbImage;
+import dev.navil4j.image.VoRAImageProcessor;
 import dev.navil4j.tokenizer.Tokenizer;
 import dev.navil4j.weights.Json;
 import dev.navil4j.weights.WeightsException;
@@ -17,21 +20,20 @@ import java.util.List;
  * the CLIP image processor of preprocessor_config.json.
  */
 final class VoRAProcessor {
-    private final int cropSize, shortestEdge;
-    private final float[] mean, std;
+    private final VoRAImageProcessor.Params params;
 
-    private VoRAProcessor(int cropSize, int shortestEdge, float[] mean, float[] std) {
-        this.cropSize = cropSize;
-        this.shortestEdge = shortestEdge;
-        this.mean = mean;
-        this.std = std;
-    }
+    private VoRAProcessor(VoRAImageProcessor.Params params) { this.params = params; }
 
     static VoRAProcessor load(Path dir) {
         Path f = dir.resolve("preprocessor_config.json");
         if (!Files.exists(f)) throw new WeightsException(dir + ": no preprocessor_config.json (the VoRA image processor settings)");
         Json.Obj c = Json.Obj.of(f);
-        return new VoRAProcessor(side(c, "crop_size", "height"), side(c, "size", "shortest_edge"), c.floatArray("image_mean"), c.floatArray("image_std"));
+        int resample = c.integer("resample", 3);
+        if (resample != 3) throw new WeightsException(f + ": resample " + resample + " is not supported (VoRA uses 3 = BICUBIC)");
+        // processing_vora.expand2square always pastes on black; the patch size only labels the result's grid
+        return new VoRAProcessor(new VoRAImageProcessor.Params(true, new int[]{0, 0, 0}, side(c, "size", "shortest_edge"),
+                side(c, "crop_size", "height"), c.number("rescale_factor", 1.0 / 255), c.floatArray("image_mean"),
+                c.floatArray("image_std"), 14));
     }
 
     /** CLIP configs give a size as an int or as {"shortest_edge": n} / {"height": h, "width": w}. */
@@ -43,13 +45,7 @@ final class VoRAProcessor {
     }
 
     /** Side of the square pixel_values. */
-    int cropSize() { return cropSize; }
-
-    int shortestEdge() { return shortestEdge; }
-
-    float[] mean() { return mean; }
-
-    float[] std() { return std; }
+    int cropSize() { return params.cropSize(); }
 
     /** tokenizer_vision_placeholder: Python's str.split keeps empty chunks; no BOS is added. */
     static int[] inputIds(Tokenizer tok, String prompt, int placeholder) {
@@ -69,7 +65,10 @@ final class VoRAProcessor {
 
     /** pixel_values [3, crop, crop] of an image. */
     float[] pixelValues(Conversation.Image image) {
-        throw new UnsupportedOperationException("VoRA image preprocessing needs dev.navil4j.image (not merged yet)");
+        // transformers' load_image: exif_transpose + convert('RGB') (ImageLoader follows Pillow's rules)
+        RgbImage rgb = image.image() != null ? ImageLoader.toRgb(image.image(), String.valueOf(image.path()))
+                : ImageLoader.loadRgb(image.path());
+        return VoRAImageProcessor.preprocess(rgb, params).pixelValues();
     }
 
     /** The checkpoint's tokenizer. */

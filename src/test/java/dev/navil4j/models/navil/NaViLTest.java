@@ -94,7 +94,7 @@ class NaViLTest {
         assertThat(Compare.maxAbs(prefillLast, Arrays.copyOfRange(all, (ids.length - 1) * v, ids.length * v))).isLessThan(1e-5);
     }
 
-    /** Greedy chat from the reference's prompt ids and pixel values: the generated ids of every generate case. */
+    /** Greedy chat from the reference's prompt ids and the case's image files: the generated ids of every generate case. */
     @ParameterizedTest
     @ValueSource(strings = {"navil-internlm2-tiny", "navil-qwen3-tiny"})
     void greedyGenerationFromReferenceInputs(String name) {
@@ -105,13 +105,19 @@ class NaViLTest {
             String cn = c.path("name").asText();
             int[] ids = NaViLFamily.idsOf(fx, c.path("expect").get("prompt_ids"));
             float[] features = null;
-            if (PIXELS.containsKey(cn)) {
-                var grids = NaViLFamily.grids(fx, com.fasterxml.jackson.databind.node.TextNode.valueOf(PIXELS.get(cn) + ".grid_thw"));
+            if (c.path("images").size() > 0) {
+                // the case's image files through the real preprocessing: same grids and pixels as the reference
+                List<dev.navil4j.image.RgbImage> rgb = new ArrayList<>();
+                c.path("images").forEach(p -> rgb.add(NaViLPreprocess.rgb(new dev.navil4j.chat.Conversation.Image(fx.resolve(p.asText()), null))));
+                NaViL.Images images = NaViLPreprocess.load(rgb, m.cfg);
+                var grids = images.allGrids();
                 List<int[]> want = new ArrayList<>();
                 c.path("grid_thw").forEach(g -> want.add(new int[] {g.get(0).asInt(), g.get(1).asInt(), g.get(2).asInt()}));
                 assertThat(grids).hasSize(want.size());
                 for (int i = 0; i < want.size(); i++) assertThat(new int[] {grids.get(i).t(), grids.get(i).h(), grids.get(i).w()}).isEqualTo(want.get(i));
-                features = m.extractFeature(fx.floats(com.fasterxml.jackson.databind.node.TextNode.valueOf(PIXELS.get(cn) + ".pixel_values")), grids);
+                float[] refPixels = fx.floats(com.fasterxml.jackson.databind.node.TextNode.valueOf(PIXELS.get(cn) + ".pixel_values"));
+                assertThat(Compare.maxAbs(images.pixels(), refPixels)).as(cn + " pixel values").isLessThanOrEqualTo(1e-6);
+                features = m.extractFeature(images.pixels(), grids);
             }
             var state = m.newState();
             float[] logits = m.prefill(state, new PreparedPrompt(ids, "", 0, new NaViL.Payload(features)));
@@ -166,5 +172,17 @@ class NaViLTest {
             for (int id : NaViLFamily.idsOf(fx, c.path("expect").get("prompt_ids"))) if (idOf.containsValue(id)) fromIds.add(id);
             assertThat(fromText).as(c.path("name").asText()).isEqualTo(fromIds);
         }
+    }
+
+    @org.junit.jupiter.api.Test
+    void mediaTokenLimitIsCheckedBeforeEncoding() {
+        Fixture fx = FIXTURES.get("navil-qwen3-tiny");
+        NaViL m = model(fx);
+        var img = new dev.navil4j.chat.Conversation.Image(fx.resolve("../images/navil-photo_480x358.png"), null);
+        var conv = new dev.navil4j.chat.Conversation(null,
+                List.of(new dev.navil4j.chat.Conversation.Turn("Describe.", List.of(img), null)),
+                new dev.navil4j.chat.Conversation.Limits(0, 10));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.prepare(conv))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("limit of 10");
     }
 }

@@ -161,6 +161,39 @@ class VoRAModelTest {
     }
 
     @Test
+    void processorPixelValuesMatchTheReferenceForEveryImageCase() {
+        VoRAProcessor proc = VoRAProcessor.load(DIR.resolve("model"));
+        int checked = 0;
+        for (JsonNode c : fx.cases()) {
+            JsonNode exp = c.path("expect");
+            if (!c.path("kind").asText().equals("generate") || !exp.has("pixel_values")) continue;
+            float[] got = proc.pixelValues(new dev.navil4j.chat.Conversation.Image(fx.resolve(c.path("images").get(0).asText()), null));
+            assertThat(Compare.maxAbs(got, fx.tensor(exp.get("pixel_values").asText()).toFloatArray())).as(c.path("name").asText()).isLessThanOrEqualTo(1e-6);
+            checked++;
+        }
+        assertThat(checked).isEqualTo(5);
+        assertThat(proc.cropSize()).isEqualTo(112);
+    }
+
+    @Test
+    void configAndCheckpointMismatchesAreClearErrors() {
+        var noLora = Json.MAPPER.createObjectNode();
+        noLora.putObject("lora").put("layers", 2).put("r", -1);
+        assertThatThrownBy(() -> VoRAForCausalLM.load(DIR.resolve("model_unmerged"), LoadOptions.defaults().withConfigOverride(noLora)))
+                .hasMessageContaining("has LoRA weights but config.json lora");
+        var loraEverywhere = Json.MAPPER.createObjectNode();
+        loraEverywhere.putObject("lora").put("layers", "all").put("r", 4);
+        assertThatThrownBy(() -> VoRAForCausalLM.load(DIR.resolve("model_unmerged"), LoadOptions.defaults().withConfigOverride(loraEverywhere)))
+                .hasMessageContaining("llm.model.layers.2.").hasMessageContaining("lacks lora_A/lora_B");
+        assertThatThrownBy(() -> VoRAForCausalLM.load(DIR.resolve("model"), LoadOptions.defaults()
+                .withConfigOverride(Json.MAPPER.createObjectNode().put("vision_embedding", "SigLIPEmbedding"))))
+                .hasMessageContaining("vision_embedding \"SigLIPEmbedding\" is not supported");
+        assertThatThrownBy(() -> VoRAForCausalLM.load(DIR.resolve("model"), LoadOptions.defaults()
+                .withConfigOverride(Json.MAPPER.createObjectNode().put("vision_attention_mask", "full"))))
+                .hasMessageContaining("vision_attention_mask \"full\"");
+    }
+
+    @Test
     void defaultGenerationFollowsGenerationConfigJson() {
         GenerationConfig g = merged.defaultGeneration();
         assertThat(g.stopIds()).containsExactlyInAnyOrder(2002, 2000);

@@ -1,0 +1,172 @@
+package dev.navil4j.bench;
+
+import dev.navil4j.nn.KVCache;
+import dev.navil4j.tensor.DType;
+import dev.navil4j.tensor.Parallel;
+import dev.navil4j.tensor.WeightTensor;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+
+/**
+ * What llama-bench measures, on synthesized weights of a real shape: prefill of {@code prompt} tokens
+ * (pp512) and decode of {@code gen} tokens one at a time from an empty context (tg128), per weight format and
+ * thread count; plus the decode bound (measured read bandwidth ÷ weight bytes read per token), the fraction
+ * of it achieved, peak RSS, and (for shapes with a vision tower) the seconds to encode one tile.
+ */
+public final class Bench {
+    /** One measured figure; {@code bound} and {@code fraction} are NaN when they do not apply. */
+    public record Measurement(String shape, String format, int threads, String metric, double value, String unit,
+                              double bound, double fraction) {
+        public String json() {
+            return String.format(Locale.ROOT, "{\"shape\":\"%s\",\"format\":\"%s\",\"threads\":%d,\"metric\":\"%s\",\"value\":%s,\"unit\":\"%s\",\"bandwidth_bound\":%s,\"fraction_of_bound\":%s}",
+                    shape, format, threads, metric, num(value), unit, num(bound), num(fraction));
+        }
+
+        private static String num(double d) { return Double.isNaN(d) ? "null" : String.format(Locale.ROOT, "%.4g", d); }
+    }
+
+    public record Options(BenchShape shape, List<String> formats, List<Integer> threads, int prompt, int gen, int reps,
+                          boolean vision, boolean llm) {}
+
+    private Bench() {}
+
+    /** The weight format for a --format name. */
+    public static DType format(String name) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
+            case "f32" -> DType.F32;
+            case "bf16" -> DType.BF16;
+            case "f16" -> DType.F16;
+            case "q8", "q8_0" -> DType.Q8;
+            case "q4", "q4_0" -> DType.Q4;
+            default -> throw new IllegalArgumentException("unknown format '" + name + "' (f32, bf16, f16, q8, q4)");
+        };
+    }
+
+    /** Runs every measurement, handing each to {@code sink} as soon as it is known. */
+    public static void run(Options o, Consumer<Measurement> sink, PrintStream log) {
+        BenchShape s = o.shape();
+        int restore = Parallel.threads();
+        try {
+            for (String fname : o.formats()) {
+                DType f = format(fname);
+                // llama.cpp's Q4_0 files keep the output matrix at higher precision (Q6_K); Q8 is our nearest
+                DType head = f == DType.Q4 ? DType.Q8 : f;
+                try (SyntheticWeights w = new SyntheticWeights(42)) {
+                    long t0 = System.nanoTime();
+                    BenchDecoder dec = o.llm() ? new BenchDecoder(s, f, head, w) : null;
+                    BenchVision vis = o.vision() && s.vision() != null ? new BenchVision(s, f == DType.Q4 || f == DType.Q8 ? f : f, w) : null;
+                    log.printf(Locale.ROOT, "# %s %s: weights synthesized in %.1f s%s%n", s.name(), fname, (System.nanoTime() - t0) * 1e-9,
+                            dec == null ? "" : String.format(Locale.ROOT, " (LLM %.0f MiB, %.0f MiB read per token)", dec.weightBytes() / 1048576.0, dec.bytesPerToken() / 1048576.0));
+                    for (int th : o.threads()) {
+                        Parallel.setThreads(th);
+                        double bw = Bandwidth.readGBs(512, 5);
+                        sink.accept(new Measurement(s.name(), fname, th, "read_bandwidth", bw, "GB/s", Double.NaN, Double.NaN));
+                        if (dec != null) measureLlm(o, s, fname, th, dec, bw, sink);
+                        if (vis != null) {
+                            vis.encode(); // warm-up
+                            double[] secs = new double[o.reps()];
+                            for (int r = 0; r < o.reps(); r++) {
+                                long a = System.nanoTime();
+                                vis.encode();
+                                secs[r] = (System.nanoTime() - a) * 1e-9;
+                            }
+                            sink.accept(new Measurement(s.name(), fname, th, "vision_tile_s", median(secs), "s", Double.NaN, Double.NaN));
+                        }
+                        sink.accept(new Measurement(s.name(), fname, th, "peak_rss", Bandwidth.peakRssMiB(), "MiB", Double.NaN, Double.NaN));
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(restore);
+        }
+    }
+
+    private static void measureLlm(Options o, BenchShape s, String fname, int th, BenchDecoder dec, double bw, Consumer<Measurement> sink) {
+        int[] prompt = new int[o.prompt()];
+        for (int i = 0; i < prompt.length; i++) prompt[i] = (i * 7919 + 13) % s.vocab();
+        // warm-up: JIT-compiles the GEMM, GEMV and attention paths (first calls are 60-400x slower)
+        KVCache warm = dec.newCache(64);
+        dec.forward(Arrays.copyOf(prompt, Math.min(16, prompt.length)), warm);
+        for (int i = 0; i < 4; i++) dec.forward(new int[]{i}, warm);
+        double[] pp = new double[o.reps()], tg = new double[o.reps()];
+        for (int r = 0; r < o.reps(); r++) {
+            if (o.prompt() > 0) {
+                KVCache c = dec.newCache(o.prompt());
+                long a = System.nanoTime();
+                dec.forward(prompt, c);
+                pp[r] = o.prompt() / ((System.nanoTime() - a) * 1e-9);
+            }
+            if (o.gen() > 0) {
+                KVCache c = dec.newCache(o.gen());
+                int tok = 1;
+                long a = System.nanoTime();
+                for (int i = 0; i < o.gen(); i++) tok = argmax(dec.forward(new int[]{tok}, c));
+                tg[r] = o.gen() / ((System.nanoTime() - a) * 1e-9);
+            }
+        }
+        if (o.prompt() > 0)
+            sink.accept(new Measurement(s.name(), fname, th, "pp" + o.prompt(), median(pp), "tok/s", Double.NaN, Double.NaN));
+        if (o.gen() > 0) {
+            double bound = bw * 1e9 / dec.bytesPerToken();
+            double v = median(tg);
+            sink.accept(new Measurement(s.name(), fname, th, "tg" + o.gen(), v, "tok/s", bound, v / bound));
+        }
+    }
+
+    static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    /** Kernel figures: GEMV GB/s of weights per format and GEMM GFLOP/s, at the current thread count. */
+    public static List<Measurement> kernels(int threads, PrintStream log) {
+        int restore = Parallel.threads();
+        Parallel.setThreads(threads);
+        List<Measurement> out = new ArrayList<>();
+        try (SyntheticWeights w = new SyntheticWeights(7)) {
+            int d = 4096;
+            float[] x = new float[d], y = new float[d];
+            Arrays.fill(x, 0.5f);
+            for (DType f : new DType[]{DType.F32, DType.BF16, DType.F16, DType.Q8, DType.Q4}) {
+                WeightTensor m = w.matrix("gemv", f, d, d);
+                for (int i = 0; i < 20; i++) m.matmul(x, 1, y, null);
+                double[] gbs = new double[15];
+                for (int r = 0; r < gbs.length; r++) {
+                    long a = System.nanoTime();
+                    for (int i = 0; i < 4; i++) m.matmul(x, 1, y, null);
+                    gbs[r] = 4.0 * m.byteSize() / ((System.nanoTime() - a) * 1e-9) / 1e9;
+                }
+                out.add(new Measurement("gemv-4096x4096", f.name().toLowerCase(Locale.ROOT), threads, "gemv_weight_bandwidth", median(gbs), "GB/s", Double.NaN, Double.NaN));
+            }
+            int n = 1024;
+            for (DType f : new DType[]{DType.F32, DType.BF16, DType.Q8}) {
+                WeightTensor m = w.matrix("gemm", f, n, n);
+                float[] a = new float[n * n], c = new float[n * n];
+                Arrays.fill(a, 0.25f);
+                m.matmul(a, n, c, null);
+                double[] gf = new double[5];
+                for (int r = 0; r < gf.length; r++) {
+                    long t0 = System.nanoTime();
+                    m.matmul(a, n, c, null);
+                    gf[r] = 2.0 * n * n * n / ((System.nanoTime() - t0) * 1e-9) / 1e9;
+                }
+                out.add(new Measurement("gemm-1024^3", f.name().toLowerCase(Locale.ROOT), threads, "gemm", median(gf), "GFLOP/s", Double.NaN, Double.NaN));
+            }
+        } finally {
+            Parallel.setThreads(restore);
+        }
+        return out;
+    }
+}

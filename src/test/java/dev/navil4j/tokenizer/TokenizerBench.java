@@ -1,0 +1,36 @@
+package dev.navil4j.tokenizer;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Encode throughput of the pure-Java tokenizers (test-scope main, no JMH):
+ * {@code java -cp target/classes:target/test-classes:<deps> dev.navil4j.tokenizer.TokenizerBench [modelDir]}.
+ * The corpus is seeded random multilingual text (RandomText) plus its English-only words; the BPE word
+ * cache is cleared between rounds only by its own bound, as in real use.
+ */
+public final class TokenizerBench {
+    public static void main(String[] args) {
+        Path dir = Path.of(args.length > 0 ? args[0] : "fixtures/tokenizer-qwen2.5/model");
+        long t0 = System.nanoTime();
+        Tokenizer t = Tokenizers.load(dir);
+        System.out.printf("load %s: %.0f ms%n", dir, (System.nanoTime() - t0) / 1e6);
+        RandomText gen = new RandomText(42, List.of());
+        StringBuilder sb = new StringBuilder();
+        while (sb.length() < 2_000_000) sb.append(gen.next()).append('\n');
+        String corpus = sb.toString();
+        double mb = corpus.getBytes(StandardCharsets.UTF_8).length / 1e6;
+        for (int round = 0; round < 5; round++) {
+            long s = System.nanoTime();
+            int[] ids = t.encode(corpus, false);
+            double sec = (System.nanoTime() - s) / 1e9;
+            long d0 = System.nanoTime();
+            String back = t.decode(ids, false);
+            double dsec = (System.nanoTime() - d0) / 1e9;
+            System.out.printf("round %d: encode %.2f MB in %.3f s = %.2f MB/s (%d ids, %.2f M ids/s); decode %.2f MB/s%s%n",
+                    round, mb, sec, mb / sec, ids.length, ids.length / sec / 1e6, mb / dsec,
+                    back.equals(java.text.Normalizer.normalize(corpus, java.text.Normalizer.Form.NFC)) ? "" : " (decode != NFC(text))");
+        }
+    }
+}
