@@ -14,7 +14,6 @@ import dev.navil4j.cli.Main;
 import dev.navil4j.verify.Fixture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
@@ -33,7 +32,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * combined, batch, streaming. Each round-2 case of the fixture was made with the round-1 answer in its
  * history, so a session that asks both questions must reproduce both cases.
  */
-@Disabled("enabled as soon as the byte-level BPE tokenizer (helper tok) is in main; InternVL cannot load without it")
 class InternVLApiFixtureTest {
     static Fixture tiny;
     static ChatModel model;
