@@ -119,6 +119,17 @@ class InternVLApiFixtureTest {
     }
 
     @Test
+    void theSixBillionVitLayoutThroughTheApi() {
+        try (Fixture f = new Fixture(Path.of("fixtures/internvl3-6bvit-tiny"));
+             ChatModel m6 = Navil4j.load(f.modelDir(find(f, "gen_image")))) {
+            JsonNode c1 = find(f, "gen_image"), c2 = find(f, "gen_image_round2");
+            ChatSession s = m6.newSession();
+            assertMatches(f, c1, s.ask(new Request(c1.path("question").asText(), List.of(images(f, c1)), options(c1))));
+            assertMatches(f, c2, s.ask(new Request(c2.path("question").asText(), List.of(), options(c2))));
+        }
+    }
+
+    @Test
     void batchRowsMatchBatchChat() {
         JsonNode c = find(tiny, "gen_batch_chat");
         List<Request> rows = new ArrayList<>();
