@@ -29,10 +29,7 @@ public final class InternVLFamily implements ModelFamily {
     @Override
     public VisionLanguageModel load(Path modelDir, LoadOptions options) { return loadChatModel(modelDir, options); }
 
-    /**
-     * config.json + tokenizer + safetensors. {@code options.weights()} (auto, f32, bf16, f16, q8, q4) applies to the
-     * LLM's linear layers and lm_head only; the ViT and projector compute in f32 from their stored weights.
-     */
+    /** config.json (+ the options' config override) + tokenizer + safetensors; weights stay mapped. */
     public static InternVLChatModel loadChatModel(Path dir, LoadOptions options) {
         Json.Obj config = Json.Obj.of(dir.resolve("config.json"));
         if (options.configOverride() != null) {
@@ -44,7 +41,7 @@ public final class InternVLFamily implements ModelFamily {
         Tokenizer tok = Tokenizers.load(dir);
         SafeTensors st = SafeTensors.open(dir);
         try {
-            return InternVLChatModel.load(st, cfg, tok, options, options.maxContext());
+            return InternVLChatModel.load(st, cfg, tok, options);
         } catch (RuntimeException e) {
             st.close();
             throw e;
