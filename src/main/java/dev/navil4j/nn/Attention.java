@@ -2,6 +2,9 @@ package dev.navil4j.nn;
 
 import dev.navil4j.tensor.Parallel;
 import dev.navil4j.tensor.VectorKernels;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Scaled dot-product attention with f32 softmax, one query row at a time (scores are a row buffer,
@@ -86,17 +89,34 @@ public final class Attention {
                     for (int d = 0; d < headDim; d++) VectorKernels.axpy(q[qo + d] * scale, kt, d * len, scores, 0, len);
                     float max = Float.NEGATIVE_INFINITY;
                     for (int j = 0; j < len; j++) if (scores[j] > max) max = scores[j];
-                    float sum = 0;
-                    for (int j = 0; j < len; j++) {
-                        float e = (float) Math.exp(scores[j] - max);
-                        scores[j] = e;
-                        sum += e;
-                    }
-                    float inv = 1f / sum;
+                    float inv = 1f / expShiftedSum(scores, len, max);
                     for (int d = 0; d < headDim; d++) out[qo + d] = VectorKernels.dot(scores, 0, vt, d * len, len) * inv;
                 }
             }
         });
+    }
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+
+    /**
+     * x[j] ← exp(x[j] − max) for j < n; returns Σ x[j]. Vector lanewise EXP (an intrinsic within 1 ulp of the
+     * correctly rounded value on x86) instead of 10–25 ns per scalar Math.exp: a ViT tile needs ~17M per layer.
+     */
+    static float expShiftedSum(float[] x, int n, float max) {
+        int j = 0, L = F.length();
+        FloatVector acc = FloatVector.zero(F), m = FloatVector.broadcast(F, max);
+        for (; j <= n - L; j += L) {
+            FloatVector e = FloatVector.fromArray(F, x, j).sub(m).lanewise(VectorOperators.EXP);
+            e.intoArray(x, j);
+            acc = acc.add(e);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; j < n; j++) {
+            float e = (float) Math.exp(x[j] - max);
+            x[j] = e;
+            sum += e;
+        }
+        return sum;
     }
 
     /** out[oo..oo+headDim) = Σ_j softmax(scores)_j · values[vo + j·stride ..]. */
