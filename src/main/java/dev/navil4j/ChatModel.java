@@ -46,8 +46,23 @@ public final class ChatModel implements AutoCloseable {
 
     /** A new conversation with this system message (null = the family's default). */
     public ChatSession newSession(String systemMessage) {
+        return newSession(systemMessage, List.of());
+    }
+
+    /**
+     * A conversation that continues an earlier one (e.g. restored from storage): {@code history} holds answered
+     * turns, oldest first, each with the user text, its media and the answer, as the reference {@code chat()}
+     * takes {@code history}.
+     */
+    public ChatSession newSession(String systemMessage, List<Conversation.Turn> history) {
         ensureOpen();
-        return new ChatSession(this, systemMessage);
+        if (history == null) throw new IllegalArgumentException("history is null (use an empty list)");
+        for (int i = 0; i < history.size(); i++) {
+            Conversation.Turn t = history.get(i);
+            if (t == null || t.user() == null || t.assistant() == null)
+                throw new IllegalArgumentException("history turn " + (i + 1) + " needs a user text and an answer");
+        }
+        return new ChatSession(this, systemMessage, history);
     }
 
     /**

@@ -30,9 +30,11 @@ public final class ChatSession {
     private volatile RequestOptions options = RequestOptions.defaults();
     private volatile Response last;
 
-    ChatSession(ChatModel model, String system) {
+    ChatSession(ChatModel model, String system, List<Conversation.Turn> history) {
         this.model = model;
         this.system = system;
+        for (Conversation.Turn t : history)
+            turns.add(new Conversation.Turn(t.user(), t.media() == null ? List.of() : List.copyOf(t.media()), t.assistant()));
     }
 
     /** The system message (null = the family's default). */
@@ -53,7 +55,7 @@ public final class ChatSession {
         return this;
     }
 
-    /** Forgets the history (the system message and the session options stay). */
+    /** Forgets the history, including any it started with (the system message and the session options stay). */
     public void reset() {
         acquire();
         try {
