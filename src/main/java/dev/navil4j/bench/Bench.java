@@ -59,16 +59,16 @@ public final class Bench {
                 try (SyntheticWeights w = new SyntheticWeights(42)) {
                     long t0 = System.nanoTime();
                     BenchDecoder dec = o.llm() ? new BenchDecoder(s, f, head, w) : null;
-                    BenchVision vis = o.vision() && s.vision() != null ? new BenchVision(s, f == DType.Q4 || f == DType.Q8 ? f : f, w) : null;
+                    BenchVision vis = o.vision() && s.vision() != null ? new BenchVision(s, f, w) : null;
                     log.printf(Locale.ROOT, "# %s %s: weights synthesized in %.1f s%s%n", s.name(), fname, (System.nanoTime() - t0) * 1e-9,
                             dec == null ? "" : String.format(Locale.ROOT, " (LLM %.0f MiB, %.0f MiB read per token)", dec.weightBytes() / 1048576.0, dec.bytesPerToken() / 1048576.0));
                     for (int th : o.threads()) {
                         Parallel.setThreads(th);
-                        double bw = Bandwidth.readGBs(512, 5);
+                        double bw = Bandwidth.readGBs(w.segments(), 5);
                         sink.accept(new Measurement(s.name(), fname, th, "read_bandwidth", bw, "GB/s", Double.NaN, Double.NaN));
                         if (dec != null) measureLlm(o, s, fname, th, dec, bw, sink);
                         if (vis != null) {
-                            vis.encode(); // warm-up
+                            vis.encode(); // warm-up (JIT)
                             double[] secs = new double[o.reps()];
                             for (int r = 0; r < o.reps(); r++) {
                                 long a = System.nanoTime();
@@ -89,10 +89,12 @@ public final class Bench {
     private static void measureLlm(Options o, BenchShape s, String fname, int th, BenchDecoder dec, double bw, Consumer<Measurement> sink) {
         int[] prompt = new int[o.prompt()];
         for (int i = 0; i < prompt.length; i++) prompt[i] = (i * 7919 + 13) % s.vocab();
-        // warm-up: JIT-compiles the GEMM, GEMV and attention paths (first calls are 60-400x slower)
-        KVCache warm = dec.newCache(64);
-        dec.forward(Arrays.copyOf(prompt, Math.min(16, prompt.length)), warm);
-        for (int i = 0; i < 4; i++) dec.forward(new int[]{i}, warm);
+        // warm-up: JIT-compiles the GEMM, GEMV and attention paths (first calls are 60-400x slower, JAVA-NOTES)
+        for (int r = 0; r < 2; r++) {
+            KVCache warm = dec.newCache(80);
+            dec.forward(Arrays.copyOf(prompt, Math.min(64, prompt.length)), warm);
+            for (int i = 0; i < 8; i++) dec.forward(new int[]{i}, warm);
+        }
         double[] pp = new double[o.reps()], tg = new double[o.reps()];
         for (int r = 0; r < o.reps(); r++) {
             if (o.prompt() > 0) {

@@ -19,6 +19,10 @@ public final class SyntheticWeights implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final long seed;
     private long counter;
+    private final java.util.List<MemorySegment> segments = new java.util.ArrayList<>();
+
+    /** Every weight segment synthesized so far (the bandwidth test streams these). */
+    public java.util.List<MemorySegment> segments() { return java.util.Collections.unmodifiableList(segments); }
 
     public SyntheticWeights(long seed) { this.seed = seed; }
 
@@ -27,6 +31,7 @@ public final class SyntheticWeights implements AutoCloseable {
         long salt = seed * 0x9E3779B97F4A7C15L + (counter++) * 0xBF58476D1CE4E5B9L;
         long bytes = format.byteSize((long) rows * cols);
         MemorySegment seg = arena.allocate(bytes, 64);
+        segments.add(seg);
         Parallel.forRange(rows, 64, (from, to) -> {
             long s = salt ^ (from * 0x94D049BB133111EBL) | 1;
             for (int r = from; r < to; r++) {

@@ -1,5 +1,6 @@
 package dev.navil4j.nn;
 
+import dev.navil4j.tensor.Gemm;
 import dev.navil4j.tensor.Parallel;
 import dev.navil4j.tensor.VectorKernels;
 
@@ -19,6 +20,18 @@ public final class Attention {
      */
     public static void causal(float[] q, int n, int past, float[] keys, float[] values, int heads, int kvHeads,
                               int headDim, float scale, int[] block, float[] out) {
+        if (kvHeads < 1 || heads % kvHeads != 0)
+            throw new IllegalArgumentException(heads + " query heads cannot share " + kvHeads + " kv heads");
+        if (block == null && n >= BLOCKED_MIN_LENGTH) {
+            blocked(q, heads * headDim, 0, n, heads, keys, values, kvHeads * headDim, 0, past + n, kvHeads, headDim, scale, past, out);
+            return;
+        }
+        causalReference(q, n, past, keys, values, heads, kvHeads, headDim, scale, block, out);
+    }
+
+    /** The plain row-at-a-time implementation of {@link #causal} (reference for tests; used for decode and VoRA blocks). */
+    public static void causalReference(float[] q, int n, int past, float[] keys, float[] values, int heads, int kvHeads,
+                                       int headDim, float scale, int[] block, float[] out) {
         int group = heads / kvHeads, kvDim = kvHeads * headDim, qDim = heads * headDim;
         int total = past + n;
         Parallel.forRange(n * heads, 4, (from, to) -> {
@@ -48,6 +61,110 @@ public final class Attention {
      */
     public static void segments(float[] q, float[] k, float[] v, int n, int heads, int headDim, float scale,
                                 int[] cuSeqlens, float[] out) {
+        if (cuSeqlens.length < 2 || cuSeqlens[0] != 0 || cuSeqlens[cuSeqlens.length - 1] != n)
+            throw new IllegalArgumentException("cu_seqlens must run from 0 to " + n + ", got " + java.util.Arrays.toString(cuSeqlens));
+        int longest = 0;
+        for (int s = 0; s + 1 < cuSeqlens.length; s++) longest = Math.max(longest, cuSeqlens[s + 1] - cuSeqlens[s]);
+        if (longest < BLOCKED_MIN_LENGTH) {
+            segmentsReference(q, k, v, n, heads, headDim, scale, cuSeqlens, out);
+            return;
+        }
+        for (int s = 0; s + 1 < cuSeqlens.length; s++) {
+            int s0 = cuSeqlens[s], len = cuSeqlens[s + 1] - s0;
+            if (len < BLOCKED_MIN_LENGTH) {
+                int[] one = {0, len};
+                float[] qs = java.util.Arrays.copyOfRange(q, s0 * heads * headDim, (s0 + len) * heads * headDim);
+                float[] ks = java.util.Arrays.copyOfRange(k, s0 * heads * headDim, (s0 + len) * heads * headDim);
+                float[] vs = java.util.Arrays.copyOfRange(v, s0 * heads * headDim, (s0 + len) * heads * headDim);
+                float[] os = new float[len * heads * headDim];
+                segmentsReference(qs, ks, vs, len, heads, headDim, scale, one, os);
+                System.arraycopy(os, 0, out, s0 * heads * headDim, os.length);
+            } else {
+                blockedSegment(q, k, v, s0, len, heads, headDim, scale, out);
+            }
+        }
+    }
+
+    /** Segments at least this long use the blocked kernel (shorter ones cost more to pack than to compute). */
+    static final int BLOCKED_MIN_LENGTH = 32;
+
+    static void blockedSegment(float[] q, float[] k, float[] v, int s0, int len, int heads, int headDim, float scale, float[] out) {
+        int dim = heads * headDim;
+        blocked(q, dim, s0, len, heads, k, v, dim, s0, len, heads, headDim, scale, -1, out);
+    }
+
+    /**
+     * Attention blocked so nothing N×N is materialized: per kv head the keys [kRow0, kRow0+nk) are packed
+     * transposed into 16-key panels and the values into 16-dim panels (once), then per block of 4 queries:
+     * scores [4, keys] by the GEMM micro-kernel, an exact row softmax (max-subtracted, f32 exp, as SDPA /
+     * eager attention), and the [4, headDim] output by the micro-kernel again. Parallel over (head, query block).
+     * q rows qRow0.. (stride qStride = heads·headDim) give out rows at the same index. causalPast ≥ 0: query i
+     * sits at position causalPast + i and sees keys 0..causalPast+i (kRow0 must be 0); −1: every key.
+     */
+    static void blocked(float[] q, int qStride, int qRow0, int nq, int heads, float[] k, float[] v, int kvStride, int kRow0,
+                        int nk, int kvHeads, int headDim, float scale, int causalPast, float[] out) {
+        int mr = Gemm.MR, nr = Gemm.NR, group = heads / kvHeads;
+        int keyPanels = (nk + nr - 1) / nr, dimPanels = (headDim + nr - 1) / nr;
+        int lenPad = keyPanels * nr;
+        // kp[kvh][panel][d][16] = k[key = panel·16 + j, kvh, d]; vp[kvh][dpanel][key][16] = v[key, kvh, dpanel·16 + j]
+        float[] kp = new float[kvHeads * keyPanels * headDim * nr];
+        float[] vp = new float[kvHeads * dimPanels * lenPad * nr];
+        Parallel.forRange(kvHeads, 1, (h0, h1) -> {
+            for (int h = h0; h < h1; h++) {
+                int kb = h * keyPanels * headDim * nr, vb = h * dimPanels * lenPad * nr;
+                for (int j = 0; j < nk; j++) {
+                    int src = (kRow0 + j) * kvStride + h * headDim, panel = j / nr, lane = j % nr;
+                    for (int d = 0; d < headDim; d++) {
+                        kp[kb + (panel * headDim + d) * nr + lane] = k[src + d];
+                        vp[vb + ((d / nr) * lenPad + j) * nr + d % nr] = v[src + d];
+                    }
+                }
+            }
+        });
+        int qBlocks = (nq + mr - 1) / mr;
+        Parallel.forRange(heads * qBlocks, 1, (from, to) -> {
+            float[] qa = new float[headDim * mr], scores = new float[mr * lenPad], pa = new float[lenPad * mr];
+            float[] o = new float[mr * dimPanels * nr];
+            for (int idx = from; idx < to; idx++) {
+                int h = idx / qBlocks, kvh = h / group, t0 = (idx % qBlocks) * mr, rows = Math.min(mr, nq - t0);
+                int visible = causalPast < 0 ? nk : Math.min(nk, causalPast + t0 + rows);
+                int panels = (visible + nr - 1) / nr, span = panels * nr;
+                // queries packed [d][4] and pre-scaled: (q·scale)·k, as SDPA scales q before the product
+                for (int i = 0; i < mr; i++)
+                    for (int d = 0; d < headDim; d++)
+                        qa[d * mr + i] = i < rows ? q[(qRow0 + t0 + i) * qStride + h * headDim + d] * scale : 0f;
+                java.util.Arrays.fill(scores, 0, mr * lenPad, 0f);
+                int kb = kvh * keyPanels * headDim * nr;
+                for (int p = 0; p < panels; p++)
+                    Gemm.kernel(qa, 0, kp, kb + p * headDim * nr, headDim, scores, p * nr, lenPad, mr, nr);
+                for (int i = 0; i < mr; i++) {
+                    int ro = i * lenPad;
+                    int keys = i >= rows ? 0 : causalPast < 0 ? nk : causalPast + t0 + i + 1;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int j = 0; j < keys; j++) max = Math.max(max, scores[ro + j]);
+                    float sum = 0;
+                    for (int j = 0; j < keys; j++) {
+                        float e = (float) Math.exp(scores[ro + j] - max);
+                        scores[ro + j] = e;
+                        sum += e;
+                    }
+                    float inv = 1f / sum;
+                    for (int j = 0; j < keys; j++) pa[j * mr + i] = scores[ro + j] * inv;
+                    for (int j = keys; j < span; j++) pa[j * mr + i] = 0f;
+                }
+                java.util.Arrays.fill(o, 0f);
+                int vb = kvh * dimPanels * lenPad * nr, ldo = dimPanels * nr;
+                for (int p = 0; p < dimPanels; p++)
+                    Gemm.kernel(pa, 0, vp, vb + p * lenPad * nr, span, o, p * nr, ldo, mr, nr);
+                for (int i = 0; i < rows; i++)
+                    System.arraycopy(o, i * ldo, out, (qRow0 + t0 + i) * qStride + h * headDim, headDim);
+            }
+        });
+    }
+
+    /** The plain row-at-a-time implementation of {@link #segments} (reference for tests; used for short segments). */
+    public static void segmentsReference(float[] q, float[] k, float[] v, int n, int heads, int headDim, float scale,
+                                         int[] cuSeqlens, float[] out) {
         int dim = heads * headDim;
         int[] segOf = new int[n];
         for (int s = 0; s + 1 < cuSeqlens.length; s++)

@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Gemm {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     /** Micro-tile: MR tokens × NR output rows (NR = two 8-lane vectors). */
-    static final int MR = 4, NR = 16;
+    public static final int MR = 4, NR = 16;
     /** K block: a 16 × KC f32 weight panel (16 KiB) stays in L1 while the token tiles stream past it. */
     static final int KC = 256;
     /** Token tiles per M block: an MC·4 × KC activation block (128 KiB) stays in L2. */
@@ -106,7 +106,7 @@ public final class Gemm {
      * c[co + i·ldc + j] += Σ_k a[ao + 4k + i]·b[bo + 16k + j] for i < mr, j < nr: the 4×16 micro-kernel on
      * packed panels (a: [k][4], b: [k][16]); full tiles update c with vector loads/stores.
      */
-    static void kernel(float[] a, int ao, float[] b, int bo, int kl, float[] c, int co, int ldc, int mr, int nr) {
+    public static void kernel(float[] a, int ao, float[] b, int bo, int kl, float[] c, int co, int ldc, int mr, int nr) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
         for (int kk = 0; kk < kl; kk++) {

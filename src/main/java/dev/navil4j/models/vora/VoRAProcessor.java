@@ -6,6 +6,7 @@ import dev.navil4j.image.ImageLoader;
 import dev.navil4j.image.RgbImage;
 import dev.navil4j.image.VoRAImageProcessor;
 import dev.navil4j.tokenizer.Tokenizer;
+import dev.navil4j.tokenizer.Tokenizers;
 import dev.navil4j.weights.Json;
 import dev.navil4j.weights.WeightsException;
 
@@ -71,8 +72,6 @@ final class VoRAProcessor {
         return VoRAImageProcessor.preprocess(rgb, params).pixelValues();
     }
 
-    /** The checkpoint's tokenizer. */
-    static Tokenizer loadTokenizer(Path dir) {
-        return null;
-    }
+    /** The checkpoint's tokenizer (Qwen2's byte-level BPE tokenizer.json). */
+    static Tokenizer loadTokenizer(Path dir) { return Tokenizers.load(dir); }
 }

@@ -1,0 +1,55 @@
+package dev.navil4j.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.navil4j.nn.KVCache;
+import dev.navil4j.tensor.DType;
+import dev.navil4j.weights.Json;
+import org.junit.jupiter.api.Test;
+
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The benchmark's decoder is a working transformer (prefill = step-by-step decode) and the runner reports every figure. */
+class BenchTest {
+    @Test
+    void prefillEqualsTokenByTokenDecode() {
+        for (DType f : new DType[]{DType.F32, DType.BF16, DType.Q8}) {
+            try (SyntheticWeights w = new SyntheticWeights(3)) {
+                BenchDecoder d = new BenchDecoder(BenchShape.tiny(false), f, f, w);
+                int[] toks = new int[40]; // ≥ 32: the prefill takes the blocked attention path, decode the row path
+                for (int i = 0; i < toks.length; i++) toks[i] = (i * 37 + 5) % 160;
+                float[] prefill = d.forward(toks, d.newCache(40));
+                KVCache c = d.newCache(40);
+                float[] step = null;
+                for (int t : toks) step = d.forward(new int[]{t}, c);
+                for (int i = 0; i < prefill.length; i++)
+                    assertEquals(prefill[i], step[i], 1e-4 * (1 + Math.abs(prefill[i])), f + " logit " + i);
+                assertTrue(Float.isFinite(prefill[0]));
+            }
+        }
+    }
+
+    @Test
+    void reportsEveryMeasurement() throws Exception {
+        List<Bench.Measurement> got = new ArrayList<>();
+        var o = new Bench.Options(BenchShape.tiny(true), List.of("f32", "bf16", "q8", "q4"), List.of(1, 2), 8, 4, 1, true, true);
+        Bench.run(o, got::add, new PrintStream(OutputStream.nullOutputStream()));
+        for (String f : o.formats())
+            for (int t : o.threads())
+                for (String metric : new String[]{"read_bandwidth", "pp8", "tg4", "vision_tile_s", "peak_rss"}) {
+                    Bench.Measurement m = got.stream().filter(x -> x.format().equals(f) && x.threads() == t && x.metric().equals(metric))
+                            .findFirst().orElseThrow(() -> new AssertionError("missing " + f + "/" + t + "/" + metric));
+                    assertTrue(m.value() > 0 && Double.isFinite(m.value()), m.toString());
+                    JsonNode j = Json.MAPPER.readTree(m.json());
+                    assertEquals("tiny", j.get("shape").asText());
+                    assertEquals(metric, j.get("metric").asText());
+                    assertEquals(metric.startsWith("tg"), !j.get("bandwidth_bound").isNull(), m.json());
+                }
+        assertThrows(IllegalArgumentException.class, () -> Bench.format("q5"));
+        assertThrows(IllegalArgumentException.class, () -> BenchShape.named("llama-70b"));
+    }
+}
