@@ -17,8 +17,8 @@ import java.util.function.Consumer;
  * {@link #stream} also hands each new piece of text to a callback as it is generated; {@link #tokens}
  * returns an {@link java.util.Iterator} over the pieces; {@link #publisher} a {@link Flow.Publisher}.
  * Pieces never split a UTF-8 character, and their concatenation is {@link Response#rawText()} (the answer
- * before the family's {@code strip()}; wrap the callback in {@link Stripping} to stream exactly
- * {@link Response#text()}).
+ * before the family's cleanup such as {@code strip()}; wrap the callback with {@link ChatModel#cleanStream}
+ * to stream exactly {@link Response#text()}).
  * <p><b>Not thread-safe:</b> use a session from one thread at a time; a call while another request of the
  * same session is running throws {@link IllegalStateException}. Sessions of one model may run in parallel.
  */

@@ -216,6 +216,9 @@ class ChatApiTest {
         StringBuilder stripped = new StringBuilder();
         Response r2 = model.newSession().stream("Hi 你好", Stripping.of(stripped::append));
         assertThat(stripped.toString()).isEqualTo(r2.text());
+        StringBuilder clean = new StringBuilder();
+        Response r3 = model.newSession().stream("Hi 你好", model.cleanStream(clean::append)); // the toy strips
+        assertThat(clean.toString()).isEqualTo(r3.text()).isNotEqualTo(r3.rawText());
     }
 
     @Test
