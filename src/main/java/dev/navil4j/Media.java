@@ -51,8 +51,10 @@ public final class Media {
 
     /** A media file that is missing or cannot be decoded; the message names the file. */
     public static final class MediaException extends IllegalArgumentException {
+        /** @param message names the file and the problem */
         public MediaException(String message) { super(message); }
 
+        /** @param message names the file and the problem; @param cause the decoder's error */
         public MediaException(String message, Throwable cause) { super(message, cause); }
     }
 }

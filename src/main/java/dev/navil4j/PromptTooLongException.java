@@ -8,6 +8,11 @@ public final class PromptTooLongException extends IllegalArgumentException {
     private final int tokens;
     private final int limit;
 
+    /**
+     * @param message what does not fit, with both numbers and what to change
+     * @param tokens  tokens the prompt needs
+     * @param limit   the limit it exceeds
+     */
     public PromptTooLongException(String message, int tokens, int limit) {
         super(message);
         this.tokens = tokens;

@@ -16,12 +16,14 @@ import java.util.List;
  * @param options overrides of the model's generation defaults and media limits
  */
 public record Request(String text, List<Conversation.Media> media, RequestOptions options) {
+    /** Validates the text; null media = none, null options = defaults. */
     public Request {
         if (text == null) throw new IllegalArgumentException("question text is null");
         media = media == null ? List.of() : List.copyOf(media);
         if (options == null) options = RequestOptions.defaults();
     }
 
+    /** A question with optional media and default options. */
     public static Request of(String text, Conversation.Media... media) {
         return new Request(text, media == null ? List.of() : List.of(media), RequestOptions.defaults());
     }

@@ -25,6 +25,7 @@ public record RequestOptions(Integer maxNewTokens, Boolean doSample, Float tempe
                              Long seed, Float repetitionPenalty, Integer maxTiles, Integer maxMediaTokens) {
     private static final RequestOptions DEFAULTS = new RequestOptions(null, null, null, null, null, null, null, null, null);
 
+    /** Checks every value that is set (a clear message names the bad one). */
     public RequestOptions {
         if (maxNewTokens != null && maxNewTokens < 0) throw new IllegalArgumentException("max new tokens must be >= 0, got " + maxNewTokens);
         if (temperature != null && !(temperature >= 0)) throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
@@ -38,22 +39,31 @@ public record RequestOptions(Integer maxNewTokens, Boolean doSample, Float tempe
     /** Nothing overridden. */
     public static RequestOptions defaults() { return DEFAULTS; }
 
+    /** These options with this max new tokens. */
     public RequestOptions withMaxNewTokens(int n) { return new RequestOptions(n, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens); }
 
+    /** These options with this sampling on or off. */
     public RequestOptions withDoSample(boolean sample) { return new RequestOptions(maxNewTokens, sample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens); }
 
+    /** These options with this temperature. */
     public RequestOptions withTemperature(float t) { return new RequestOptions(maxNewTokens, doSample, t, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens); }
 
+    /** These options with this top-p. */
     public RequestOptions withTopP(float p) { return new RequestOptions(maxNewTokens, doSample, temperature, p, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens); }
 
+    /** These options with this top-k. */
     public RequestOptions withTopK(int k) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, k, seed, repetitionPenalty, maxTiles, maxMediaTokens); }
 
+    /** These options with this seed. */
     public RequestOptions withSeed(long s) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, s, repetitionPenalty, maxTiles, maxMediaTokens); }
 
+    /** These options with this repetition penalty. */
     public RequestOptions withRepetitionPenalty(float p) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, p, maxTiles, maxMediaTokens); }
 
+    /** These options with this max tiles per image. */
     public RequestOptions withMaxTiles(int n) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, n, maxMediaTokens); }
 
+    /** These options with this media token budget. */
     public RequestOptions withMaxMediaTokens(int n) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, n); }
 
     /** These options with every field that {@code over} sets replaced by its value. */

@@ -29,10 +29,12 @@ public record Response(String text, String rawText, int[] tokenIds, Finish finis
         CANCELLED
     }
 
+    /** Copies the ids (a response is immutable). */
     public Response {
         tokenIds = tokenIds.clone();
     }
 
+    /** A copy of the generated ids. */
     @Override
     public int[] tokenIds() { return tokenIds.clone(); }
 

@@ -180,8 +180,8 @@ final class ChatCommand implements Callable<Integer> {
             case "/quit", "/exit", "/q" -> { return false; }
             case "/reset" -> {
                 session.reset();
+                err.println(pending.isEmpty() ? "(history cleared)" : "(history and " + pending.size() + " attachment(s) cleared)");
                 pending.clear();
-                err.println("(history cleared)");
             }
             case "/image" -> {
                 if (arg.isEmpty()) throw new IllegalArgumentException("usage: /image FILE");

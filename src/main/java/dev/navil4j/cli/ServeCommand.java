@@ -54,6 +54,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-images", defaultValue = "8", description = "most images per request (default: ${DEFAULT-VALUE})")
     int maxImages;
 
+    @Option(names = "--max-tiles", defaultValue = "0", description = "cap on tiles per image (0: the model's default)")
+    int maxTiles;
+
     @Option(names = "--allow-remote-images", description = "fetch http(s) image URLs (off: only data: URIs)")
     boolean allowRemoteImages;
 
@@ -70,7 +73,8 @@ final class ServeCommand implements Callable<Integer> {
                 .withLimits((long) maxRequestMb << 20, (long) maxImageMb << 20, maxImagePixels, maxImages)
                 .withScheduling(maxBatch, maxQueue, Duration.ofSeconds(timeoutSeconds))
                 .withDefaultMaxTokens(defaultMaxTokens)
-                .withRemoteImages(allowRemoteImages);
+                .withRemoteImages(allowRemoteImages)
+                .withMaxTiles(maxTiles);
         OpenAiServer server = OpenAiServer.start(m, opts, host, port);
         System.err.println("navil4j: serving " + opts.modelId() + " (" + m.family() + ") on http://" + host + ":" + server.port()
                 + "/v1  (batch " + maxBatch + ", queue " + maxQueue + ")");

@@ -30,7 +30,8 @@ import java.util.List;
  *       16-bit gray without alpha (Pillow mode I;16) is clipped to 255 (Pillow's I;16 → RGB);</li>
  *   <li>palette images are looked up in the palette;</li>
  *   <li>CMYK uses Pillow's {@code cmyk2rgb} formula;</li>
- *   <li>embedded ICC profiles and gamma are ignored (raw samples, as Pillow).</li>
+ *   <li>embedded ICC profiles and gamma are ignored (raw samples, as Pillow; a JPEG's ICC segments are
+ *       removed before decoding because the TwelveMonkeys reader would colour-convert through them).</li>
  * </ul>
  * Images larger than {@link #maxPixels()} are refused from the header, before any pixel is decoded
  * (Pillow raises DecompressionBombError above 2 × MAX_IMAGE_PIXELS = 178,956,970 pixels; that is the default).
@@ -93,6 +94,7 @@ public final class ImageLoader {
     /** Decodes to the reader's native BufferedImage (no colour conversion), after the header checks. */
     public BufferedImage decodeRaw(byte[] bytes, String source) {
         if (bytes.length == 0) throw new ImageException(source + ": empty file (0 bytes), not an image");
+        bytes = stripJpegIcc(bytes);
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             if (in == null) throw new ImageException(source + ": cannot open image stream");
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
@@ -109,6 +111,10 @@ public final class ImageLoader {
                             + " pixels exceeds the limit of " + maxPixels + " pixels (possible decompression bomb)");
                 List<String> warnings = new ArrayList<>();
                 reader.addIIOReadWarningListener((IIOReadWarningListener) (r, warning) -> warnings.add(warning));
+                int[] gif = "gif".equalsIgnoreCase(reader.getFormatName()) ? gifPlacement(reader) : null;
+                if (gif != null && (long) gif[0] * gif[1] > maxPixels)
+                    throw new ImageException(source + ": GIF canvas " + gif[0] + "x" + gif[1]
+                            + " exceeds the limit of " + maxPixels + " pixels (possible decompression bomb)");
                 BufferedImage img = reader.read(0);
                 for (String wmsg : warnings) {
                     String m = wmsg.toLowerCase(java.util.Locale.ROOT);
@@ -117,7 +123,7 @@ public final class ImageLoader {
                         throw new ImageException(source + ": image file is truncated (" + wmsg + ")");
                 }
                 if (img == null) throw new ImageException(source + ": decoder returned no image");
-                return img;
+                return gif == null ? img : gifCanvas(img, gif);
             } finally {
                 reader.dispose();
             }
@@ -128,6 +134,91 @@ public final class ImageLoader {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             throw new ImageException(source + ": cannot decode image (corrupt or truncated): " + why, e);
         }
+    }
+
+    /**
+     * GIF frame 0 as Pillow places it: {canvasW, canvasH, left, top, fillIndex}. Pillow's image size is
+     * the logical screen, grown to cover the frame; the frame is decoded at its offset onto a canvas
+     * filled with the frame's transparency index (or index 0).
+     */
+    private static int[] gifPlacement(ImageReader reader) throws IOException {
+        int w = reader.getWidth(0), h = reader.getHeight(0);
+        int left = 0, top = 0, fill = 0, sw = w, sh = h;
+        javax.imageio.metadata.IIOMetadata sm = reader.getStreamMetadata();
+        if (sm != null) {
+            org.w3c.dom.Node lsd = child(sm.getAsTree("javax_imageio_gif_stream_1.0"), "LogicalScreenDescriptor");
+            if (lsd != null) {
+                sw = intAttr(lsd, "logicalScreenWidth", w);
+                sh = intAttr(lsd, "logicalScreenHeight", h);
+            }
+        }
+        javax.imageio.metadata.IIOMetadata im = reader.getImageMetadata(0);
+        if (im != null) {
+            org.w3c.dom.Node root = im.getAsTree("javax_imageio_gif_image_1.0");
+            org.w3c.dom.Node d = child(root, "ImageDescriptor");
+            if (d != null) {
+                left = intAttr(d, "imageLeftPosition", 0);
+                top = intAttr(d, "imageTopPosition", 0);
+            }
+            org.w3c.dom.Node gce = child(root, "GraphicControlExtension");
+            if (gce != null && "TRUE".equalsIgnoreCase(((org.w3c.dom.Element) gce).getAttribute("transparentColorFlag")))
+                fill = intAttr(gce, "transparentColorIndex", 0);
+        }
+        return new int[]{Math.max(sw, left + w), Math.max(sh, top + h), left, top, fill};
+    }
+
+    private static org.w3c.dom.Node child(org.w3c.dom.Node n, String name) {
+        for (org.w3c.dom.Node c = n.getFirstChild(); c != null; c = c.getNextSibling())
+            if (c.getNodeName().equals(name)) return c;
+        return null;
+    }
+
+    private static int intAttr(org.w3c.dom.Node n, String name, int dflt) {
+        String v = ((org.w3c.dom.Element) n).getAttribute(name);
+        try {
+            return v.isEmpty() ? dflt : Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            return dflt;
+        }
+    }
+
+    private static BufferedImage gifCanvas(BufferedImage frame, int[] g) {
+        if (g[0] == frame.getWidth() && g[1] == frame.getHeight() && g[2] == 0 && g[3] == 0) return frame;
+        if (!(frame.getColorModel() instanceof IndexColorModel icm)) return frame;
+        java.awt.image.WritableRaster r = icm.createCompatibleWritableRaster(g[0], g[1]);
+        int fill = g[4] < icm.getMapSize() ? g[4] : 0;
+        for (int y = 0; y < g[1]; y++) for (int x = 0; x < g[0]; x++) r.setSample(x, y, 0, fill);
+        Raster src = frame.getRaster();
+        for (int y = 0; y < frame.getHeight(); y++)
+            for (int x = 0; x < frame.getWidth(); x++) r.setSample(x + g[2], y + g[3], 0, src.getSample(x, y, 0));
+        return new BufferedImage(icm, r, false, null);
+    }
+
+    /**
+     * Removes APP2 "ICC_PROFILE" segments of a JPEG (before SOS): the TwelveMonkeys reader would
+     * colour-convert the pixels through an embedded non-sRGB profile, while Pillow's
+     * {@code convert('RGB')} keeps the decoded values. Other data is returned unchanged.
+     */
+    static byte[] stripJpegIcc(byte[] f) {
+        if (f.length < 4 || (f[0] & 0xFF) != 0xFF || (f[1] & 0xFF) != 0xD8) return f;
+        java.io.ByteArrayOutputStream out = null;
+        int p = 2, copied = 0;
+        while (p + 4 <= f.length && (f[p] & 0xFF) == 0xFF) {
+            int marker = f[p + 1] & 0xFF;
+            if (marker == 0xDA || marker == 0xD9) break;
+            if (marker == 0xFF) { p++; continue; }   // fill byte
+            int len = ((f[p + 2] & 0xFF) << 8) | (f[p + 3] & 0xFF);
+            if (len < 2 || p + 2 + len > f.length) break;   // leave damaged data to the decoder's error
+            if (marker == 0xE2 && len >= 14 && new String(f, p + 4, 12, java.nio.charset.StandardCharsets.ISO_8859_1).equals("ICC_PROFILE\0")) {
+                if (out == null) out = new java.io.ByteArrayOutputStream(f.length);
+                out.write(f, copied, p - copied);
+                copied = p + 2 + len;
+            }
+            p += 2 + len;
+        }
+        if (out == null) return f;
+        out.write(f, copied, f.length - copied);
+        return out.toByteArray();
     }
 
     /** Pillow's {@code convert('RGB')} of a decoded image (see the class comment for the rules). */
@@ -167,6 +258,7 @@ public final class ImageLoader {
         if (dataType != DataBuffer.TYPE_BYTE && dataType != DataBuffer.TYPE_USHORT)
             throw new ImageException(source + ": unsupported sample type " + dataType + " (only 8/16-bit integer images)");
         int csType = cm.getColorSpace().getType();
+        if (fastInterleavedBytes(r, comps, bits, csType, w, h, out)) return new RgbImage(w, h, out);
         int[] px = new int[r.getNumBands()];
         for (int y = 0, o = 0; y < h; y++)
             for (int x = 0; x < w; x++, o += 3) {
@@ -191,6 +283,33 @@ public final class ImageLoader {
                 }
             }
         return new RgbImage(w, h, out);
+    }
+
+    /** 8-bit gray / RGB in one pixel-interleaved byte array (JPEG, most PNGs): direct copy, same result as the general loop. */
+    private static boolean fastInterleavedBytes(Raster r, int comps, int bits, int csType, int w, int h, byte[] out) {
+        if (bits != 8 || !(r.getDataBuffer() instanceof java.awt.image.DataBufferByte db) || db.getNumBanks() != 1) return false;
+        if (!(r.getSampleModel() instanceof java.awt.image.PixelInterleavedSampleModel sm)) return false;
+        if (!(comps == 1 || (comps == 3 && csType != ColorSpace.TYPE_CMYK))) return false;
+        if (r.getSampleModelTranslateX() != 0 || r.getSampleModelTranslateY() != 0) return false;
+        byte[] d = db.getData();
+        int ps = sm.getPixelStride(), ss = sm.getScanlineStride();
+        int[] off = sm.getBandOffsets();
+        int base = db.getOffset();
+        for (int y = 0, o = 0; y < h; y++) {
+            int row = base + y * ss;
+            for (int x = 0; x < w; x++, o += 3) {
+                int p = row + x * ps;
+                if (comps == 1) {
+                    byte v = d[p + off[0]];
+                    out[o] = out[o + 1] = out[o + 2] = v;
+                } else {
+                    out[o] = d[p + off[0]];
+                    out[o + 1] = d[p + off[1]];
+                    out[o + 2] = d[p + off[2]];
+                }
+            }
+        }
+        return true;
     }
 
     /** Expands an n-bit sample to 8 bits as Pillow's unpackers do (v × 255 / (2^n − 1), exact for 1, 2, 4 bits). */

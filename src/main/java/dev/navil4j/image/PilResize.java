@@ -1,5 +1,7 @@
 package dev.navil4j.image;
 
+import dev.navil4j.tensor.Parallel;
+
 /**
  * Pillow's {@code Image.resize((w, h), resample)} for 8-bit RGB images, bit-exact with Pillow's
  * {@code ImagingResample} (libImaging/Resample.c): separable convolution, horizontal pass first into
@@ -116,50 +118,56 @@ public final class PilResize {
         return in >> PRECISION_BITS;
     }
 
+    /** Rows per parallel task: resampling is cheap per row, so keep tasks coarse. */
+    private static final int ROW_GRAIN = 16;
+
     private static RgbImage horizontal(RgbImage in, int offset, int outH, int outW, Coeffs c) {
         byte[] src = in.rgb();
         int inW = in.width();
         byte[] dst = new byte[outW * outH * 3];
-        for (int yy = 0; yy < outH; yy++) {
-            int row = (yy + offset) * inW * 3;
-            for (int xx = 0; xx < outW; xx++) {
-                int xmin = c.bounds[xx * 2], xmax = c.bounds[xx * 2 + 1], kb = xx * c.ksize;
-                int s0 = 1 << (PRECISION_BITS - 1), s1 = s0, s2 = s0;
-                for (int x = 0; x < xmax; x++) {
-                    int p = row + (x + xmin) * 3, k = c.k[kb + x];
-                    s0 += (src[p] & 0xFF) * k;
-                    s1 += (src[p + 1] & 0xFF) * k;
-                    s2 += (src[p + 2] & 0xFF) * k;
+        Parallel.forRange(outH, ROW_GRAIN, (from, to) -> {
+            for (int yy = from; yy < to; yy++) {
+                int row = (yy + offset) * inW * 3;
+                for (int xx = 0; xx < outW; xx++) {
+                    int xmin = c.bounds[xx * 2], xmax = c.bounds[xx * 2 + 1], kb = xx * c.ksize;
+                    int s0 = 1 << (PRECISION_BITS - 1), s1 = s0, s2 = s0;
+                    for (int x = 0; x < xmax; x++) {
+                        int p = row + (x + xmin) * 3, k = c.k[kb + x];
+                        s0 += (src[p] & 0xFF) * k;
+                        s1 += (src[p + 1] & 0xFF) * k;
+                        s2 += (src[p + 2] & 0xFF) * k;
+                    }
+                    int o = (yy * outW + xx) * 3;
+                    dst[o] = (byte) clip8(s0);
+                    dst[o + 1] = (byte) clip8(s1);
+                    dst[o + 2] = (byte) clip8(s2);
                 }
-                int o = (yy * outW + xx) * 3;
-                dst[o] = (byte) clip8(s0);
-                dst[o + 1] = (byte) clip8(s1);
-                dst[o + 2] = (byte) clip8(s2);
             }
-        }
+        });
         return new RgbImage(outW, outH, dst);
     }
 
+    /**
+     * Vertical pass. Accumulates whole rows (same integer sums as Resample.c's per-pixel loop — int
+     * addition is exact here, so the order does not matter) for sequential memory access.
+     */
     private static RgbImage vertical(RgbImage in, int outH, Coeffs c) {
         byte[] src = in.rgb();
-        int w = in.width();
+        int w = in.width(), rowLen = w * 3;
         byte[] dst = new byte[w * outH * 3];
-        for (int yy = 0; yy < outH; yy++) {
-            int ymin = c.bounds[yy * 2], ymax = c.bounds[yy * 2 + 1], kb = yy * c.ksize;
-            for (int xx = 0; xx < w; xx++) {
-                int s0 = 1 << (PRECISION_BITS - 1), s1 = s0, s2 = s0;
+        Parallel.forRange(outH, ROW_GRAIN, (from, to) -> {
+            int[] acc = new int[rowLen];
+            for (int yy = from; yy < to; yy++) {
+                int ymin = c.bounds[yy * 2], ymax = c.bounds[yy * 2 + 1], kb = yy * c.ksize;
+                java.util.Arrays.fill(acc, 1 << (PRECISION_BITS - 1));
                 for (int y = 0; y < ymax; y++) {
-                    int p = ((y + ymin) * w + xx) * 3, k = c.k[kb + y];
-                    s0 += (src[p] & 0xFF) * k;
-                    s1 += (src[p + 1] & 0xFF) * k;
-                    s2 += (src[p + 2] & 0xFF) * k;
+                    int row = (y + ymin) * rowLen, k = c.k[kb + y];
+                    for (int i = 0; i < rowLen; i++) acc[i] += (src[row + i] & 0xFF) * k;
                 }
-                int o = (yy * w + xx) * 3;
-                dst[o] = (byte) clip8(s0);
-                dst[o + 1] = (byte) clip8(s1);
-                dst[o + 2] = (byte) clip8(s2);
+                int o = yy * rowLen;
+                for (int i = 0; i < rowLen; i++) dst[o + i] = (byte) clip8(acc[i]);
             }
-        }
+        });
         return new RgbImage(w, outH, dst);
     }
 }

@@ -27,7 +27,11 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
 
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
 
-    public static ChatRequest parse(JsonNode body, int maxImages, ImageResolver images) {
+    /**
+     * @param maxTilesCap the server's cap on tiles per image (0 = the family's default, no request may exceed it
+     *                    otherwise); a request may ask for fewer with the extension field {@code max_tiles}
+     */
+    public static ChatRequest parse(JsonNode body, int maxImages, int maxTilesCap, ImageResolver images) {
         if (body == null || !body.isObject()) throw ApiException.invalid(null, "request body must be a JSON object");
         String model = optString(body, "model");
         JsonNode n = body.get("n");
@@ -58,8 +62,18 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
             if (!stream) throw ApiException.invalid("stream_options", "stream_options is only allowed when stream is true");
             includeUsage = optBoolean(so, "include_usage");
         }
+        int tiles = maxTilesCap;
+        JsonNode mt = body.get("max_tiles");
+        if (mt != null && !mt.isNull()) {
+            if (!mt.isIntegralNumber() || !mt.canConvertToInt() || mt.asInt() < 1)
+                throw ApiException.invalid("max_tiles", "max_tiles must be an integer >= 1");
+            if (maxTilesCap > 0 && mt.asInt() > maxTilesCap)
+                throw ApiException.invalid("max_tiles", "max_tiles may be at most " + maxTilesCap + " on this server");
+            tiles = mt.asInt();
+        }
         Messages msgs = parseMessages(body.get("messages"), maxImages, images);
-        return new ChatRequest(model, msgs.conversation, msgs.images, maxTokens, temperature, topP, seed, stop, stream, includeUsage);
+        Conversation conv = new Conversation(msgs.conversation.system(), msgs.conversation.turns(), new Conversation.Limits(tiles, 0));
+        return new ChatRequest(model, conv, msgs.images, maxTokens, temperature, topP, seed, stop, stream, includeUsage);
     }
 
     private record Messages(Conversation conversation, int images) {}

@@ -144,7 +144,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void chatRequest(Context ctx) throws Exception {
         if (closing) throw new ApiException(503, "server_error", null, "shutting_down", "the server is shutting down", 0);
-        ChatRequest req = ChatRequest.parse(readJson(ctx), options.maxImages(), this::resolveImage);
+        ChatRequest req = ChatRequest.parse(readJson(ctx), options.maxImages(), options.maxTiles(), this::resolveImage);
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
         Scheduler.Job job = new Scheduler.Job(req.conversation(), req.maxTokens(), sampling(req), req.stop(),
                 options.requestTimeout(), new Scheduler.Sink() {

@@ -16,10 +16,12 @@ import java.time.Duration;
  * @param defaultMaxTokens  completion length when the request gives none (capped by the context)
  * @param allowRemoteImages whether http(s) image URLs are fetched
  * @param shutdownGrace     how long graceful shutdown lets in-flight requests finish before cancelling them
+ * @param maxTiles          cap on tiles per image (InternVL's max_num; 0 = the family's default); requests may
+ *                          lower it with the extension field {@code max_tiles}
  */
 public record ServerOptions(String modelId, long maxRequestBytes, long maxImageBytes, long maxImagePixels, int maxImages,
                             int maxBatch, int maxQueue, Duration requestTimeout, int defaultMaxTokens,
-                            boolean allowRemoteImages, Duration shutdownGrace) {
+                            boolean allowRemoteImages, Duration shutdownGrace, int maxTiles) {
     public ServerOptions {
         if (modelId == null || modelId.isBlank()) throw new IllegalArgumentException("modelId must be given");
         if (maxRequestBytes <= 0 || maxImageBytes <= 0 || maxImagePixels <= 0 || maxImages < 0)
@@ -27,35 +29,41 @@ public record ServerOptions(String modelId, long maxRequestBytes, long maxImageB
         if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
         if (maxQueue < 0) throw new IllegalArgumentException("maxQueue must be >= 0, got " + maxQueue);
         if (defaultMaxTokens < 1) throw new IllegalArgumentException("defaultMaxTokens must be >= 1");
+        if (maxTiles < 0) throw new IllegalArgumentException("maxTiles must be >= 0");
     }
 
     public static ServerOptions defaults(String modelId) {
         return new ServerOptions(modelId, 32L << 20, 16L << 20, 40_000_000L, 8, 8, 32,
-                Duration.ofMinutes(10), 512, false, Duration.ofSeconds(30));
+                Duration.ofMinutes(10), 512, false, Duration.ofSeconds(30), 0);
     }
 
     public ServerOptions withLimits(long requestBytes, long imageBytes, long imagePixels, int images) {
         return new ServerOptions(modelId, requestBytes, imageBytes, imagePixels, images, maxBatch, maxQueue,
-                requestTimeout, defaultMaxTokens, allowRemoteImages, shutdownGrace);
+                requestTimeout, defaultMaxTokens, allowRemoteImages, shutdownGrace, maxTiles);
     }
 
     public ServerOptions withScheduling(int batch, int queue, Duration timeout) {
         return new ServerOptions(modelId, maxRequestBytes, maxImageBytes, maxImagePixels, maxImages, batch, queue,
-                timeout, defaultMaxTokens, allowRemoteImages, shutdownGrace);
+                timeout, defaultMaxTokens, allowRemoteImages, shutdownGrace, maxTiles);
     }
 
     public ServerOptions withRemoteImages(boolean allow) {
         return new ServerOptions(modelId, maxRequestBytes, maxImageBytes, maxImagePixels, maxImages, maxBatch, maxQueue,
-                requestTimeout, defaultMaxTokens, allow, shutdownGrace);
+                requestTimeout, defaultMaxTokens, allow, shutdownGrace, maxTiles);
     }
 
     public ServerOptions withDefaultMaxTokens(int n) {
         return new ServerOptions(modelId, maxRequestBytes, maxImageBytes, maxImagePixels, maxImages, maxBatch, maxQueue,
-                requestTimeout, n, allowRemoteImages, shutdownGrace);
+                requestTimeout, n, allowRemoteImages, shutdownGrace, maxTiles);
     }
 
     public ServerOptions withShutdownGrace(Duration grace) {
         return new ServerOptions(modelId, maxRequestBytes, maxImageBytes, maxImagePixels, maxImages, maxBatch, maxQueue,
-                requestTimeout, defaultMaxTokens, allowRemoteImages, grace);
+                requestTimeout, defaultMaxTokens, allowRemoteImages, grace, maxTiles);
+    }
+
+    public ServerOptions withMaxTiles(int tiles) {
+        return new ServerOptions(modelId, maxRequestBytes, maxImageBytes, maxImagePixels, maxImages, maxBatch, maxQueue,
+                requestTimeout, defaultMaxTokens, allowRemoteImages, shutdownGrace, tiles);
     }
 }

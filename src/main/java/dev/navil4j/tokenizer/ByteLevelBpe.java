@@ -18,7 +18,7 @@ final class ByteLevelBpe {
     // open-addressing map (left id, right id) → merge rank
     private final long[] keys;
     private final int[] ranks;
-    private final int mask;
+    private final int mask, shift;
     private final int[] rankToNewId;                    // merge rank → id of the merged token
     private final boolean ignoreMerges;
     private final Map<String, Integer> vocab;
@@ -34,6 +34,7 @@ final class ByteLevelBpe {
         Arrays.fill(keys, -1L);
         ranks = new int[cap];
         mask = cap - 1;
+        shift = 64 - Integer.numberOfTrailingZeros(cap);
         rankToNewId = new int[merges.length];
         for (int r = 0; r < merges.length; r++) {
             String a = merges[r][0], b = merges[r][1];
@@ -51,8 +52,7 @@ final class ByteLevelBpe {
     private static long key(int a, int b) { return ((long) a << 32) | (b & 0xFFFFFFFFL); }
 
     private int slot(long k) {
-        int h = (int) (k ^ (k >>> 29) ^ (k >>> 47)) * 0x9E3779B1;
-        int s = (h ^ (h >>> 15)) & mask;
+        int s = (int) ((k * 0x9E3779B97F4A7C15L) >>> shift); // Fibonacci hashing: the top bits of the product
         while (keys[s] != -1L && keys[s] != k) s = (s + 1) & mask;
         return s;
     }

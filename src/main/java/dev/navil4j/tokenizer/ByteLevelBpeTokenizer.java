@@ -1,7 +1,11 @@
 package dev.navil4j.tokenizer;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +15,9 @@ import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A byte-level BPE {@code tokenizer.json} (Qwen2/2.5/3, InternVL3, VoRA), run as HF tokenizers runs it:
@@ -27,45 +33,32 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     private final byte[][] idToBytes;
     private final Map<String, Integer> tokenToId;
     private final Map<Integer, AddedToken> added = new HashMap<>();
+    private final AddedToken[] addedById;
     private final AddedTokenMatcher rawMatcher, normalizedMatcher;
     private final List<Normalizer.Form> normalizers = new ArrayList<>();
     private final PreTokenizer preTokenizer;
     private final int[] prefixIds, suffixIds; // TemplateProcessing "single" around the sequence
     private final int size;
+    /** Slow Qwen2Tokenizer: NFC of the whole text before added tokens are split off (prepare_for_tokenization). */
+    private final boolean normalizeFirst;
 
-    private ByteLevelBpeTokenizer(Path file, JsonNode root) {
+    private ByteLevelBpeTokenizer(Path file, Parsed parsed) {
         this.where = file.toString();
+        this.normalizeFirst = parsed.normalizeFirst();
+        JsonNode root = parsed.root();
         JsonNode model = root.path("model");
         if (!"BPE".equals(model.path("type").asText())) throw err("model.type must be \"BPE\" (got " + model.path("type") + ")");
-        if (!model.path("vocab").isObject()) throw err("model.vocab must be an object");
+        if (parsed.vocab() == null) throw err("model.vocab must be an object");
         if (model.path("byte_fallback").asBoolean(false)) throw err("BPE byte_fallback is not supported (only byte-level BPE)");
         if (!model.path("continuing_subword_prefix").asText("").isEmpty() || !model.path("end_of_word_suffix").asText("").isEmpty())
             throw err("continuing_subword_prefix / end_of_word_suffix are not supported");
         if (!model.path("dropout").isNull() && !model.path("dropout").isMissingNode() && model.path("dropout").asDouble() != 0)
             throw err("BPE dropout is not supported for inference");
-        Map<String, Integer> vocab = new HashMap<>(model.get("vocab").size() * 2);
+        Map<String, Integer> vocab = parsed.vocab();
+        String[][] merges = parsed.merges();
+        if (merges == null) throw err("model.merges must be an array");
         int maxId = -1;
-        for (Map.Entry<String, JsonNode> e : model.get("vocab").properties()) {
-            if (!e.getValue().canConvertToInt()) throw err("vocab entry \"" + e.getKey() + "\" has a non-integer id");
-            int id = e.getValue().asInt();
-            if (id < 0) throw err("vocab entry \"" + e.getKey() + "\" has a negative id");
-            vocab.put(e.getKey(), id);
-            maxId = Math.max(maxId, id);
-        }
-        JsonNode m = model.path("merges");
-        if (!m.isArray()) throw err("model.merges must be an array");
-        String[][] merges = new String[m.size()][];
-        for (int i = 0; i < merges.length; i++) {
-            JsonNode e = m.get(i);
-            if (e.isTextual()) {
-                // legacy "a b" encoding; byte-level tokens never contain a space
-                String[] parts = e.asText().split(" ", -1);
-                if (parts.length != 2) throw err("merge " + i + " \"" + e.asText() + "\" is not \"left right\"");
-                merges[i] = parts;
-            } else if (e.isArray() && e.size() == 2 && e.get(0).isTextual() && e.get(1).isTextual()) {
-                merges[i] = new String[]{e.get(0).asText(), e.get(1).asText()};
-            } else throw err("merge " + i + " must be \"a b\" or [\"a\", \"b\"]");
-        }
+        for (int id : vocab.values()) maxId = Math.max(maxId, id);
         bpe = new ByteLevelBpe(vocab, merges, model.path("ignore_merges").asBoolean(false), where);
 
         List<AddedToken> raw = new ArrayList<>(), norm = new ArrayList<>();
@@ -92,7 +85,8 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
             // the ByteLevel decoder falls back to the token's own UTF-8 when a char is outside the byte table
             idToBytes[id] = b != null ? b : idToToken[id].getBytes(StandardCharsets.UTF_8);
         }
-        for (AddedToken t : added.values()) { idToToken[t.id()] = t.content(); tokenToId.put(t.content(), t.id()); }
+        addedById = new AddedToken[size];
+        for (AddedToken t : added.values()) { idToToken[t.id()] = t.content(); tokenToId.put(t.content(), t.id()); addedById[t.id()] = t; }
 
         parseNormalizer(root.path("normalizer"));
         boolean[] sawByteLevel = {false};
@@ -110,14 +104,129 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     /** Loads {@code tokenizer.json}; a missing, malformed or unsupported file is a {@link TokenizerException}. */
     public static ByteLevelBpeTokenizer load(Path file) {
         if (!Files.isRegularFile(file)) throw new TokenizerException(file + ": no such file");
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(file.toFile());
+        try (JsonParser p = new ObjectMapper().getFactory().createParser(file.toFile())) {
+            return new ByteLevelBpeTokenizer(file, parse(file, p));
         } catch (IOException e) {
             throw new TokenizerException(file + ": invalid JSON: " + e.getMessage(), e);
         }
-        if (root == null || !root.isObject()) throw new TokenizerException(file + ": not a JSON object");
-        return new ByteLevelBpeTokenizer(file, root);
+    }
+
+    /** The Qwen2 pre-tokenizer regex (tokenization_qwen2.py PRETOKENIZE_REGEX). */
+    static final String QWEN2_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+    /**
+     * The slow Qwen2Tokenizer from {@code vocab.json} + {@code merges.txt} + {@code tokenizer_config.json}
+     * (checkpoints that ship no tokenizer.json): the same byte-level BPE pipeline, NFC applied to the whole
+     * text first, added tokens from added_tokens_decoder / added_tokens.json, special = flagged special or
+     * named in the special-token lists (what skip_special_tokens drops in the slow tokenizer).
+     */
+    public static ByteLevelBpeTokenizer loadQwen2Slow(Path dir) {
+        Path vf = dir.resolve("vocab.json"), mf = dir.resolve("merges.txt"), cf = dir.resolve("tokenizer_config.json");
+        for (Path f : new Path[]{vf, mf}) if (!Files.isRegularFile(f)) throw new TokenizerException(f + ": no such file");
+        ObjectMapper om = new ObjectMapper();
+        try {
+            JsonNode vocabJson = om.readTree(vf.toFile());
+            if (vocabJson == null || !vocabJson.isObject()) throw new TokenizerException(vf + ": not a JSON object");
+            Map<String, Integer> vocab = new HashMap<>(vocabJson.size() * 2);
+            for (Map.Entry<String, JsonNode> e : vocabJson.properties()) {
+                if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) throw new TokenizerException(vf + ": entry \"" + e.getKey() + "\" has no valid id");
+                vocab.put(e.getKey(), e.getValue().asInt());
+            }
+            List<String[]> merges = new ArrayList<>();
+            List<String> lines = Files.readAllLines(mf, StandardCharsets.UTF_8);
+            for (int i = 0; i < lines.size(); i++) {
+                String line = lines.get(i);
+                if (i == 0 && line.startsWith("#version")) continue;
+                if (line.isBlank()) continue;
+                String[] parts = line.split(" ", -1);
+                if (parts.length != 2) throw new TokenizerException(mf + ": line " + (i + 1) + " \"" + line + "\" is not \"left right\"");
+                merges.add(parts);
+            }
+            JsonNode cfg = Files.isRegularFile(cf) ? om.readTree(cf.toFile()) : om.createObjectNode();
+            Set<String> specials = new HashSet<>();
+            for (String k : new String[]{"bos_token", "eos_token", "unk_token", "pad_token"}) {
+                JsonNode n = cfg.path(k);
+                if (n.isTextual()) specials.add(n.asText()); else if (n.path("content").isTextual()) specials.add(n.get("content").asText());
+            }
+            for (JsonNode n : cfg.path("additional_special_tokens")) specials.add(n.isTextual() ? n.asText() : n.path("content").asText());
+            ArrayNode added = om.createArrayNode();
+            Set<String> seen = new HashSet<>();
+            for (Map.Entry<String, JsonNode> e : cfg.path("added_tokens_decoder").properties()) {
+                ObjectNode a = ((ObjectNode) e.getValue().deepCopy()).put("id", Integer.parseInt(e.getKey()));
+                a.put("special", a.path("special").asBoolean(false) || specials.contains(a.path("content").asText()));
+                added.add(a);
+                seen.add(a.path("content").asText());
+            }
+            Path atf = dir.resolve("added_tokens.json");
+            if (Files.isRegularFile(atf)) for (Map.Entry<String, JsonNode> e : om.readTree(atf.toFile()).properties()) {
+                if (seen.add(e.getKey())) added.add(om.createObjectNode().put("id", e.getValue().asInt()).put("content", e.getKey())
+                        .put("special", specials.contains(e.getKey())));
+            }
+            ObjectNode root = om.createObjectNode();
+            root.putObject("model").put("type", "BPE");
+            root.set("added_tokens", added);
+            root.putObject("normalizer").put("type", "NFC");
+            ObjectNode pre = root.putObject("pre_tokenizer").put("type", "Sequence");
+            ArrayNode steps = pre.putArray("pretokenizers");
+            ObjectNode split = steps.addObject().put("type", "Split").put("behavior", "Isolated").put("invert", false);
+            split.putObject("pattern").put("Regex", QWEN2_REGEX);
+            steps.addObject().put("type", "ByteLevel").put("add_prefix_space", false).put("use_regex", false);
+            root.putObject("decoder").put("type", "ByteLevel");
+            return new ByteLevelBpeTokenizer(dir, new Parsed(root, vocab, merges.toArray(String[][]::new), true));
+        } catch (IOException e) {
+            throw new TokenizerException(dir + ": invalid tokenizer files: " + e.getMessage(), e);
+        }
+    }
+
+    /** tokenizer.json with model.vocab and model.merges streamed (151k entries each for Qwen) and the rest as a tree. */
+    private record Parsed(ObjectNode root, Map<String, Integer> vocab, String[][] merges, boolean normalizeFirst) {}
+
+    private static Parsed parse(Path file, JsonParser p) throws IOException {
+        ObjectMapper om = new ObjectMapper();
+        if (p.nextToken() != JsonToken.START_OBJECT) throw new TokenizerException(file + ": not a JSON object");
+        ObjectNode root = om.createObjectNode(), model = om.createObjectNode();
+        Map<String, Integer> vocab = null;
+        String[][] merges = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken t = p.nextToken();
+            if (!"model".equals(name) || t != JsonToken.START_OBJECT) { root.set(name, om.readTree(p)); continue; }
+            root.set("model", model);
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String key = p.currentName();
+                JsonToken v = p.nextToken();
+                if ("vocab".equals(key) && v == JsonToken.START_OBJECT) {
+                    vocab = new HashMap<>(1 << 18);
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String tok = p.currentName();
+                        if (p.nextToken() != JsonToken.VALUE_NUMBER_INT) throw new TokenizerException(file + ": vocab entry \"" + tok + "\" has a non-integer id");
+                        int id = p.getIntValue();
+                        if (id < 0) throw new TokenizerException(file + ": vocab entry \"" + tok + "\" has a negative id");
+                        vocab.put(tok, id);
+                    }
+                } else if ("merges".equals(key) && v == JsonToken.START_ARRAY) {
+                    List<String[]> list = new ArrayList<>(1 << 17);
+                    for (JsonToken e = p.nextToken(); e != JsonToken.END_ARRAY; e = p.nextToken()) {
+                        int i = list.size();
+                        if (e == JsonToken.VALUE_STRING) {
+                            // legacy "a b" encoding; byte-level tokens never contain a space
+                            String s = p.getText();
+                            int sp = s.indexOf(' ');
+                            if (sp < 0 || s.indexOf(' ', sp + 1) >= 0) throw new TokenizerException(file + ": merge " + i + " \"" + s + "\" is not \"left right\"");
+                            list.add(new String[]{s.substring(0, sp), s.substring(sp + 1)});
+                        } else if (e == JsonToken.START_ARRAY) {
+                            String a = p.nextToken() == JsonToken.VALUE_STRING ? p.getText() : null;
+                            String b = a != null && p.nextToken() == JsonToken.VALUE_STRING ? p.getText() : null;
+                            if (b == null || p.nextToken() != JsonToken.END_ARRAY)
+                                throw new TokenizerException(file + ": merge " + i + " must be \"a b\" or [\"a\", \"b\"]");
+                            list.add(new String[]{a, b});
+                        } else throw new TokenizerException(file + ": merge " + i + " must be \"a b\" or [\"a\", \"b\"]");
+                    }
+                    merges = list.toArray(String[][]::new);
+                } else model.set(key, om.readTree(p));
+            }
+        }
+        return new Parsed(root, vocab, merges, false);
     }
 
     private TokenizerException err(String msg) { return new TokenizerException(where + ": " + msg); }
@@ -147,6 +256,9 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
             case "Split" -> {
                 JsonNode p = n.path("pattern");
                 java.util.regex.Pattern pattern;
+                boolean invert = n.path("invert").asBoolean(false);
+                if (p.has("Regex") && p.get("Regex").asText().equals(QWEN2_REGEX) && "Isolated".equals(n.path("behavior").asText()) && !invert)
+                    return new Qwen2PreTokenizer(); // same splits as the regex, without java.util.regex
                 if (p.has("Regex")) pattern = PreTokenizer.compile(p.get("Regex").asText());
                 else if (p.has("String")) pattern = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(p.get("String").asText()));
                 else throw err("Split pre-tokenizer without Regex/String pattern");
@@ -158,7 +270,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
                     case "Contiguous" -> PreTokenizer.Behavior.CONTIGUOUS;
                     default -> throw err("unknown Split behavior " + n.path("behavior"));
                 };
-                return new PreTokenizer.Split(pattern, b, n.path("invert").asBoolean(false));
+                return new PreTokenizer.Split(pattern, b, invert);
             }
             case "ByteLevel" -> {
                 sawByteLevel[0] = true;
@@ -193,10 +305,11 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
         IntList out = new IntList();
         if (addSpecialTokens) for (int id : prefixIds) out.add(id);
         List<String> words = new ArrayList<>();
+        if (normalizeFirst) for (Normalizer.Form f : normalizers) text = Normalizer.normalize(text, f);
         for (AddedTokenMatcher.Piece p : rawMatcher.split(text)) {
             if (p.isToken()) { out.add(p.id()); continue; }
             String s = p.text();
-            for (Normalizer.Form f : normalizers) s = Normalizer.normalize(s, f);
+            if (!normalizeFirst) for (Normalizer.Form f : normalizers) s = Normalizer.normalize(s, f);
             for (AddedTokenMatcher.Piece q : normalizedMatcher.split(s)) {
                 if (q.isToken()) { out.add(q.id()); continue; }
                 words.clear();
@@ -210,10 +323,28 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
 
     @Override
     public String decode(int[] ids, boolean skipSpecialTokens) {
-        Decoder d = new Decoder(skipSpecialTokens);
-        StringBuilder sb = new StringBuilder();
-        for (int id : ids) sb.append(d.push(id));
-        return sb.append(d.finish()).toString();
+        // byte runs between added tokens, each decoded lossily (what the streaming Decoder does, without
+        // its per-id string building)
+        StringBuilder sb = new StringBuilder(ids.length * 4);
+        byte[] buf = new byte[Math.max(16, ids.length * 4)];
+        int n = 0;
+        for (int id : ids) {
+            AddedToken a = id >= 0 && id < size ? addedById[id] : null;
+            if (a != null) {
+                if (skipSpecialTokens && a.special()) continue;
+                Utf8.appendLossy(sb, buf, 0, n, false);
+                n = 0;
+                sb.append(a.content());
+                continue;
+            }
+            byte[] b = id >= 0 && id < size ? idToBytes[id] : null;
+            if (b == null) continue; // tokenizers skips ids outside the vocabulary
+            if (n + b.length > buf.length) buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, n + b.length));
+            System.arraycopy(b, 0, buf, n, b.length);
+            n += b.length;
+        }
+        Utf8.appendLossy(sb, buf, 0, n, false);
+        return sb.toString();
     }
 
     /** Byte runs between added tokens are decoded lossily; with {@code stream}, an unfinished character waits. */

@@ -10,7 +10,11 @@ public interface Tokenizer {
 
     default int[] encode(String text) { return encode(text, true); }
 
-    /** Text of ids; invalid UTF-8 becomes U+FFFD per maximal subpart, as Python's decode('utf-8', 'replace'). */
+    /**
+     * Text of ids, as the reference tokenizer's decode gives it. Invalid UTF-8 becomes U+FFFD: per maximal
+     * subpart for byte-level BPE (Python's decode('utf-8', 'replace'), Rust's from_utf8_lossy), one per
+     * ill-formed byte for SentencePiece byte pieces (the sentencepiece library's rule).
+     */
     String decode(int[] ids, boolean skipSpecialTokens);
 
     /** Id of a vocabulary or added token, or -1. */

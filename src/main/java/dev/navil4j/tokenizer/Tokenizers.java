@@ -14,7 +14,8 @@ public final class Tokenizers {
     /**
      * InternLM2Tokenizer (tokenizer_config.json's tokenizer_class, or a tokenizer.model without a
      * tokenizer.json) → {@link InternLM2Tokenizer}; otherwise the byte-level BPE {@code tokenizer.json}
-     * (Qwen2Tokenizer, fast or slow: same ids) → {@link ByteLevelBpeTokenizer}.
+     * (Qwen2Tokenizer, fast or slow: same ids) → {@link ByteLevelBpeTokenizer}; without tokenizer.json,
+     * vocab.json + merges.txt → the slow Qwen2Tokenizer ({@link ByteLevelBpeTokenizer#loadQwen2Slow}).
      */
     public static Tokenizer load(Path modelDir) {
         if (!Files.isDirectory(modelDir)) throw new TokenizerException(modelDir + ": not a directory");
@@ -26,7 +27,9 @@ public final class Tokenizers {
             return InternLM2Tokenizer.load(modelDir);
         }
         if (hasJson) return ByteLevelBpeTokenizer.load(modelDir.resolve("tokenizer.json"));
-        throw new TokenizerException(modelDir + ": no tokenizer.json or tokenizer.model");
+        if (Files.isRegularFile(modelDir.resolve("vocab.json")) && Files.isRegularFile(modelDir.resolve("merges.txt")))
+            return ByteLevelBpeTokenizer.loadQwen2Slow(modelDir); // Qwen2Tokenizer (slow) files only
+        throw new TokenizerException(modelDir + ": no tokenizer.json, tokenizer.model or vocab.json + merges.txt");
     }
 
     private static String tokenizerClass(Path cfg) {

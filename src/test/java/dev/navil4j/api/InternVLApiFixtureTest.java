@@ -10,12 +10,16 @@ import dev.navil4j.RequestOptions;
 import dev.navil4j.Response;
 import dev.navil4j.Stripping;
 import dev.navil4j.chat.Conversation;
+import dev.navil4j.cli.Main;
 import dev.navil4j.verify.Fixture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayInputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +32,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * combined, batch, streaming. Each round-2 case of the fixture was made with the round-1 answer in its
  * history, so a session that asks both questions must reproduce both cases.
  */
-@Disabled("enabled as soon as the byte-level BPE tokenizer (helper tok) is in main; InternVL cannot load without it")
 class InternVLApiFixtureTest {
     static Fixture tiny;
     static ChatModel model;
@@ -101,6 +104,32 @@ class InternVLApiFixtureTest {
     }
 
     @Test
+    void sessionsOfOneModelRunConcurrently() throws Exception {
+        JsonNode t = find(tiny, "gen_text"), i = find(tiny, "gen_image_zh");
+        List<java.util.concurrent.Callable<Response>> jobs = List.of(
+                () -> model.newSession().ask(new Request(t.path("question").asText(), List.of(), options(t))),
+                () -> model.newSession().ask(new Request(i.path("question").asText(), List.of(images(tiny, i)), options(i))),
+                () -> model.newSession().ask(new Request(t.path("question").asText(), List.of(), options(t))));
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(3)) {
+            List<java.util.concurrent.Future<Response>> f = pool.invokeAll(jobs);
+            assertMatches(tiny, t, f.get(0).get());
+            assertMatches(tiny, i, f.get(1).get());
+            assertMatches(tiny, t, f.get(2).get());
+        }
+    }
+
+    @Test
+    void theSixBillionVitLayoutThroughTheApi() {
+        try (Fixture f = new Fixture(Path.of("fixtures/internvl3-6bvit-tiny"));
+             ChatModel m6 = Navil4j.load(f.modelDir(find(f, "gen_image")))) {
+            JsonNode c1 = find(f, "gen_image"), c2 = find(f, "gen_image_round2");
+            ChatSession s = m6.newSession();
+            assertMatches(f, c1, s.ask(new Request(c1.path("question").asText(), List.of(images(f, c1)), options(c1))));
+            assertMatches(f, c2, s.ask(new Request(c2.path("question").asText(), List.of(), options(c2))));
+        }
+    }
+
+    @Test
     void batchRowsMatchBatchChat() {
         JsonNode c = find(tiny, "gen_batch_chat");
         List<Request> rows = new ArrayList<>();
@@ -112,5 +141,26 @@ class InternVLApiFixtureTest {
             assertThat(out.get(i).text()).isEqualTo(c.path("expect").path("responses").get(i).asText());
             assertThat(out.get(i).promptTokens()).isEqualTo(tiny.ints(c.path("expect").path("prompt_ids").get(i)).length);
         }
+    }
+
+    @Test
+    void cliPrintsTheReferenceAnswers() {
+        JsonNode img = find(tiny, "gen_image");
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int rc = Main.run(new ByteArrayInputStream(new byte[0]), new PrintWriter(out, true), new PrintWriter(err, true),
+                "chat", "--model", "fixtures/internvl3-tiny/model", "--image", tiny.resolve(img.path("images").get(0).asText()).toString(),
+                "--max-tiles", "6", "--max-new-tokens", "20", img.path("question").asText());
+        assertThat(rc).as(err.toString()).isZero();
+        assertThat(out.toString()).isEqualTo(img.path("expect").path("response").asText() + System.lineSeparator());
+
+        // the interactive chat: two rounds in one session = the reference's round 1 and round 2
+        JsonNode t1 = find(tiny, "gen_text"), t2 = find(tiny, "gen_text_round2");
+        String in = t1.path("question").asText() + "\n" + t2.path("question").asText() + "\n/quit\n";
+        StringWriter out2 = new StringWriter();
+        rc = Main.run(new ByteArrayInputStream(in.getBytes(StandardCharsets.UTF_8)), new PrintWriter(out2, true), new PrintWriter(err, true),
+                "chat", "--model", "fixtures/internvl3-tiny/model", "--max-new-tokens", "20");
+        assertThat(rc).as(err.toString()).isZero();
+        assertThat(out2.toString()).isEqualTo(t1.path("expect").path("response").asText() + System.lineSeparator()
+                + t2.path("expect").path("response").asText() + System.lineSeparator());
     }
 }

@@ -10,7 +10,6 @@ import dev.navil4j.Response;
 import dev.navil4j.verify.Fixture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -21,7 +20,6 @@ import static dev.navil4j.api.InternVLApiFixtureTest.find;
 import static dev.navil4j.api.InternVLApiFixtureTest.options;
 
 /** A video chat through the public API against the reference chat() on video frames, two rounds. */
-@Disabled("enabled as soon as video decoding (InternVLMedia.videoFrames) is in main")
 class InternVLVideoApiFixtureTest {
     static Fixture video;
     static ChatModel model;

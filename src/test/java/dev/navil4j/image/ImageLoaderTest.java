@@ -136,4 +136,123 @@ class ImageLoaderTest {
             assertThat(java.util.HexFormat.of().formatHex(d)).as(c[0]).isEqualTo(c[1]);
         }
     }
+
+    /**
+     * Pillow ignores embedded ICC profiles in convert('RGB'): a JPEG with an APP2 ICC_PROFILE (here a
+     * non-sRGB one, linear RGB) must decode to the same bytes as without it.
+     */
+    @Test
+    void embeddedIccProfileIsIgnored() throws Exception {
+        byte[] jpg = Files.readAllBytes(Path.of("fixtures/images/red_panda.jpg"));
+        byte[] icc = java.awt.color.ICC_Profile.getInstance(java.awt.color.ColorSpace.CS_LINEAR_RGB).getData();
+        ByteArrayOutputStream seg = new ByteArrayOutputStream();
+        byte[] head = "ICC_PROFILE\0".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        int len = 2 + head.length + 2 + icc.length;
+        assertThat(len).isLessThan(65536);
+        seg.write(0xFF); seg.write(0xE2); seg.write(len >> 8); seg.write(len & 0xFF);
+        seg.writeBytes(head); seg.write(1); seg.write(1); seg.writeBytes(icc);
+        ByteArrayOutputStream withIcc = new ByteArrayOutputStream();
+        withIcc.write(jpg, 0, 2);
+        withIcc.writeBytes(seg.toByteArray());
+        withIcc.write(jpg, 2, jpg.length - 2);
+        RgbImage a = ImageLoader.loadRgbBytes(jpg, "plain.jpg");
+        RgbImage b = ImageLoader.loadRgbBytes(withIcc.toByteArray(), "icc.jpg");
+        assertThat(b.rgb()).isEqualTo(a.rgb());
+    }
+
+    /** The same for a PNG iCCP chunk (zlib-compressed profile, inserted after IHDR). */
+    @Test
+    void pngIccpIsIgnored() throws Exception {
+        byte[] png = Files.readAllBytes(Path.of("fixtures/images/rgba_256x192.png"));
+        byte[] icc = java.awt.color.ICC_Profile.getInstance(java.awt.color.ColorSpace.CS_LINEAR_RGB).getData();
+        ByteArrayOutputStream data = new ByteArrayOutputStream();
+        data.writeBytes("lin\0\0".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        java.util.zip.DeflaterOutputStream z = new java.util.zip.DeflaterOutputStream(data);
+        z.write(icc);
+        z.finish();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(png, 0, 33);
+        out.writeBytes(chunk("iCCP", data.toByteArray()));
+        out.write(png, 33, png.length - 33);
+        assertThat(ImageLoader.loadRgbBytes(out.toByteArray(), "iccp.png").rgb()).isEqualTo(ImageLoader.loadRgbBytes(png, "p.png").rgb());
+    }
+
+    /** Pillow's cmyk2rgb: CLIP8(nk - MULDIV255(c, nk)) with nk = 255 - k. */
+    private static int pillowCmyk(int c, int k) {
+        int nk = 255 - k, t = c * nk + 128;
+        return Math.max(0, Math.min(255, nk - (((t >> 8) + t) >> 8)));
+    }
+
+    /**
+     * An Adobe (APP14, transform 0) CMYK JPEG as Photoshop writes them: stored values are inverted
+     * (Pillow's "CMYK;I"); two flat halves with K = 0 and K = 127 must give Pillow's cmyk2rgb values.
+     */
+    @Test
+    void adobeCmykJpeg() throws Exception {
+        java.awt.image.WritableRaster r = java.awt.image.Raster.createInterleavedRaster(java.awt.image.DataBuffer.TYPE_BYTE, 16, 16, 4, null);
+        for (int y = 0; y < 16; y++) for (int x = 0; x < 16; x++) r.setPixel(x, y, new int[]{255, 205, 155, y < 8 ? 255 : 128});
+        javax.imageio.ImageWriter w = ImageIO.getImageWritersByFormatName("jpeg").next();
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        try (javax.imageio.stream.ImageOutputStream ios = ImageIO.createImageOutputStream(o)) {
+            w.setOutput(ios);
+            javax.imageio.ImageWriteParam p = w.getDefaultWriteParam();
+            p.setCompressionMode(javax.imageio.ImageWriteParam.MODE_EXPLICIT);
+            p.setCompressionQuality(1f);
+            w.write(null, new javax.imageio.IIOImage(r, null, null), p);
+        }
+        byte[] b = o.toByteArray();
+        byte[] adobe = {(byte) 0xFF, (byte) 0xEE, 0, 14, 'A', 'd', 'o', 'b', 'e', 0, 100, 0, 0, 0, 0, 0};
+        ByteArrayOutputStream withAdobe = new ByteArrayOutputStream();
+        withAdobe.write(b, 0, 2);
+        withAdobe.writeBytes(adobe);
+        withAdobe.write(b, 2, b.length - 2);
+        RgbImage img = ImageLoader.loadRgbBytes(withAdobe.toByteArray(), "cmyk.jpg");
+        int[][] cmyk = {{0, 50, 100, 0}, {0, 50, 100, 127}};   // 255 - stored
+        for (int half = 0; half < 2; half++)
+            for (int c = 0; c < 3; c++)
+                assertThat(img.get(4, half == 0 ? 3 : 12, c)).as("half %d channel %d", half, c)
+                        .isCloseTo(pillowCmyk(cmyk[half][c], cmyk[half][3]), org.assertj.core.data.Offset.offset(1));
+    }
+
+    /** A hand-made GIF: 4x3 logical screen, one 2x1 frame of index 1 at (1, 1); palette {(9,8,7), (200,100,50)}. */
+    private static byte[] gif(boolean transparentIndex1) {
+        ByteArrayOutputStream g = new ByteArrayOutputStream();
+        g.writeBytes("GIF89a".getBytes());
+        g.writeBytes(new byte[]{4, 0, 3, 0, (byte) 0x80, 0, 0});   // screen 4x3, global table of 2 colours
+        g.writeBytes(new byte[]{9, 8, 7, (byte) 200, 100, 50});
+        if (transparentIndex1) g.writeBytes(new byte[]{0x21, (byte) 0xF9, 4, 1, 0, 0, 1, 0});
+        g.writeBytes(new byte[]{0x2C, 1, 0, 1, 0, 2, 0, 1, 0, 0});  // frame at (1,1), 2x1, no local table
+        // LZW, min code size 2: codes clear(4), 1, 1, eoi(5) in 3 bits each, LSB first -> 0x4C 0x0A
+        g.writeBytes(new byte[]{2, 2, 0x4C, 0x0A, 0, 0x3B});
+        return g.toByteArray();
+    }
+
+    @Test
+    void gifFramePlacedOnLogicalScreenAsPillow() {
+        RgbImage img = ImageLoader.loadRgbBytes(gif(false), "g.gif");
+        assertThat(img.width()).isEqualTo(4);
+        assertThat(img.height()).isEqualTo(3);
+        for (int y = 0; y < 3; y++)
+            for (int x = 0; x < 4; x++) {
+                boolean frame = y == 1 && (x == 1 || x == 2);
+                assertThat(img.get(x, y, 0)).as("(%d,%d)", x, y).isEqualTo(frame ? 200 : 9);
+                assertThat(img.get(x, y, 2)).isEqualTo(frame ? 50 : 7);
+            }
+        // with a transparency index the canvas is filled with that index (its colour; alpha is dropped)
+        RgbImage t = ImageLoader.loadRgbBytes(gif(true), "t.gif");
+        assertThat(t.get(0, 0, 0)).isEqualTo(200);
+    }
+
+    /**
+     * WebP goes through the TwelveMonkeys reader: a 1x1 lossless (VP8L) file (the well-known feature-detection
+     * sample) decodes, its alpha is dropped. Lossy WebP pixel parity with libwebp is not covered by a fixture.
+     */
+    @Test
+    void webpLosslessDecodes() {
+        byte[] b = java.util.Base64.getDecoder().decode("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==");
+        RgbImage img = ImageLoader.loadRgbBytes(b, "one.webp");
+        assertThat(img.width()).isEqualTo(1);
+        assertThat(img.height()).isEqualTo(1);
+        assertThat(img.rgb()).hasSize(3);
+    }
 }

@@ -53,7 +53,7 @@ class TokenizerDifferentialTest {
 
     @org.junit.jupiter.api.BeforeAll
     static void loadQwen() throws Exception {
-        qwenOurs = Tokenizers.load(QWEN25);
+        qwenOurs = TestTokenizers.get(QWEN25);
         qwenRef = hf(QWEN25, true);
     }
 
@@ -62,7 +62,7 @@ class TokenizerDifferentialTest {
 
     private static void compareBpe(Path dir, int n, long seed) throws Exception {
         try (HuggingFaceTokenizer ref = hf(dir, true)) {
-            compareBpe(Tokenizers.load(dir), ref, dir, n, seed);
+            compareBpe(TestTokenizers.get(dir), ref, dir, n, seed);
         }
     }
 
@@ -124,7 +124,7 @@ class TokenizerDifferentialTest {
     @Test
     void sentencePieceMatchesLibrary() throws Exception {
         SentencePieceModel ours = SentencePieceModel.load(INTERNLM2.resolve("tokenizer.model"));
-        Tokenizer full = Tokenizers.load(INTERNLM2);
+        Tokenizer full = TestTokenizers.get(INTERNLM2);
         try (SpTokenizer ref = new SpTokenizer(INTERNLM2.resolve("tokenizer.model"))) {
             SpProcessor p = ref.getProcessor();
             RandomText gen = new RandomText(99, specials(full));

@@ -67,7 +67,7 @@ class TokenizerTest {
     @Test
     void streamingEqualsFullDecodeOnRandomIds() {
         for (Path dir : new Path[]{QWEN3, INTERNLM2}) {
-            Tokenizer t = Tokenizers.load(dir);
+            Tokenizer t = TestTokenizers.get(dir);
             Random r = new Random(11);
             for (int i = 0; i < 1500; i++) {
                 int[] ids = new int[r.nextInt(14)];
@@ -80,7 +80,7 @@ class TokenizerTest {
 
     @Test
     void streamingNeverSplitsACharacterAndEmitsEarly() {
-        Tokenizer t = Tokenizers.load(QWEN25);
+        Tokenizer t = TestTokenizers.get(QWEN25);
         String text = "流式解码 emoji 👨‍👩‍👧‍👦 and 日本語テキスト, don't stop.";
         int[] ids = t.encode(text, false);
         IncrementalDecoder d = t.incrementalDecoder(true);
@@ -91,7 +91,7 @@ class TokenizerTest {
         assertThat(parts).noneMatch(p -> p.contains("\uFFFD"));
         assertThat(parts.get(parts.size() - 1)).isEmpty(); // byte-level text is final as soon as it is complete
         // InternLM2, skipping specials: words come out before the end of the stream
-        Tokenizer il = Tokenizers.load(INTERNLM2);
+        Tokenizer il = TestTokenizers.get(INTERNLM2);
         int[] ids2 = il.encode("Please describe the image shortly, then stop. 你好", true);
         IncrementalDecoder d2 = il.incrementalDecoder(true);
         StringBuilder sb = new StringBuilder();
@@ -104,19 +104,63 @@ class TokenizerTest {
 
     @Test
     void factoryPicksImplementationPerModelDir() {
-        assertThat(Tokenizers.load(QWEN25)).isInstanceOf(ByteLevelBpeTokenizer.class);
-        assertThat(Tokenizers.load(INTERNLM2)).isInstanceOf(InternLM2Tokenizer.class);
-        Tokenizer q = Tokenizers.load(QWEN25);
+        assertThat(TestTokenizers.get(QWEN25)).isInstanceOf(ByteLevelBpeTokenizer.class);
+        assertThat(TestTokenizers.get(INTERNLM2)).isInstanceOf(InternLM2Tokenizer.class);
+        Tokenizer q = TestTokenizers.get(QWEN25);
         assertThat(q.size()).isEqualTo(151665);
         assertThat(q.tokenId("<|im_end|>")).isEqualTo(151645);
         assertThat(q.isSpecial(151645)).isTrue();
         assertThat(q.isSpecial(151657)).isFalse(); // <tool_call> is added but not special
         assertThat(q.token(151645)).isEqualTo("<|im_end|>");
         assertThat(q.tokenId("no such token")).isEqualTo(-1);
-        Tokenizer il = Tokenizers.load(INTERNLM2);
+        Tokenizer il = TestTokenizers.get(INTERNLM2);
         assertThat(il.size()).isEqualTo(2012);
         assertThat(il.tokenId("<IMG_CONTEXT>")).isEqualTo(2002);
         assertThat(il.encode("", true)).containsExactly(1);
+    }
+
+    /** The hand-written Qwen2 splitter gives exactly the regex's pieces. */
+    @Test
+    void qwen2ScannerEqualsRegex() {
+        PreTokenizer regex = new PreTokenizer.Split(PreTokenizer.compile(ByteLevelBpeTokenizer.QWEN2_REGEX), PreTokenizer.Behavior.ISOLATED, false);
+        PreTokenizer scanner = new Qwen2PreTokenizer();
+        RandomText gen = new RandomText(21, List.of("<|im_end|>", "'", "' ", "'\u017Fx", "\r\n \n", " \r", "\t\n\t"));
+        for (int i = 0; i < 5000; i++) {
+            String s = gen.next();
+            List<String> a = new ArrayList<>(), b = new ArrayList<>();
+            regex.split(s, a);
+            scanner.split(s, b);
+            assertThat(b).as(TokenizerDifferentialTest.escape(s)).isEqualTo(a);
+        }
+    }
+
+    /** vocab.json + merges.txt only (slow Qwen2Tokenizer) gives the fixture's ids and texts too. */
+    @Test
+    void qwen2SlowFilesMatchTokenizerJson(@TempDir Path tmp) throws Exception {
+        for (String f : new String[]{"vocab.json", "merges.txt", "tokenizer_config.json", "added_tokens.json", "special_tokens_map.json"})
+            Files.copy(QWEN25.resolve(f), tmp.resolve(f));
+        Tokenizer slow = Tokenizers.load(tmp), fast = TestTokenizers.get(QWEN25);
+        assertThat(slow.size()).isEqualTo(fast.size());
+        RandomText gen = new RandomText(8, TokenizerDifferentialTest.specials(fast));
+        for (int i = 0; i < 400; i++) {
+            String s = gen.next();
+            int[] ids = fast.encode(s, true);
+            assertThat(slow.encode(s, true)).as(s).containsExactly(ids);
+            assertThat(slow.decode(ids, true)).isEqualTo(fast.decode(ids, true));
+            assertThat(slow.decode(ids, false)).isEqualTo(fast.decode(ids, false));
+        }
+        try (dev.navil4j.verify.Fixture fx = new dev.navil4j.verify.Fixture(Path.of("fixtures/tokenizer-qwen2.5"))) {
+            int n = 0;
+            for (var c : fx.cases()) {
+                if (!c.path("kind").asText().equals("tokenize")) continue;
+                assertThat(slow.encode(c.get("text").asText(), c.path("add_special_tokens").asBoolean(true)))
+                        .as(c.path("name").asText()).containsExactly(fx.intsOrLiteral(c.path("expect").get("ids")));
+                n++;
+            }
+            assertThat(n).isEqualTo(403);
+        }
+        Files.writeString(tmp.resolve("merges.txt"), "#version: 0.2\na b c\n");
+        assertThatThrownBy(() -> Tokenizers.load(tmp)).isInstanceOf(TokenizerException.class).hasMessageContaining("line 2");
     }
 
     // ------------------------------------------------------------------ bad input
@@ -124,7 +168,7 @@ class TokenizerTest {
     @Test
     void missingFilesAreClearErrors(@TempDir Path tmp) {
         assertThatThrownBy(() -> Tokenizers.load(tmp.resolve("nope"))).isInstanceOf(TokenizerException.class).hasMessageContaining("not a directory");
-        assertThatThrownBy(() -> Tokenizers.load(tmp)).isInstanceOf(TokenizerException.class).hasMessageContaining("no tokenizer.json or tokenizer.model");
+        assertThatThrownBy(() -> Tokenizers.load(tmp)).isInstanceOf(TokenizerException.class).hasMessageContaining("no tokenizer.json, tokenizer.model or vocab.json + merges.txt");
         assertThatThrownBy(() -> ByteLevelBpeTokenizer.load(tmp.resolve("tokenizer.json"))).isInstanceOf(TokenizerException.class).hasMessageContaining("no such file");
     }
 
@@ -199,6 +243,6 @@ class TokenizerTest {
         assertThatThrownBy(() -> SentencePieceModel.load(tmp.resolve("missing.model"))).hasMessageContaining("no such file");
         SentencePieceModel sp = SentencePieceModel.load(INTERNLM2.resolve("tokenizer.model"));
         assertThatThrownBy(() -> sp.idToPiece(99999)).isInstanceOf(TokenizerException.class).hasMessageContaining("out of range");
-        assertThatThrownBy(() -> Tokenizers.load(INTERNLM2).decode(new int[]{5, -1}, false)).isInstanceOf(TokenizerException.class);
+        assertThatThrownBy(() -> TestTokenizers.get(INTERNLM2).decode(new int[]{5, -1}, false)).isInstanceOf(TokenizerException.class);
     }
 }

@@ -3,11 +3,14 @@ package dev.navil4j.models.internvl;
 import dev.navil4j.chat.Conversation;
 import dev.navil4j.generate.GenerationConfig;
 import dev.navil4j.models.InferenceState;
+import dev.navil4j.models.LoadOptions;
 import dev.navil4j.models.PreparedPrompt;
 import dev.navil4j.models.VisionLanguageModel;
 import dev.navil4j.models.qwen2.Qwen2Config;
 import dev.navil4j.models.qwen2.Qwen2Model;
 import dev.navil4j.nn.KVCache;
+import dev.navil4j.nn.Linear;
+import dev.navil4j.tensor.WeightTensor;
 import dev.navil4j.tokenizer.Tokenizer;
 import dev.navil4j.weights.SafeTensors;
 import dev.navil4j.weights.WeightsException;
@@ -56,18 +59,26 @@ public final class InternVLChatModel implements VisionLanguageModel {
     }
 
     /** Loads an InternVLChatModel checkpoint whose LLM is Qwen2ForCausalLM. */
-    static InternVLChatModel load(SafeTensors st, InternVLChatConfig cfg, Tokenizer tokenizer, int maxContextCap) {
-        return load(st, cfg, tokenizer, maxContextCap, requireToken(tokenizer, InternVLTemplate.IMG_CONTEXT),
+    static InternVLChatModel load(SafeTensors st, InternVLChatConfig cfg, Tokenizer tokenizer, LoadOptions options) {
+        return load(st, cfg, tokenizer, options, requireToken(tokenizer, InternVLTemplate.IMG_CONTEXT),
                 requireToken(tokenizer, InternVLTemplate.STOP));
     }
 
-    static InternVLChatModel load(SafeTensors st, InternVLChatConfig cfg, Tokenizer tokenizer, int maxContextCap,
+    /**
+     * The LLM's linear layers go through the {@code weights} policy (q8/q4/bf16/... in memory); embeddings, norms,
+     * the ViT and mlp1 stay in their stored format.
+     */
+    static InternVLChatModel load(SafeTensors st, InternVLChatConfig cfg, Tokenizer tokenizer, LoadOptions options,
                                   int imgContextId, int stopId) {
+        int maxContextCap = options.maxContext();
         if (!cfg.llmArchitecture().equals("Qwen2ForCausalLM"))
             throw new WeightsException("InternVL with a " + cfg.llmArchitecture() + " LLM is not supported (navil4j runs Qwen2ForCausalLM)");
         InternVLTemplate.checkSupported(cfg.template());
         Qwen2Config q = Qwen2Config.of(cfg.llm());
-        Qwen2Model llm = Qwen2Model.load(st, "language_model.", q);
+        Qwen2Model llm = Qwen2Model.load(st, "language_model.", q, (w, name, in, out) -> {
+            Linear l = Linear.loadOptionalBias(w, name, in, out);
+            return new Linear(WeightTensor.quantizeIfRequested(l.weight(), options), l.bias());
+        });
         InternVLVisionEncoder vision = InternVLVisionEncoder.load(st, cfg, q.hiddenSize());
         int max = q.maxPositionEmbeddings();
         if (maxContextCap > 0) max = Math.min(max, maxContextCap);

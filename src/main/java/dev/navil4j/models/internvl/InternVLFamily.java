@@ -29,14 +29,8 @@ public final class InternVLFamily implements ModelFamily {
     @Override
     public VisionLanguageModel load(Path modelDir, LoadOptions options) { return loadChatModel(modelDir, options); }
 
-    /**
-     * config.json + tokenizer + safetensors. Only the stored precision is supported for now: the LLM and ViT compute
-     * in f32 from bf16/f16/f32 weights ({@code weights} "auto"/"f32"/"bf16" all mean this).
-     */
+    /** config.json (+ the options' config override) + tokenizer + safetensors; weights stay mapped. */
     public static InternVLChatModel loadChatModel(Path dir, LoadOptions options) {
-        String w = options.weights() == null ? "auto" : options.weights();
-        if (!w.equals("auto") && !w.equals("f32") && !w.equals("bf16"))
-            throw new IllegalArgumentException("InternVL: weights \"" + w + "\" are not supported (auto, f32, bf16)");
         Json.Obj config = Json.Obj.of(dir.resolve("config.json"));
         if (options.configOverride() != null) {
             var merged = config.node().deepCopy();
@@ -47,7 +41,7 @@ public final class InternVLFamily implements ModelFamily {
         Tokenizer tok = Tokenizers.load(dir);
         SafeTensors st = SafeTensors.open(dir);
         try {
-            return InternVLChatModel.load(st, cfg, tok, options.maxContext());
+            return InternVLChatModel.load(st, cfg, tok, options);
         } catch (RuntimeException e) {
             st.close();
             throw e;

@@ -46,9 +46,25 @@ public final class InternVLVisionEncoder {
         return visionModel.forward(pixels, tiles, s, s, config.visionDepth());
     }
 
-    /** extract_feature(pixel_values [tiles, 3, s, s]) → [tiles · num_image_token, llm_hidden]. */
+    /** Tiles run through the ViT together: bounds activation memory (a 448² tile of InternViT-300M has 1025 tokens). */
+    static final int TILES_PER_PASS = 4;
+
+    /**
+     * extract_feature(pixel_values [tiles, 3, s, s]) → [tiles · num_image_token, llm_hidden]. Tiles never interact,
+     * so they run {@link #TILES_PER_PASS} at a time.
+     */
     public float[] extractFeature(float[] pixels, int tiles) {
-        return project(vitEmbeds(pixels, tiles), tiles);
+        int s = tileSize(), perTile = 3 * s * s;
+        if ((long) tiles * perTile != pixels.length)
+            throw new IllegalArgumentException(pixels.length + " pixel values for " + tiles + " tiles of 3x" + s + "x" + s);
+        int rows = tokensPerTile() * outputSize();
+        float[] out = new float[Math.multiplyExact(tiles, rows)];
+        for (int t0 = 0; t0 < tiles; t0 += TILES_PER_PASS) {
+            int n = Math.min(TILES_PER_PASS, tiles - t0);
+            float[] part = java.util.Arrays.copyOfRange(pixels, t0 * perTile, (t0 + n) * perTile);
+            System.arraycopy(project(vitEmbeds(part, n), n), 0, out, t0 * rows, n * rows);
+        }
+        return out;
     }
 
     /** Drop CLS, pixel-shuffle, mlp1: [tiles, 1 + g², C] → [tiles · (g/k)², llm_hidden]. */

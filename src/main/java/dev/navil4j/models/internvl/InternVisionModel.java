@@ -176,12 +176,8 @@ public final class InternVisionModel {
             for (int j = 0; j < d; j++) x[t * d + j] += y[t * d + j] * scale[j];
     }
 
-    /** Exact-erf GELU (ACT2FN["gelu"]), in parallel: the erf series is the costly part of the MLP. */
-    static void gelu(float[] x) {
-        Parallel.forRange(x.length, 4096, (from, to) -> {
-            for (int i = from; i < to; i++) x[i] = Activations.gelu(x[i]);
-        });
-    }
+    /** Exact-erf GELU (ACT2FN["gelu"], nn.GELU()). */
+    static void gelu(float[] x) { Activations.gelu(x, x.length); }
 
     static void check(boolean ok, String msg) { if (!ok) throw new WeightsException(msg); }
 }

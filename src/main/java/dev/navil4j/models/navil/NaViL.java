@@ -237,8 +237,6 @@ public final class NaViL implements VisionLanguageModel {
         return tokenizer;
     }
 
-    boolean hasTokenizer() { return tokenizer != null; }
-
     @Override public int maxContext() { return maxContext; }
 
     /**

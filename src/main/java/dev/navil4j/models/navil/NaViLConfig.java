@@ -53,9 +53,15 @@ public record NaViLConfig(Vision vision, Llm llm, String template, String system
             throw new WeightsException(v.where() + ": unknown norm_type \"" + norm + "\"");
         String act = v.string("hidden_act", "gelu");
         if (!act.equals("gelu")) throw new WeightsException(v.where() + ": hidden_act \"" + act + "\" is not supported (gelu)");
+        // the reference applies q_norm/k_norm (weight [hidden]) to q viewed as (seq, heads, head_dim): it only runs
+        // with one head, where that is an RMSNorm over the whole hidden size (what this engine computes)
+        if (v.bool("qk_normalization", false) && vHeads != 1)
+            throw new WeightsException(v.where() + ": qk_normalization with " + vHeads
+                    + " heads cannot run in the reference NaViL ViT (norm of size hidden_size over head_dim); not supported");
         List<Integer> full = v.has("fullatt_block_indexes") ? v.intList("fullatt_block_indexes") : null;
         int window = v.integer("window_size", 0);
-        if (full != null && window / merge <= 0)
+        // get_window_index asserts window_size // merge_size > 0 on every call, full-attention-only models included
+        if (window / merge <= 0)
             throw new WeightsException(v.where() + ": window_size " + window + " must be at least the merge size " + merge);
         Vision vision = new Vision(vh, vHeads, v.integer("num_hidden_layers"), v.integer("intermediate_size"),
                 v.integer("patch_size"), norm, v.number("layer_norm_eps", 1e-6), v.bool("qkv_bias", true),

@@ -15,9 +15,6 @@ import java.util.List;
 final class NaViLPreprocess {
     private NaViLPreprocess() {}
 
-    /** Whether this build can preprocess image files. */
-    static final boolean AVAILABLE = true;
-
     static NaViL.Images load(List<RgbImage> images, NaViLConfig cfg) {
         NaViLImageProcessor.Params p = NaViLImageProcessor.Params.of(cfg.minDynamicPatch(), cfg.maxDynamicPatch(),
                 cfg.vision().patchSize(), cfg.scaleDownsampleRatio());

@@ -130,7 +130,6 @@ public final class NaViLVisionModelAnyRes {
         int k = 0, base = 0;
         for (Grid g : grids) {
             int lh = g.h() / m, lw = g.w() / m;
-            if (vws <= 0) throw new IllegalStateException("window_size must be at least the merge size");
             int nwh = (lh + vws - lh % vws) / vws, nww = (lw + vws - lw % vws) / vws;
             for (int t = 0; t < g.t(); t++)
                 for (int wh = 0; wh < nwh; wh++)
@@ -178,7 +177,7 @@ public final class NaViLVisionModelAnyRes {
             System.arraycopy(qkv, t * 3 * c + 2 * c, v, t * c, c);
         }
         if (ly.qNorm() != null) {
-            // qk_normalization: InternRMSNorm over all heads together (q.flatten(1)), before the rotary
+            // qk_normalization (one head only, see NaViLConfig): InternRMSNorm over the hidden size, before the rotary
             float eps = (float) cfg.layerNormEps();
             Norms.rmsNorm(q, q, n, c, ly.qNorm(), eps);
             Norms.rmsNorm(k, k, n, c, ly.kNorm(), eps);

@@ -96,7 +96,6 @@ public final class VoRAFamily implements ModelFamily {
         Conversation conv = conversation(fx, c.path("messages"));
         String mismatch = null;
         for (VoRAForCausalLM m : models(fx, c)) {
-            if (!m.hasTokenizer()) return CaseResult.skip("tokenizer not available yet");
             GenerationConfig g = generationFor(m.defaultGeneration(), c.path("generation"));
             if (mismatch == null && c.has("effective_generation")) mismatch = checkEffective(g, c.get("effective_generation"));
             PreparedPrompt p = m.prepare(conv);

@@ -180,13 +180,7 @@ public final class VoRAForCausalLM implements VisionLanguageModel {
 
     @Override public String family() { return "vora"; }
 
-    @Override
-    public Tokenizer tokenizer() {
-        if (tokenizer == null) throw new IllegalStateException("no tokenizer is available for this VoRA checkpoint");
-        return tokenizer;
-    }
-
-    boolean hasTokenizer() { return tokenizer != null; }
+    @Override public Tokenizer tokenizer() { return tokenizer; }
 
     @Override public int maxContext() { return maxContext; }
 

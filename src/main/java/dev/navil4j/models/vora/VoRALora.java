@@ -3,7 +3,6 @@ package dev.navil4j.models.vora;
 import dev.navil4j.models.qwen2.Qwen2Model;
 import dev.navil4j.nn.Linear;
 import dev.navil4j.nn.LoraLinear;
-import dev.navil4j.nn.Projection;
 import dev.navil4j.tensor.WeightTensor;
 import dev.navil4j.weights.TensorInfo;
 import dev.navil4j.weights.WeightsException;
@@ -46,7 +45,4 @@ final class VoRALora {
             return merge ? lora.merge() : lora;
         };
     }
-
-    /** Whether a projection built by {@link #loader} keeps its LoRA update separate. */
-    static boolean isUnmerged(Projection p) { return p instanceof LoraLinear; }
 }

@@ -6,6 +6,7 @@ import dev.navil4j.image.ImageLoader;
 import dev.navil4j.image.RgbImage;
 import dev.navil4j.image.VoRAImageProcessor;
 import dev.navil4j.tokenizer.Tokenizer;
+import dev.navil4j.tokenizer.Tokenizers;
 import dev.navil4j.weights.Json;
 import dev.navil4j.weights.WeightsException;
 
@@ -67,12 +68,10 @@ final class VoRAProcessor {
     float[] pixelValues(Conversation.Image image) {
         // transformers' load_image: exif_transpose + convert('RGB') (ImageLoader follows Pillow's rules)
         RgbImage rgb = image.image() != null ? ImageLoader.toRgb(image.image(), String.valueOf(image.path()))
-                : ImageLoader.loadRgb(image.path());
+                : ImageLoader.loadRgbExifTransposed(image.path());
         return VoRAImageProcessor.preprocess(rgb, params).pixelValues();
     }
 
-    /** The checkpoint's tokenizer. */
-    static Tokenizer loadTokenizer(Path dir) {
-        return null;
-    }
+    /** The checkpoint's tokenizer (Qwen2's byte-level BPE tokenizer.json). */
+    static Tokenizer loadTokenizer(Path dir) { return Tokenizers.load(dir); }
 }

@@ -134,6 +134,36 @@ class InternVLGenerationTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("exceeds the context");
     }
 
+    @Test
+    void q8WeightsStayCloseToTheReferenceLogits() {
+        JsonNode c = named(tiny, "forward_text");
+        float[] expected = tiny.floats(c.get("expect").get("logits"));
+        int[] ids = tiny.ints(c.get("input_ids"));
+        for (String w : new String[] {"q8", "bf16"}) {
+            try (InternVLChatModel m = InternVLFamily.loadChatModel(Path.of("fixtures/internvl3-tiny/model"),
+                    dev.navil4j.models.LoadOptions.defaults().withWeights(w))) {
+                float[] got = m.forward(m.newState(), ids, null, true);
+                double err = maxAbs(got, expected), scale = 0;
+                for (float e : expected) scale = Math.max(scale, Math.abs(e));
+                int vocab = expected.length / ids.length, agree = 0;
+                for (int t = 0; t < ids.length; t++)
+                    if (argmax(got, t * vocab, vocab) == argmax(expected, t * vocab, vocab)) agree++;
+                System.out.println("weights " + w + ": forward_text max_abs_err " + err + " of max |logit| " + scale + ", top-1 agreement " + agree + "/" + ids.length);
+                if (w.equals("bf16")) assertThat(err).isLessThan(5e-4); // stored bf16 already: unchanged
+                else {
+                    assertThat(err).isGreaterThan(0).isLessThan(0.1 * scale);
+                    assertThat(agree).isGreaterThanOrEqualTo(ids.length * 8 / 10);
+                }
+            }
+        }
+    }
+
+    static int argmax(float[] x, int from, int n) {
+        int b = from;
+        for (int i = from + 1; i < from + n; i++) if (x[i] > x[b]) b = i;
+        return b - from;
+    }
+
     static double maxAbs(float[] a, float[] b) {
         double m = 0;
         for (int i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));

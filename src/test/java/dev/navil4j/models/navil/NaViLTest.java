@@ -185,4 +185,18 @@ class NaViLTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.prepare(conv))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("limit of 10");
     }
+
+    @org.junit.jupiter.api.Test
+    void badInputGivesClearErrors() {
+        NaViL m = model(FIXTURES.get("navil-internlm2-tiny"));
+        var g = List.of(new NaViLVisionModelAnyRes.Grid(1, 4, 4));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.vision.forward(new float[15 * 768], g))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("need 16");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.vision.forward(new float[12 * 768], List.of(new NaViLVisionModelAnyRes.Grid(1, 3, 4))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("multiples of the merge size");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.forwardLogits(new int[] {1, 99999}, null, null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("outside the vocabulary");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.forwardLogits(new int[] {1, m.imgContextId}, new float[3 * 64], null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("feature rows");
+    }
 }
