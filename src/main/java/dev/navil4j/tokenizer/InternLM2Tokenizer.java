@@ -254,6 +254,7 @@ public final class InternLM2Tokenizer implements Tokenizer {
                         || Character.isHighSurrogate(raw.charAt(cut - 1)))) cut--;
                 if (cut < 3) cut = 0;
                 stable = cleanUp(raw.substring(0, cut));
+                if (cleanUpSpaces) stable = cleanUp(stable); // decode's second pass; the same 3-character argument holds
             } else stable = decodeIds(boundary);
             if (stable.length() <= emitted) return "";
             String out = stable.substring(emitted);

@@ -50,7 +50,7 @@ public final class VideoReader {
         } catch (java.io.IOException e) {
             throw new ImageException(path + ": cannot read file: " + e.getMessage(), e);
         }
-        avutil.av_log_set_level(avutil.AV_LOG_ERROR);
+        avutil.av_log_set_level(avutil.AV_LOG_FATAL);   // failures surface as ImageException with the cause
         try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(path.toFile())) {
             g.start();
             if (g.getImageWidth() <= 0 || g.getImageHeight() <= 0) throw new ImageException(path + ": no video stream");

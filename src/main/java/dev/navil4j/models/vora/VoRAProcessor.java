@@ -68,7 +68,7 @@ final class VoRAProcessor {
     float[] pixelValues(Conversation.Image image) {
         // transformers' load_image: exif_transpose + convert('RGB') (ImageLoader follows Pillow's rules)
         RgbImage rgb = image.image() != null ? ImageLoader.toRgb(image.image(), String.valueOf(image.path()))
-                : ImageLoader.loadRgb(image.path());
+                : ImageLoader.loadRgbExifTransposed(image.path());
         return VoRAImageProcessor.preprocess(rgb, params).pixelValues();
     }
 
