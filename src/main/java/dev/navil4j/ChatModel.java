@@ -22,11 +22,14 @@ import java.util.function.Consumer;
 public final class ChatModel implements AutoCloseable {
     private final VisionLanguageModel model;
     private final long loadNanos;
+    private final boolean stripsWhitespace;
     private volatile boolean closed;
 
     ChatModel(VisionLanguageModel model, long loadNanos) {
         this.model = model;
         this.loadNanos = loadNanos;
+        // whether the family's chat() cleanup is strip() (InternVL3, NaViL) or the text as is (VoRA)
+        this.stripsWhitespace = "a b".equals(model.cleanResponse(" \n a b \t "));
     }
 
     /** The family name ("internvl3", "vora", "navil"). */
@@ -41,13 +44,40 @@ public final class ChatModel implements AutoCloseable {
     /** The engine-level model, for what this API does not cover (e.g. raw logits). */
     public VisionLanguageModel model() { return model; }
 
+    /**
+     * Wraps a streaming callback so that it receives exactly {@link Response#text()} instead of
+     * {@link Response#rawText()}: for a family whose cleanup is Python's {@code strip()} (InternVL3, NaViL) the
+     * pieces go through {@link Stripping}; for one that uses the decoded text as is (VoRA) they pass unchanged.
+     * The family's cleanup is recognised by what it does to a probe string; a cleanup that also cuts at a stop
+     * string that appears as plain text cannot be undone in a stream, so that (rare) tail may still be streamed.
+     */
+    public Consumer<String> cleanStream(Consumer<String> downstream) {
+        if (downstream == null) throw new IllegalArgumentException("downstream is null");
+        return stripsWhitespace ? Stripping.of(downstream) : downstream;
+    }
+
     /** A new conversation with the family's default system message. */
     public ChatSession newSession() { return newSession(null); }
 
     /** A new conversation with this system message (null = the family's default). */
     public ChatSession newSession(String systemMessage) {
+        return newSession(systemMessage, List.of());
+    }
+
+    /**
+     * A conversation that continues an earlier one (e.g. restored from storage): {@code history} holds answered
+     * turns, oldest first, each with the user text, its media and the answer, as the reference {@code chat()}
+     * takes {@code history}.
+     */
+    public ChatSession newSession(String systemMessage, List<Conversation.Turn> history) {
         ensureOpen();
-        return new ChatSession(this, systemMessage);
+        if (history == null) throw new IllegalArgumentException("history is null (use an empty list)");
+        for (int i = 0; i < history.size(); i++) {
+            Conversation.Turn t = history.get(i);
+            if (t == null || t.user() == null || t.assistant() == null)
+                throw new IllegalArgumentException("history turn " + (i + 1) + " needs a user text and an answer");
+        }
+        return new ChatSession(this, systemMessage, history);
     }
 
     /**

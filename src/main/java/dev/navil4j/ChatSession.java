@@ -17,8 +17,8 @@ import java.util.function.Consumer;
  * {@link #stream} also hands each new piece of text to a callback as it is generated; {@link #tokens}
  * returns an {@link java.util.Iterator} over the pieces; {@link #publisher} a {@link Flow.Publisher}.
  * Pieces never split a UTF-8 character, and their concatenation is {@link Response#rawText()} (the answer
- * before the family's {@code strip()}; wrap the callback in {@link Stripping} to stream exactly
- * {@link Response#text()}).
+ * before the family's cleanup such as {@code strip()}; wrap the callback with {@link ChatModel#cleanStream}
+ * to stream exactly {@link Response#text()}).
  * <p><b>Not thread-safe:</b> use a session from one thread at a time; a call while another request of the
  * same session is running throws {@link IllegalStateException}. Sessions of one model may run in parallel.
  */
@@ -30,9 +30,11 @@ public final class ChatSession {
     private volatile RequestOptions options = RequestOptions.defaults();
     private volatile Response last;
 
-    ChatSession(ChatModel model, String system) {
+    ChatSession(ChatModel model, String system, List<Conversation.Turn> history) {
         this.model = model;
         this.system = system;
+        for (Conversation.Turn t : history)
+            turns.add(new Conversation.Turn(t.user(), t.media() == null ? List.of() : List.copyOf(t.media()), t.assistant()));
     }
 
     /** The system message (null = the family's default). */
@@ -53,7 +55,7 @@ public final class ChatSession {
         return this;
     }
 
-    /** Forgets the history (the system message and the session options stay). */
+    /** Forgets the history, including any it started with (the system message and the session options stay). */
     public void reset() {
         acquire();
         try {

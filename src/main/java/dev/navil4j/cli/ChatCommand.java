@@ -7,7 +7,6 @@ import dev.navil4j.Navil4j;
 import dev.navil4j.Request;
 import dev.navil4j.RequestOptions;
 import dev.navil4j.Response;
-import dev.navil4j.Stripping;
 import dev.navil4j.chat.Conversation;
 import dev.navil4j.image.ImageException;
 import dev.navil4j.image.ImageLoader;
@@ -92,6 +91,8 @@ final class ChatCommand implements Callable<Integer> {
     List<String> question = new ArrayList<>();
 
     private final InputStream in;
+    /** Wraps the printer so that what is shown is the family's cleaned answer (see ChatModel.cleanStream). */
+    private java.util.function.UnaryOperator<java.util.function.Consumer<String>> cleanStream;
 
     ChatCommand() { this(System.in); }
 
@@ -111,6 +112,7 @@ final class ChatCommand implements Callable<Integer> {
         try (ChatModel model = Navil4j.load(modelDir, new LoadOptions("auto", maxContext, false, true, null))) {
             if (stats) err.printf(Locale.ROOT, "loaded %s model from %s in %.2f s%n", model.family(), modelDir, model.loadNanos() / 1e9);
             ChatSession session = model.newSession(system).options(options);
+            cleanStream = model::cleanStream;
             if (!question.isEmpty()) {
                 answer(session, String.join(" ", question), media, out, err);
                 return 0;
@@ -124,7 +126,7 @@ final class ChatCommand implements Callable<Integer> {
 
     /** Streams one answer to {@code out} (exactly the cleaned text the API returns), then the stats line. */
     private void answer(ChatSession session, String text, List<Conversation.Media> media, PrintWriter out, PrintWriter err) {
-        Response r = session.stream(new Request(text, media, null), Stripping.of(piece -> {
+        Response r = session.stream(new Request(text, media, null), cleanStream.apply(piece -> {
             out.print(piece);
             out.flush();
         }));

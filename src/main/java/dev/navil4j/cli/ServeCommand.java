@@ -68,7 +68,10 @@ final class ServeCommand implements Callable<Integer> {
         // Javalin/Jetty log through slf4j-simple: keep them to warnings
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         Path dir = ModelSource.resolve(model, System.err);
+        System.err.println("navil4j: loading " + dir + " …");
+        long t0 = System.nanoTime();
         VisionLanguageModel m = ModelRegistry.load(dir, LoadOptions.defaults().withWeights(weights));
+        System.err.printf(java.util.Locale.ROOT, "navil4j: loaded in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         ServerOptions opts = ServerOptions.defaults(servedName != null ? servedName : model)
                 .withLimits((long) maxRequestMb << 20, (long) maxImageMb << 20, maxImagePixels, maxImages)
                 .withScheduling(maxBatch, maxQueue, Duration.ofSeconds(timeoutSeconds))

@@ -8,14 +8,39 @@ public final class Activations {
     public static float silu(float x) { return (float) (x / (1.0 + Math.exp(-x))); }
 
     /**
-     * GELU with the exact erf (torch nn.GELU() default, "gelu" in HF configs); {@link #erf} is the
-     * table-Taylor form, within 1e-15 of the series and fast enough for a ViT tile's 10⁸ GELUs.
+     * GELU with the exact erf (torch nn.GELU() default, "gelu" in HF configs). erf comes from
+     * {@link #erfTable}: within 1e-11 of {@link #erf}, far below float precision, ~20× faster than the series
+     * (a ViT tile evaluates 10⁸ GELUs).
      */
-    public static float gelu(float x) { return (float) (0.5 * x * (1.0 + erf(x * 0.7071067811865476))); }
+    public static float gelu(float x) { return (float) (0.5 * x * (1.0 + erfTable(x * 0.7071067811865476))); }
 
     /** GELU in place over x[0..n), parallel for large n (elementwise, so the result does not depend on threads). */
     public static void gelu(float[] x, int n) {
         dev.navil4j.tensor.Parallel.forRange(n, 1 << 15, (from, to) -> { for (int i = from; i < to; i++) x[i] = gelu(x[i]); });
+    }
+
+    /** Table step 1/256 over [0, 6]: cubic Hermite error ≤ h⁴/384·max|erf⁗| ≈ 1e-11. */
+    private static final int ERF_STEPS_PER_UNIT = 256, ERF_CELLS = 6 * ERF_STEPS_PER_UNIT;
+    private static final double[] ERF_V = new double[ERF_CELLS + 1], ERF_D = new double[ERF_CELLS + 1];
+    static {
+        for (int i = 0; i <= ERF_CELLS; i++) {
+            double x = (double) i / ERF_STEPS_PER_UNIT;
+            ERF_V[i] = erf(x);
+            ERF_D[i] = 1.1283791670955126 * Math.exp(-x * x); // erf'(x) = 2/√π·e^(−x²), exact
+        }
+    }
+
+    /** erf(x) by cubic Hermite interpolation of exact values and derivatives (odd symmetry; ±1 beyond 6). */
+    public static double erfTable(double x) {
+        double ax = Math.abs(x);
+        if (!(ax < 6)) return Double.isNaN(x) ? x : Math.signum(x);
+        double u = ax * ERF_STEPS_PER_UNIT;
+        int i = (int) u;
+        double t = u - i, h = 1.0 / ERF_STEPS_PER_UNIT;
+        double t2 = t * t, t3 = t2 * t;
+        double y = (2 * t3 - 3 * t2 + 1) * ERF_V[i] + (t3 - 2 * t2 + t) * h * ERF_D[i]
+                + (-2 * t3 + 3 * t2) * ERF_V[i + 1] + (t3 - t2) * h * ERF_D[i + 1];
+        return x < 0 ? -y : y;
     }
 
     /** h[i] = silu(gate[i])·up[i] (SwiGLU), written into gate. */

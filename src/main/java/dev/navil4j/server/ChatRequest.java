@@ -23,6 +23,11 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
     /** Resolves an image URL to a decoded image (limits enforced); throws ApiException on bad input. */
     public interface ImageResolver {
         BufferedImage resolve(String url, String param);
+
+        /** A video_url (extension) as a local file the family decodes; the caller deletes it after the request. */
+        default java.nio.file.Path video(String url, String param) {
+            throw ApiException.invalid(param, "video input is not enabled on this server");
+        }
     }
 
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
@@ -138,8 +143,25 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
                                         throw ApiException.invalid(pp, "too_many_images", "at most " + maxImages + " images per request");
                                     media.add(new Conversation.Image(null, resolver.resolve(url.asText(), pp + ".image_url")));
                                 }
+                                case "video_url" -> {
+                                    // extension (not in OpenAI's API): {"video_url":{"url":"data:video/mp4;base64,..","num_frames":8}}
+                                    JsonNode vu = part.get("video_url");
+                                    JsonNode url = vu == null ? null : vu.isTextual() ? vu : vu.get("url");
+                                    if (url == null || !url.isTextual() || url.asText().isEmpty())
+                                        throw ApiException.invalid(pp + ".video_url", pp + ".video_url.url must be a non-empty string");
+                                    int frames = 0;
+                                    JsonNode nf = vu.isObject() ? vu.get("num_frames") : null;
+                                    if (nf != null && !nf.isNull()) {
+                                        if (!nf.isIntegralNumber() || nf.asInt() < 1 || nf.asInt() > 64)
+                                            throw ApiException.invalid(pp + ".video_url.num_frames", "num_frames must be an integer in 1..64");
+                                        frames = nf.asInt();
+                                    }
+                                    if (++images > maxImages)
+                                        throw ApiException.invalid(pp, "too_many_images", "at most " + maxImages + " images or videos per request");
+                                    media.add(new Conversation.Video(resolver.video(url.asText(), pp + ".video_url"), frames, null));
+                                }
                                 default -> throw ApiException.invalid(pp + ".type", "unsupported content part type '" + type
-                                        + "'; expected text or image_url");
+                                        + "'; expected text, image_url or video_url");
                             }
                         }
                     } else throw ApiException.invalid(p + ".content", p + ".content must be a string or an array of content parts");

@@ -16,6 +16,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -144,7 +148,30 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void chatRequest(Context ctx) throws Exception {
         if (closing) throw new ApiException(503, "server_error", null, "shutting_down", "the server is shutting down", 0);
-        ChatRequest req = ChatRequest.parse(readJson(ctx), options.maxImages(), options.maxTiles(), this::resolveImage);
+        List<Path> temp = new ArrayList<>();
+        try {
+            chatRequest(ctx, temp);
+        } finally {
+            for (Path p : temp) Files.deleteIfExists(p); // uploaded videos live as long as their request
+        }
+    }
+
+    private void chatRequest(Context ctx, List<Path> temp) throws Exception {
+        ChatRequest req = ChatRequest.parse(readJson(ctx), options.maxImages(), options.maxTiles(), new ChatRequest.ImageResolver() {
+            public BufferedImage resolve(String url, String param) { return resolveImage(url, param); }
+
+            public Path video(String url, String param) {
+                byte[] b = images.fetchVideo(url, param, options.maxRequestBytes());
+                try {
+                    Path f = Files.createTempFile("navil4j-video-", ".bin");
+                    temp.add(f);
+                    Files.write(f, b);
+                    return f;
+                } catch (IOException e) {
+                    throw new ApiException(500, "server_error", param, null, "cannot store the video: " + e.getMessage(), 0);
+                }
+            }
+        });
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
         Scheduler.Job job = new Scheduler.Job(req.conversation(), req.maxTokens(), sampling(req), req.stop(),
                 options.requestTimeout(), new Scheduler.Sink() {

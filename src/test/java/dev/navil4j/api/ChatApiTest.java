@@ -102,6 +102,17 @@ class ChatApiTest {
     }
 
     @Test
+    void aSessionCanContinueAGivenHistory() {
+        List<Conversation.Turn> past = List.of(new Conversation.Turn("first", List.of(Media.image(image)), "an answer"));
+        ChatSession s = model.newSession(null, past);
+        Response r = s.ask("second");
+        assertThat(r.rawText()).isEqualTo(ToyModel.answerFor("second", 2, 6)); // the old turn's image is still in the prompt
+        assertThat(s.history()).hasSize(2);
+        assertThatThrownBy(() -> model.newSession(null, List.of(new Conversation.Turn("q", List.of(), null))))
+                .hasMessageContaining("history turn 1 needs a user text and an answer");
+    }
+
+    @Test
     void mediaAndPerRequestTileLimitsReachPrepare() {
         ChatSession s = model.newSession();
         assertThat(s.ask("Look", Media.image(image)).mediaTokens()).isEqualTo(6); // 3 tiles × 2
@@ -205,6 +216,9 @@ class ChatApiTest {
         StringBuilder stripped = new StringBuilder();
         Response r2 = model.newSession().stream("Hi 你好", Stripping.of(stripped::append));
         assertThat(stripped.toString()).isEqualTo(r2.text());
+        StringBuilder clean = new StringBuilder();
+        Response r3 = model.newSession().stream("Hi 你好", model.cleanStream(clean::append)); // the toy strips
+        assertThat(clean.toString()).isEqualTo(r3.text()).isNotEqualTo(r3.rawText());
     }
 
     @Test

@@ -122,6 +122,41 @@ class InternVLServerTest {
         assertThat(server.scheduler().maxActiveSeen()).isGreaterThanOrEqualTo(2);
     }
 
+    /** The video_url extension: the fixture's mp4 as a data: URI, 8 frames, as the reference video chat. */
+    @Test
+    void videoCasesMatchTheReference() throws Exception {
+        try (Fixture video = new Fixture(Path.of("fixtures/internvl3-video"))) {
+            for (JsonNode c : video.cases()) {
+                if (!c.path("kind").asText().equals("generate")) continue;
+                ObjectNode body = JSON.createObjectNode();
+                body.put("max_tokens", c.path("generation").path("max_new_tokens").asInt());
+                body.put("max_tiles", 1);
+                ArrayNode msgs = body.putArray("messages");
+                String mp4 = "data:video/mp4;base64," + Base64.getEncoder().encodeToString(
+                        Files.readAllBytes(video.resolve(c.path("video").asText())));
+                List<String> questions = new ArrayList<>();
+                for (JsonNode h : c.path("history")) questions.add(h.get(0).asText());
+                questions.add(c.path("question").asText());
+                for (int i = 0; i < questions.size(); i++) {
+                    ArrayNode parts = msgs.addObject().put("role", "user").putArray("content");
+                    parts.addObject().put("type", "text").put("text", questions.get(i));
+                    if (i == 0) parts.addObject().put("type", "video_url").putObject("video_url").put("url", mp4)
+                            .put("num_frames", c.path("num_segments").asInt());
+                    if (i < questions.size() - 1)
+                        msgs.addObject().put("role", "assistant").put("content", c.path("history").get(i).get(1).asText());
+                }
+                HttpResponse<String> r = send(JSON.writeValueAsString(body)).get();
+                String name = c.path("name").asText();
+                assertThat(r.statusCode()).as(name + ": " + r.body()).isEqualTo(200);
+                JsonNode o = JSON.readTree(r.body());
+                assertThat(o.path("choices").get(0).path("message").path("content").asText()).as(name)
+                        .isEqualTo(c.path("expect").path("response").asText());
+                assertThat(o.path("usage").path("prompt_tokens").asInt()).as(name)
+                        .isEqualTo(video.ints(c.path("expect").path("prompt_ids")).length);
+            }
+        }
+    }
+
     @Test
     void streamedTextAndUsageMatchTheReference() throws Exception {
         JsonNode c = generateCases().getFirst();

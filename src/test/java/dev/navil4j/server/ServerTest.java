@@ -307,6 +307,29 @@ class ServerTest {
         assertThat(done.statusCode()).isEqualTo(503);
     }
 
+    /** http(s) image URLs are fetched only with --allow-remote-images; fetch failures are the client's 400. */
+    @Test
+    void remoteImagesWhenAllowed() throws Exception {
+        com.sun.net.httpserver.HttpServer images = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        byte[] png = Base64.getDecoder().decode(png(9, 5).substring("data:image/png;base64,".length()));
+        images.createContext("/cat.png", ex -> { ex.sendResponseHeaders(200, png.length); ex.getResponseBody().write(png); ex.close(); });
+        images.start();
+        try {
+            start(new FakeModel(512, 0), ServerOptions.defaults("fake-model").withRemoteImages(true));
+            String base = "http://127.0.0.1:" + images.getAddress().getPort();
+            String body = "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"see\"},"
+                    + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"" + base + "/cat.png\"}}]}]}";
+            HttpResponse<String> r = post(body);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(JSON.readTree(r.body()).path("choices").get(0).path("message").path("content").asText()).isEqualTo("echo: see [img 9x5]");
+            HttpResponse<String> missing = post(body.replace("/cat.png", "/dog.png"));
+            assertThat(missing.statusCode()).isEqualTo(400);
+            assertThat(JSON.readTree(missing.body()).path("error").path("message").asText()).contains("HTTP 404");
+        } finally {
+            images.stop(0);
+        }
+    }
+
     void waitIdle() throws InterruptedException {
         long end = System.nanoTime() + 5_000_000_000L;
         while (server.scheduler().inFlight() > 0 && System.nanoTime() < end) Thread.sleep(5);

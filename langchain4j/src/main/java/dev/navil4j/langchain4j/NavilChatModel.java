@@ -1,0 +1,164 @@
+package dev.navil4j.langchain4j;
+
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.Content;
+import dev.langchain4j.data.message.ImageContent;
+import dev.langchain4j.data.message.SystemMessage;
+import dev.langchain4j.data.message.TextContent;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.StreamingChatModel;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import dev.langchain4j.model.output.FinishReason;
+import dev.langchain4j.model.output.TokenUsage;
+import dev.navil4j.chat.Conversation;
+import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.generate.Generator;
+import dev.navil4j.models.PreparedPrompt;
+import dev.navil4j.models.VisionLanguageModel;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * A navil4j model as a LangChain4j {@link ChatModel} and {@link StreamingChatModel}, in-process: messages
+ * become a {@link Conversation} (system messages first, user turns with their images, assistant answers),
+ * and generation runs the engine's {@link Generator} with the family's reference decoding unless the
+ * request sets temperature / top_p / top_k / max output tokens. Calls are serialized on one platform thread
+ * (the model's kernels use the engine's compute pool).
+ */
+public final class NavilChatModel implements ChatModel, StreamingChatModel, AutoCloseable {
+    private final VisionLanguageModel model;
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "navil4j-langchain4j");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public NavilChatModel(VisionLanguageModel model) { this.model = model; }
+
+    @Override
+    public ChatResponse doChat(ChatRequest request) {
+        try {
+            return worker.submit(() -> run(request, null)).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) throw re;
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    @Override
+    public void doChat(ChatRequest request, StreamingChatResponseHandler handler) {
+        worker.submit(() -> {
+            try {
+                handler.onCompleteResponse(run(request, handler));
+            } catch (Throwable t) {
+                handler.onError(t);
+            }
+        });
+    }
+
+    private ChatResponse run(ChatRequest request, StreamingChatResponseHandler handler) {
+        Conversation conv = conversation(request.messages());
+        PreparedPrompt prompt = model.prepare(conv);
+        GenerationConfig cfg = config(request.parameters(), prompt.ids().length);
+        Generator.Result r = Generator.generate(model, prompt, cfg,
+                handler == null ? null : Generator.listener(handler::onPartialResponse));
+        return ChatResponse.builder().aiMessage(AiMessage.from(r.text()))
+                .tokenUsage(new TokenUsage(r.promptTokens(), r.ids().length))
+                .finishReason(r.finish() == Generator.Finish.STOP ? FinishReason.STOP : FinishReason.LENGTH)
+                .build();
+    }
+
+    /** Request parameters over the family's reference defaults; the completion always fits the context. */
+    private GenerationConfig config(ChatRequestParameters p, int promptLen) {
+        GenerationConfig c = model.defaultGeneration();
+        int room = model.maxContext() - promptLen;
+        if (room < 1) throw new IllegalArgumentException("the prompt of " + promptLen + " tokens fills the context of " + model.maxContext());
+        int max = p != null && p.maxOutputTokens() != null ? p.maxOutputTokens() : c.maxNewTokens();
+        if (max > room) throw new IllegalArgumentException(max + " output tokens do not fit: " + room + " tokens of context left");
+        c = c.withMaxNewTokens(max);
+        if (p != null && (p.temperature() != null || p.topP() != null || p.topK() != null)) {
+            boolean sample = p.temperature() == null ? c.doSample() : p.temperature() > 0;
+            c = c.withSampling(sample, p.temperature() != null && p.temperature() > 0 ? p.temperature().floatValue() : c.temperature(),
+                    p.topP() != null ? p.topP().floatValue() : c.topP(), p.topK() != null ? p.topK() : c.topK(), c.seed());
+        }
+        if (p != null && p.stopSequences() != null && !p.stopSequences().isEmpty())
+            throw new IllegalArgumentException("stop sequences are not supported by the in-process adapter");
+        return c;
+    }
+
+    /** LangChain4j messages → the reference chat() view (system first; user turns, each answered by the next AI message). */
+    static Conversation conversation(List<ChatMessage> messages) {
+        StringBuilder system = null;
+        List<Conversation.Turn> turns = new ArrayList<>();
+        StringBuilder user = null;
+        List<Conversation.Media> media = new ArrayList<>();
+        for (ChatMessage m : messages) {
+            switch (m) {
+                case SystemMessage s -> system = system == null ? new StringBuilder(s.text()) : system.append('\n').append(s.text());
+                case UserMessage u -> {
+                    StringBuilder text = new StringBuilder();
+                    for (Content c : u.contents()) {
+                        if (c instanceof TextContent t) { if (!text.isEmpty()) text.append('\n'); text.append(t.text()); }
+                        else if (c instanceof ImageContent i) media.add(new Conversation.Image(null, image(i)));
+                        else throw new IllegalArgumentException("unsupported content " + c.type() + " (text and images only)");
+                    }
+                    user = user == null ? text : user.append('\n').append(text);
+                }
+                case AiMessage a -> {
+                    if (user == null) throw new IllegalArgumentException("an AI message must follow a user message");
+                    turns.add(new Conversation.Turn(user.toString(), List.copyOf(media), a.text() == null ? "" : a.text()));
+                    user = null;
+                    media = new ArrayList<>();
+                }
+                default -> throw new IllegalArgumentException("unsupported message type " + m.type());
+            }
+        }
+        if (user == null) throw new IllegalArgumentException("the last message must be a user message");
+        turns.add(new Conversation.Turn(user.toString(), List.copyOf(media), null));
+        return new Conversation(system == null ? null : system.toString(), turns);
+    }
+
+    private static BufferedImage image(ImageContent c) {
+        String b64 = c.image().base64Data();
+        if (b64 == null) throw new IllegalArgumentException("images must carry base64 data (URLs are not fetched in-process)");
+        try {
+            BufferedImage img = ImageIO.read(new ByteArrayInputStream(Base64.getDecoder().decode(b64)));
+            if (img == null) throw new IllegalArgumentException("the image data is not a supported image format");
+            return img;
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot decode the image: " + e.getMessage(), e);
+        }
+    }
+
+    // both interfaces provide these defaults; one object serves both, so they are chosen here
+    @Override
+    public java.util.Set<dev.langchain4j.model.chat.Capability> supportedCapabilities() { return ChatModel.super.supportedCapabilities(); }
+
+    @Override
+    public ChatRequestParameters defaultRequestParameters() { return ChatModel.super.defaultRequestParameters(); }
+
+    @Override
+    public List<dev.langchain4j.model.chat.listener.ChatModelListener> listeners() { return ChatModel.super.listeners(); }
+
+    @Override
+    public dev.langchain4j.model.ModelProvider provider() { return ChatModel.super.provider(); }
+
+    @Override
+    public void close() { worker.shutdownNow(); }
+}
