@@ -14,6 +14,7 @@ import dev.navil4j.tensor.WeightTensor;
  * o_proj → residual → RMSNorm → SwiGLU MLP → residual; final norm; lm_head on the last position) built
  * from the engine's nn/ primitives and WeightTensor, on synthesized weights. It does the same work per token
  * as the family implementations, so its tokens/s are the engine's; it is not a model (weights are random).
+ * Not thread-safe: activation buffers are reused across calls.
  */
 public final class BenchDecoder {
     final BenchShape shape;
@@ -65,6 +66,24 @@ public final class BenchDecoder {
         return new KVCache(shape.layers(), shape.kvDim(), maxLength, maxLength);
     }
 
+    // activation buffers for the current token count, reused across calls so that the heap (and RSS) stays
+    // at weights + KV cache + a few MB instead of growing with the allocation rate
+    private int bufferTokens = -1;
+    private float[] xn, q, k, v, att, o, g, u;
+
+    private void allocate(int n) {
+        int h = shape.llmHidden();
+        xn = new float[n * h];
+        q = new float[n * shape.qDim()];
+        k = new float[n * shape.kvDim()];
+        v = new float[n * shape.kvDim()];
+        att = new float[n * shape.qDim()];
+        o = new float[n * h];
+        g = new float[n * shape.intermediate()];
+        u = new float[n * shape.intermediate()];
+        bufferTokens = n;
+    }
+
     /** Runs n new tokens through the model (appending to the cache); returns the logits of the last one. */
     public float[] forward(int[] tokens, KVCache cache) {
         int n = tokens.length, h = shape.llmHidden();
@@ -74,9 +93,8 @@ public final class BenchDecoder {
         cache.reserve(n);
         int[] pos = new int[n];
         for (int t = 0; t < n; t++) pos[t] = past + t;
-        float[] xn = new float[n * h], q = new float[n * shape.qDim()], k = new float[n * shape.kvDim()], v = new float[n * shape.kvDim()];
-        float[] att = new float[n * shape.qDim()], o = new float[n * h];
-        float[] g = new float[n * shape.intermediate()], u = new float[n * shape.intermediate()];
+        if (bufferTokens != n) allocate(n);
+        float[] xn = this.xn, q = this.q, k = this.k, v = this.v, att = this.att, o = this.o, g = this.g, u = this.u;
         float scale = (float) (1.0 / Math.sqrt(shape.headDim()));
         for (int l = 0; l < layers.length; l++) {
             Layer ly = layers[l];

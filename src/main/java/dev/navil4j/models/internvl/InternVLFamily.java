@@ -1,6 +1,7 @@
 package dev.navil4j.models.internvl;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.navil4j.models.LoadOptions;
 import dev.navil4j.models.ModelFamily;
 import dev.navil4j.models.VisionLanguageModel;
@@ -33,9 +34,10 @@ public final class InternVLFamily implements ModelFamily {
     public static InternVLChatModel loadChatModel(Path dir, LoadOptions options) {
         Json.Obj config = Json.Obj.of(dir.resolve("config.json"));
         if (options.configOverride() != null) {
-            var merged = config.node().deepCopy();
-            ((com.fasterxml.jackson.databind.node.ObjectNode) merged).setAll((com.fasterxml.jackson.databind.node.ObjectNode) options.configOverride());
-            config = new Json.Obj(merged, config.where());
+            if (!options.configOverride().isObject()) throw new IllegalArgumentException("config override must be a JSON object");
+            ObjectNode merged = config.node().deepCopy();
+            deepMerge(merged, (ObjectNode) options.configOverride());
+            config = new Json.Obj(merged, config.where() + " (with override)");
         }
         InternVLChatConfig cfg = InternVLChatConfig.parse(config);
         Tokenizer tok = Tokenizers.load(dir);
@@ -46,6 +48,15 @@ public final class InternVLFamily implements ModelFamily {
             st.close();
             throw e;
         }
+    }
+
+    /** Objects merge key by key (so {"vision_config": {"x": 1}} changes one key); anything else replaces. */
+    static void deepMerge(ObjectNode into, ObjectNode over) {
+        over.properties().forEach(e -> {
+            JsonNode cur = into.get(e.getKey());
+            if (cur instanceof ObjectNode co && e.getValue() instanceof ObjectNode oo) deepMerge(co, oo);
+            else into.set(e.getKey(), e.getValue().deepCopy());
+        });
     }
 
     /** The case's checkpoint, loaded once per fixture. */

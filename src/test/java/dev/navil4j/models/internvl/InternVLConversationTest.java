@@ -107,6 +107,17 @@ class InternVLConversationTest {
     }
 
     @Test
+    void configOverrideMergesNestedKeys() throws Exception {
+        var over = dev.navil4j.weights.Json.MAPPER.readTree("{\"vision_config\": {\"norm_type\": \"bogus\"}}");
+        assertThatThrownBy(() -> ModelRegistry.load(Path.of("fixtures/internvl3-tiny/model"), LoadOptions.defaults().withConfigOverride(over)))
+                .hasMessageContaining("unsupported norm_type \"bogus\"");
+        var ok = dev.navil4j.weights.Json.MAPPER.readTree("{\"vision_config\": {\"layer_norm_eps\": 1e-6}, \"template\": \"internvl2_5\"}");
+        try (var m = InternVLFamily.loadChatModel(Path.of("fixtures/internvl3-tiny/model"), LoadOptions.defaults().withConfigOverride(ok))) {
+            assertThat(m.config.vision().hiddenSize()).isEqualTo(64); // the rest of vision_config survived the merge
+        }
+    }
+
+    @Test
     void promptsLongerThanTheContextAreRefusedBeforeEncoding() {
         VisionLanguageModel small = ModelRegistry.load(Path.of("fixtures/internvl3-tiny/model"),
                 new LoadOptions("auto", 300, false, true, null));

@@ -7,25 +7,8 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The table erf (GELU's) against its series reference; segment attention against a plain double-precision softmax. */
-class AttentionSegmentsAndErfTest {
-    @Test
-    void tableErfMatchesTheSeriesEverywhere() {
-        double worst = 0;
-        for (int i = -800000; i <= 800000; i++) {
-            double x = i * 1e-5 + 1.2345e-7;
-            worst = Math.max(worst, Math.abs(Activations.erfTable(x) - Activations.erf(x)));
-        }
-        assertThat(worst).isLessThan(1e-10);
-        assertThat(Activations.erfTable(0)).isEqualTo(0);
-        assertThat(Activations.erfTable(7)).isEqualTo(1);
-        assertThat(Activations.erfTable(-30)).isEqualTo(-1);
-        assertThat(Activations.erfTable(Double.NaN)).isNaN();
-        // erf(0.5) and erf(1) (A&S tables / mpmath)
-        assertThat(Activations.erf(0.5)).isCloseTo(0.5204998778130465, org.assertj.core.data.Offset.offset(1e-15));
-        assertThat(Activations.erf(1)).isCloseTo(0.8427007929497149, org.assertj.core.data.Offset.offset(1e-15));
-    }
-
+/** Segment attention against a plain double-precision softmax (erf: see ActivationsTableTest). */
+class AttentionSegmentsTest {
     @Test
     void segmentAttentionMatchesANaiveSoftmaxPerSegment() {
         int heads = 3, hd = 5, n = 300, dim = heads * hd;
