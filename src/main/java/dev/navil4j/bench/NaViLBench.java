@@ -51,6 +51,23 @@ public final class NaViLBench {
     /** Image sizes measured (width, height). */
     static final int[][] IMAGES = {{448, 448}, {1024, 768}};
 
+    /** IMAGES, or the sizes NAVIL4J_BENCH_IMAGES lists ("448x448,1024x768") to shorten a run on a slow machine. */
+    static int[][] images() {
+        String env = System.getenv("NAVIL4J_BENCH_IMAGES");
+        if (env == null || env.isBlank()) return IMAGES;
+        List<int[]> out = new ArrayList<>();
+        for (String part : env.split(",")) {
+            String[] wh = part.trim().toLowerCase(Locale.ROOT).split("x");
+            try {
+                if (wh.length != 2) throw new NumberFormatException();
+                out.add(new int[]{Integer.parseInt(wh[0]), Integer.parseInt(wh[1])});
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("NAVIL4J_BENCH_IMAGES: '" + part + "' is not WIDTHxHEIGHT");
+            }
+        }
+        return out.toArray(new int[0][]);
+    }
+
     /** Text tokens around the image block: the template's system/user header before, the question + assistant header after. */
     static final int TEXT_BEFORE = 40, TEXT_AFTER = 12;
 
@@ -241,9 +258,9 @@ public final class NaViLBench {
         NaViLImageProcessor.Params params = NaViLImageProcessor.Params.of(cfg.minDynamicPatch(), cfg.maxDynamicPatch(),
                 cfg.vision().patchSize(), cfg.scaleDownsampleRatio());
         // warm-up: JIT-compiles the ViT, GEMM, attention, routing and GEMV paths (first calls are much slower)
-        for (int r = 0; r < 2; r++) one(b, cfg, params, 64, 64, 1, Math.min(4, o.gen()), null);
+        one(b, cfg, params, 64, 64, 1, Math.min(4, o.gen()), null);
         List<ImageResult> out = new ArrayList<>();
-        for (int[] wh : IMAGES) {
+        for (int[] wh : images()) {
             ImageResult res = one(b, cfg, params, wh[0], wh[1], o.reps(), o.gen(), log);
             out.add(res);
         }
