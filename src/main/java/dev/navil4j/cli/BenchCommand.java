@@ -17,7 +17,7 @@ import java.util.concurrent.Callable;
                 "Example: ./navil4j bench --shape qwen2.5-0.5b --format bf16,q8,q4 --threads 1,2"})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--shape", defaultValue = "qwen2.5-0.5b",
-            description = "qwen2.5-0.5b, internvl3-1b, internvl3-2b or navil-2b (default: ${DEFAULT-VALUE})")
+            description = "qwen2.5-0.5b, internvl3-1b, internvl3-2b, navil-2b or navil-9b (navil: 448x448 and 1024x768 images, the visual prompt replaces -p; default: ${DEFAULT-VALUE})")
     String shape;
 
     @Option(names = "--format", split = ",", defaultValue = "bf16", description = "weight formats: f32, bf16, f16, q8, q4 (comma separated)")
@@ -60,6 +60,9 @@ final class BenchCommand implements Callable<Integer> {
             return 0;
         }
         for (String f : formats) Bench.format(f); // fail before the slow part on a typo
+        // navil-2b / navil-9b: the real NaViL model code on synthesized weights, images through the pyramid (bench/NaViLBench)
+        var navil = dev.navil4j.bench.NaViLBench.forName(shape);
+        if (navil != null) { dev.navil4j.bench.NaViLBench.run(navil, new Bench.Options(null, formats, th, prompt, gen, reps, vision, !noLlm), this::print, System.err); return 0; }
         BenchShape s = BenchShape.named(shape);
         Bench.run(new Bench.Options(s, formats, th, prompt, gen, reps, vision, !noLlm), this::print, System.err);
         return 0;

@@ -38,7 +38,22 @@ public final class SafeTensors implements AutoCloseable {
     private final Set<String> used = Collections.synchronizedSet(new HashSet<>());
     private final Path location;
 
+    /** Makes tensors on first request (see {@link #synthetic}); null for checkpoints on disk. */
+    private java.util.function.BiFunction<String, long[], TensorInfo> provider;
+
     private SafeTensors(Path location) { this.location = location; }
+
+    /**
+     * A checkpoint with nothing on disk whose tensors {@code provider} makes on first request (name, expected
+     * shape): benchmarks run the real model classes on synthesized weights of real shapes this way. Every name
+     * is {@link #contains contained}; {@link #get(String, long...)} asks the provider for a tensor not made yet.
+     * The provider owns the tensors' memory ({@link #close()} frees nothing of it).
+     */
+    public static SafeTensors synthetic(String label, java.util.function.BiFunction<String, long[], TensorInfo> provider) {
+        SafeTensors st = new SafeTensors(Path.of("synthetic-" + label));
+        st.provider = java.util.Objects.requireNonNull(provider);
+        return st;
+    }
 
     /**
      * Opens a checkpoint: a {@code .safetensors} file, or a directory holding {@code model.safetensors.index.json},
@@ -214,7 +229,7 @@ public final class SafeTensors implements AutoCloseable {
         }
     }
 
-    public boolean contains(String name) { return tensors.containsKey(name); }
+    public boolean contains(String name) { return provider != null || tensors.containsKey(name); }
 
     /** The tensor of that hub name; marks it used. */
     public TensorInfo get(String name) {
@@ -226,6 +241,10 @@ public final class SafeTensors implements AutoCloseable {
 
     /** The tensor of that hub name, checking its shape; marks it used. */
     public TensorInfo get(String name, long... shape) {
+        if (provider != null)
+            synchronized (tensors) {
+                if (!tensors.containsKey(name)) tensors.put(name, provider.apply(name, shape.clone()));
+            }
         TensorInfo t = get(name);
         if (!Arrays.equals(t.shape(), shape))
             throw new WeightsException(location + ": tensor " + name + " has shape " + t.shapeString() + ", expected " + Arrays.toString(shape));

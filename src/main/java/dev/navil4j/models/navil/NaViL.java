@@ -95,6 +95,20 @@ public final class NaViL implements VisionLanguageModel {
         }
     }
 
+    /**
+     * A NaViL over already-open weights without a tokenizer: {@code specialTokens} gives the ids of
+     * SPECIAL_TOKEN_LIST and of the template separator (benchmarks on synthesized weights; prompts are then built
+     * as ids and passed through {@link #prompt}).
+     */
+    public static NaViL of(NaViLConfig cfg, SafeTensors st, Map<String, Integer> specialTokens, LoadOptions options) {
+        return new NaViL(st.location(), cfg, st, null, specialTokens, options);
+    }
+
+    /** A prompt of already-tokenized ids whose {@code <IMG_CONTEXT>} rows take {@code features} [contexts, hidden] (null: text only). */
+    public PreparedPrompt prompt(int[] ids, float[] features) {
+        return new PreparedPrompt(ids, null, features == null ? 0 : features.length / llm.hidden(), new Payload(features));
+    }
+
     private static JsonNode merge(JsonNode base, JsonNode over) {
         if (!(base instanceof com.fasterxml.jackson.databind.node.ObjectNode b) || !over.isObject()) return over;
         Iterator<Map.Entry<String, JsonNode>> it = over.properties().iterator();
