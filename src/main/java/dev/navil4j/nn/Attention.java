@@ -4,6 +4,8 @@ import dev.navil4j.tensor.Gemm;
 import dev.navil4j.tensor.Parallel;
 import dev.navil4j.tensor.VectorKernels;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * Scaled dot-product attention with f32 softmax, one query row at a time (scores are a row buffer,
  * never an N×N matrix). Grouped-query: query head h reads kv head h / (heads / kvHeads).
@@ -51,6 +53,53 @@ public final class Attention {
                     if (s > max) max = s;
                 }
                 softmaxWeightedSum(scores, last + 1, max, values, kvDim, kvh * headDim, headDim, out, qo);
+            }
+        });
+    }
+
+    /**
+     * {@link #causal(float[], int, int, float[], float[], int, int, int, float, int[], float[])} over layer l of a
+     * cache in either storage: an f32 cache goes to the array kernel; a bf16 cache widens each key row inside the
+     * dot and each value row before the weighted sum, so scores, softmax and sums stay f32 as in the f32 path.
+     */
+    public static void causal(float[] q, int n, int past, KVCache cache, int l, int heads, int kvHeads,
+                              int headDim, float scale, int[] block, float[] out) {
+        if (!cache.bf16) {
+            causal(q, n, past, cache.keys(l), cache.values(l), heads, kvHeads, headDim, scale, block, out);
+            return;
+        }
+        MemorySegment keys = cache.keySegment(l), values = cache.valueSegment(l);
+        int group = heads / kvHeads, kvDim = kvHeads * headDim, qDim = heads * headDim;
+        int total = past + n;
+        Parallel.forRange(n * heads, 4, (from, to) -> {
+            float[] scores = new float[total];
+            float[] row = new float[headDim];
+            for (int idx = from; idx < to; idx++) {
+                int t = idx / heads, h = idx % heads, kvh = h / group;
+                int pos = past + t;
+                int last = pos;
+                if (block != null && block[pos] >= 0) {
+                    while (last + 1 < total && block[last + 1] == block[pos]) last++;
+                }
+                int qo = t * qDim + h * headDim;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j <= last; j++) {
+                    float s = VectorKernels.dotBf16(keys, (long) j * kvDim + kvh * headDim, q, qo, headDim) * scale;
+                    scores[j] = s;
+                    if (s > max) max = s;
+                }
+                float sum = 0;
+                for (int j = 0; j <= last; j++) {
+                    float e = (float) Math.exp(scores[j] - max);
+                    scores[j] = e;
+                    sum += e;
+                }
+                java.util.Arrays.fill(out, qo, qo + headDim, 0f);
+                float inv = 1f / sum;
+                for (int j = 0; j <= last; j++) {
+                    VectorKernels.bf16ToFloat(values, (long) j * kvDim + kvh * headDim, row, 0, headDim);
+                    VectorKernels.axpy(scores[j] * inv, row, 0, out, qo, headDim);
+                }
             }
         });
     }

@@ -1,23 +1,46 @@
 package dev.navil4j.nn;
 
+import dev.navil4j.tensor.Convert;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
 /**
  * Keys and values of every layer for one sequence, sized to the context actually used (grows by
- * doubling up to {@code maxLength}). Layout per layer: [position, kvHeads·headDim] f32.
+ * doubling up to {@code maxLength}). Layout per layer: [position, kvHeads·headDim], f32 by default or
+ * bf16 ({@code --kv-cache bf16}, LoadOptions.kvCacheBf16): bf16 halves the cache, values are rounded to
+ * nearest-even when stored and widened exactly when read, so attention still computes in f32.
  */
 public final class KVCache {
     public final int layers, kvDim, maxLength;
-    private float[][] k, v;
+    /** bf16 storage ({@link #keySegment}/{@link #valueSegment}) instead of f32 arrays ({@link #keys}/{@link #values}). */
+    public final boolean bf16;
+    private float[][] k, v;             // f32: [layers][capacity·kvDim]
+    private MemorySegment[] kb, vb;     // bf16: [layers] of capacity·kvDim little-endian bf16
     private int capacity;
     private int length;
 
     public KVCache(int layers, int kvDim, int maxLength, int initialCapacity) {
+        this(layers, kvDim, maxLength, initialCapacity, false);
+    }
+
+    public KVCache(int layers, int kvDim, int maxLength, int initialCapacity, boolean bf16) {
         this.layers = layers;
         this.kvDim = kvDim;
         this.maxLength = maxLength;
+        this.bf16 = bf16;
         this.capacity = Math.max(1, Math.min(initialCapacity, maxLength));
-        k = new float[layers][capacity * kvDim];
-        v = new float[layers][capacity * kvDim];
+        if (bf16) {
+            kb = new MemorySegment[layers];
+            vb = new MemorySegment[layers];
+            for (int l = 0; l < layers; l++) { kb[l] = allocBf16(capacity); vb[l] = allocBf16(capacity); }
+        } else {
+            k = new float[layers][capacity * kvDim];
+            v = new float[layers][capacity * kvDim];
+        }
     }
+
+    private MemorySegment allocBf16(int positions) { return Arena.ofAuto().allocate((long) positions * kvDim * 2, 8); }
 
     /** Positions already cached (the next token's position). */
     public int length() { return length; }
@@ -30,14 +53,33 @@ public final class KVCache {
         int cap = capacity;
         while (cap < need) cap = (int) Math.min(maxLength, cap * 2L);
         for (int l = 0; l < layers; l++) {
-            k[l] = java.util.Arrays.copyOf(k[l], cap * kvDim);
-            v[l] = java.util.Arrays.copyOf(v[l], cap * kvDim);
+            if (bf16) {
+                kb[l] = grow(kb[l], cap);
+                vb[l] = grow(vb[l], cap);
+            } else {
+                k[l] = java.util.Arrays.copyOf(k[l], cap * kvDim);
+                v[l] = java.util.Arrays.copyOf(v[l], cap * kvDim);
+            }
         }
         capacity = cap;
     }
 
+    private MemorySegment grow(MemorySegment old, int cap) {
+        MemorySegment s = allocBf16(cap);
+        MemorySegment.copy(old, 0, s, 0, (long) length * kvDim * 2);
+        return s;
+    }
+
     /** Writes n rows of keys/values for layer l at positions [length, length+n) (call {@link #reserve} first). */
     public void put(int l, float[] keys, float[] values, int n) {
+        if (bf16) {
+            long base = (long) length * kvDim;
+            for (int i = 0; i < n * kvDim; i++) {
+                kb[l].setAtIndex(Convert.LE_SHORT, base + i, Convert.floatToBf16(keys[i]));
+                vb[l].setAtIndex(Convert.LE_SHORT, base + i, Convert.floatToBf16(values[i]));
+            }
+            return;
+        }
         System.arraycopy(keys, 0, k[l], length * kvDim, n * kvDim);
         System.arraycopy(values, 0, v[l], length * kvDim, n * kvDim);
     }
@@ -51,8 +93,16 @@ public final class KVCache {
         length = newLength;
     }
 
-    public float[] keys(int l) { return k[l]; }
-    public float[] values(int l) { return v[l]; }
+    /** Layer l's f32 keys; an f32 cache only (attention over any cache: {@link Attention#causal(float[], int, int, KVCache, int, int, int, int, float, int[], float[])}). */
+    public float[] keys(int l) { requireF32(); return k[l]; }
+    public float[] values(int l) { requireF32(); return v[l]; }
 
-    public long bytes() { return 2L * layers * capacity * kvDim * 4; }
+    /** Layer l's bf16 keys [capacity, kvDim] (a bf16 cache only). */
+    public MemorySegment keySegment(int l) { requireBf16(); return kb[l]; }
+    public MemorySegment valueSegment(int l) { requireBf16(); return vb[l]; }
+
+    private void requireF32() { if (bf16) throw new IllegalStateException("this KV cache stores bf16; read it through Attention.causal(q, n, past, cache, layer, ...)"); }
+    private void requireBf16() { if (!bf16) throw new IllegalStateException("this KV cache stores f32"); }
+
+    public long bytes() { return 2L * layers * capacity * kvDim * (bf16 ? 2 : 4); }
 }
