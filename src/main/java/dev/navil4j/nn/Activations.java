@@ -48,53 +48,12 @@ public final class Activations {
         dev.navil4j.tensor.Parallel.forRange(n, 1 << 15, (from, to) -> { for (int i = from; i < to; i++) gate[i] = silu(gate[i]) * up[i]; });
     }
 
-    /** Grid step and extent of the erf table: Taylor expansions around x0 = i/32, i = 0..192. */
-    private static final double ERF_H = 1.0 / 32, ERF_MAX = 6;
-    private static final int ERF_ORDER = 8;
-    /** ERF_TABLE[i·(ORDER+1) + k] = erf⁽ᵏ⁾(i·h) / k!, built once from {@link #erfSeries} and exact derivatives. */
-    private static final double[] ERF_TABLE = buildErfTable();
-
-    /**
-     * erf(x) to ~1e-15 (as {@link #erfSeries}) at a fraction of its cost: an order-8 Taylor expansion around the
-     * nearest grid point i/32 (|δ| ≤ 1/64, truncation below 1e-17). The ViT MLPs evaluate it hundreds of millions of
-     * times per image; the series needs up to ~40 terms.
-     */
-    public static double erf(double x) {
-        double ax = Math.abs(x);
-        if (!(ax < ERF_MAX)) return Double.isNaN(x) ? x : Math.signum(x) * erfSeries(ax);
-        int i = (int) (ax / ERF_H + 0.5);
-        double d = ax - i * ERF_H;
-        int o = i * (ERF_ORDER + 1);
-        double r = ERF_TABLE[o + ERF_ORDER];
-        for (int k = ERF_ORDER - 1; k >= 0; k--) r = r * d + ERF_TABLE[o + k];
-        return x < 0 ? -r : r;
-    }
-
-    /** erf⁽ᵏ⁾(x) = (2/√π)·(−1)^(k−1)·H_(k−1)(x)·e^(−x²) with physicists' Hermite polynomials H. */
-    private static double[] buildErfTable() {
-        int n = (int) Math.round(ERF_MAX / ERF_H) + 1;
-        double[] t = new double[n * (ERF_ORDER + 1)];
-        for (int i = 0; i < n; i++) {
-            double x = i * ERF_H, g = 1.1283791670955126 * Math.exp(-x * x);
-            double hPrev = 0, h = 1, fact = 1; // H_{-1} unused, H_0 = 1
-            t[i * (ERF_ORDER + 1)] = erfSeries(x);
-            for (int k = 1; k <= ERF_ORDER; k++) {
-                fact *= k;
-                t[i * (ERF_ORDER + 1) + k] = ((k - 1) % 2 == 0 ? 1 : -1) * h * g / fact;
-                double next = 2 * x * h - 2 * (k - 1) * hPrev; // H_k = 2x·H_{k−1} − 2(k−1)·H_{k−2}
-                hPrev = h;
-                h = next;
-            }
-        }
-        return t;
-    }
-
     /**
      * erf(x) to ~1e-15: Taylor series for |x| < 2.5, continued fraction for erfc above. Java has no erf;
      * GELU needs one accurate beyond float precision so that ViT MLPs match torch's erf-GELU. The slow
-     * reference that {@link #erf} is built from and tested against.
+     * reference that {@link #erfTable} is built from and tested against.
      */
-    public static double erfSeries(double x) {
+    public static double erf(double x) {
         double ax = Math.abs(x);
         if (ax < 2.5) {
             double x2 = x * x, term = x, sum = x;
