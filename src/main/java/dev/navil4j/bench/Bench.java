@@ -87,12 +87,12 @@ public final class Bench {
     }
 
     private static void measureLlm(Options o, BenchShape s, String fname, int th, BenchDecoder dec, double bw, Consumer<Measurement> sink) {
-        int[] prompt = new int[o.prompt()];
+        int[] prompt = new int[Math.max(o.prompt(), 64)];
         for (int i = 0; i < prompt.length; i++) prompt[i] = (i * 7919 + 13) % s.vocab();
         // warm-up: JIT-compiles the GEMM, GEMV and attention paths (first calls are 60-400x slower, JAVA-NOTES)
         for (int r = 0; r < 2; r++) {
             KVCache warm = dec.newCache(80);
-            dec.forward(Arrays.copyOf(prompt, Math.min(64, prompt.length)), warm);
+            dec.forward(Arrays.copyOf(prompt, 64), warm);
             for (int i = 0; i < 8; i++) dec.forward(new int[]{i}, warm);
         }
         double[] pp = new double[o.reps()], tg = new double[o.reps()];
@@ -100,7 +100,7 @@ public final class Bench {
             if (o.prompt() > 0) {
                 KVCache c = dec.newCache(o.prompt());
                 long a = System.nanoTime();
-                dec.forward(prompt, c);
+                dec.forward(Arrays.copyOf(prompt, o.prompt()), c);
                 pp[r] = o.prompt() / ((System.nanoTime() - a) * 1e-9);
             }
             if (o.gen() > 0) {
