@@ -1,62 +1,28 @@
 package dev.navil4j.tensor;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
  * Block-quantized int4 weights (Q4_0-like: per 32 values one f32 scale and 16 bytes of nibbles, see {@link QuantKernels}).
  * Rows are {@code cols/32} consecutive blocks; cols must be a multiple of 32.
  */
-public final class Q4Tensor extends WeightTensor {
-    final MemorySegment data;
-    final int blocks;
-    final long rowBytes;
-
+public final class Q4Tensor extends BlockQuantTensor {
     public Q4Tensor(String name, MemorySegment data, int rows, int cols) {
-        super(name, rows, cols);
-        if (cols % QuantKernels.BLOCK != 0) throw new IllegalArgumentException(name + ": Q4 needs columns divisible by 32, got " + cols);
-        this.blocks = cols / QuantKernels.BLOCK;
-        this.rowBytes = (long) blocks * QuantKernels.Q4_BLOCK_BYTES;
-        if (data.byteSize() != rows * rowBytes)
-            throw new IllegalArgumentException(name + ": Q4 [" + rows + "x" + cols + "] needs " + rows * rowBytes + " bytes, got " + data.byteSize());
-        this.data = data;
+        super(name, data, rows, cols, QuantKernels.Q4_BLOCK_BYTES, "Q4");
     }
 
     /** Quantizes any weight tensor (rows widened to f32 one at a time) into a new off-heap Q4 tensor. */
     public static Q4Tensor quantize(WeightTensor w) {
-        if (w.cols % QuantKernels.BLOCK != 0) throw new IllegalArgumentException(w.name + ": Q4 needs columns divisible by 32, got " + w.cols);
-        long rb = (long) (w.cols / QuantKernels.BLOCK) * QuantKernels.Q4_BLOCK_BYTES;
-        MemorySegment seg = Arena.ofAuto().allocate(w.rows * rb, 8);
-        Parallel.forRange(w.rows, 16, (from, to) -> {
-            float[] row = new float[w.cols];
-            for (int r = from; r < to; r++) {
-                w.rowToFloat(r, row, 0);
-                for (int b = 0; b < w.cols / QuantKernels.BLOCK; b++)
-                    QuantKernels.quantizeQ4(row, b * QuantKernels.BLOCK, seg, r * rb + (long) b * QuantKernels.Q4_BLOCK_BYTES);
-            }
-        });
-        return new Q4Tensor(w.name, seg, w.rows, w.cols);
+        return new Q4Tensor(w.name, quantizeRows(w, QuantKernels.Q4_BLOCK_BYTES, "Q4", QuantKernels::quantizeQ4), w.rows, w.cols);
     }
 
     public DType dtype() { return DType.Q4; }
-    public MemorySegment data() { return data; }
-    public long byteSize() { return rows * rowBytes; }
 
-    public void rowToFloat(int r, float[] dst, int off) { QuantKernels.dequantQ4(data, r * rowBytes, blocks, dst, off); }
-
-    @Override
-    public void rowSliceToFloat(int r, int from, int len, float[] dst, int off) {
-        if (from % QuantKernels.BLOCK == 0 && len % QuantKernels.BLOCK == 0)
-            QuantKernels.dequantQ4(data, r * rowBytes + (long) (from / QuantKernels.BLOCK) * QuantKernels.Q4_BLOCK_BYTES, len / QuantKernels.BLOCK, dst, off);
-        else super.rowSliceToFloat(r, from, len, dst, off);
-    }
+    void dequant(long p, int n, float[] dst, int off) { QuantKernels.dequantQ4(data, p, n, dst, off); }
 
     public float dot(int r, float[] x, int xo) { return QuantKernels.dotQ4(data, r * rowBytes, x, xo, blocks); }
 
-    @Override
-    public void gemvRows(float[] x, int xo, float[] out, int oo, int from, int to) {
-        int r = from;
-        for (; r + 4 <= to; r += 4) QuantKernels.dot4Q4(data, r * rowBytes, rowBytes, x, xo, blocks, out, oo + r - from);
-        for (; r < to; r++) out[oo + r - from] = dot(r, x, xo);
-    }
+    void gemv4(QuantizedVector x, int r, float[] out, int oo) { QuantKernels.dot4Q4Int(data, r * rowBytes, rowBytes, x, blocks, out, oo); }
+
+    float gemv1(QuantizedVector x, int r) { return QuantKernels.dotQ4Int(data, r * rowBytes, x, blocks); }
 }

@@ -3,6 +3,7 @@ package dev.navil4j.tensor;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -10,7 +11,9 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
- * Block-quantized GEMV kernels with f32 activations (weights dequantized in registers, never in memory).
+ * Block-quantized GEMV kernels (weights decoded in registers, never in memory). The decode GEMV (matmul with one
+ * token) quantizes the activations once per call to int8 per 32-block ({@link QuantizedVector}) and takes integer
+ * block dots (the llama.cpp Q8_0/Q4_0 CPU scheme); {@code dotQ8/dotQ4} keep f32 activations for single rows.
  * <ul>
  * <li>Q8 block (36 bytes): f32 scale d (little-endian), then 32 int8 q; value = d·q (as ggml Q8_0, f32 scale).</li>
  * <li>Q4 block (20 bytes): f32 scale d, then 16 bytes; byte j holds element j in its low nibble and element
@@ -21,6 +24,8 @@ import java.nio.ByteOrder;
 public final class QuantKernels {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+    static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
     static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     public static final int BLOCK = 32, Q8_BLOCK_BYTES = 36, Q4_BLOCK_BYTES = 20;
@@ -31,61 +36,152 @@ public final class QuantKernels {
     // the JIT does not inline boxes them (measured 50-100x slower), and these kernels exceed the inlining budget.
 
     /**
-     * x[xo..xo+nBlocks·32) reordered for {@link #dot4Q8Permuted}: within each block, xp[k·8 + i] = x[4i + k]
-     * (the order in which sign-extending shifts of 32-bit lanes hand out the block's bytes).
+     * The decode GEMV's 4-row Q8 kernel on int8 activations ({@link QuantizedVector}, the llama.cpp Q8_0×Q8_0
+     * scheme): per block, 16 weight bytes at a time are sign-extended to 16-bit lanes (one vpmovsxbw) and
+     * multiplied with the 16-bit activations (|product| ≤ 127·127); the two halves of the block are added in
+     * 16-bit lanes (|sum| ≤ 2·127·127 &lt; 2^15), then adjacent pairs are summed into 32-bit lanes. Only that
+     * exact integer block dot is converted to f32, once per block, and scaled by d_w·d_x.
+     * out[oo+i] = Σ_b d_w(r+i, b)·d_x(b)·Σ_k q_w·q_x for the 4 rows starting at byteOff, rowBytes apart.
      */
-    public static void permuteForQ8(float[] x, int xo, int nBlocks, float[] xp) {
-        for (int b = 0; b < nBlocks; b++)
-            for (int k = 0; k < 4; k++)
-                for (int i = 0; i < 8; i++) xp[b * BLOCK + k * 8 + i] = x[xo + b * BLOCK + 4 * i + k];
-    }
-
-    /**
-     * The fast Q8 GEMV: each block's 32 int8 are loaded as eight 32-bit lanes and the four bytes of every lane
-     * are sign-extended with shifts (native AVX2 ops), against activations permuted by {@link #permuteForQ8}.
-     * out[oo+i] = Σ_j W[r0+i, j]·x[j] for 4 rows starting at byteOff, rowBytes apart.
-     */
-    public static void dot4Q8Permuted(MemorySegment seg, long byteOff, long rowBytes, float[] xp, int nBlocks, float[] out, int oo) {
+    public static void dot4Q8Int(MemorySegment seg, long byteOff, long rowBytes, QuantizedVector x, int nBlocks, float[] out, int oo) {
+        short[] xq = x.q;
+        float[] xd = x.d;
         long o0 = byteOff, o1 = byteOff + rowBytes, o2 = byteOff + 2 * rowBytes, o3 = byteOff + 3 * rowBytes;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         for (int b = 0; b < nBlocks; b++) {
             int xi = b * BLOCK;
-            FloatVector x0 = FloatVector.fromArray(F, xp, xi), x1 = FloatVector.fromArray(F, xp, xi + 8);
-            FloatVector x2 = FloatVector.fromArray(F, xp, xi + 16), x3 = FloatVector.fromArray(F, xp, xi + 24);
+            ShortVector x0 = ShortVector.fromArray(S, xq, xi), x1 = ShortVector.fromArray(S, xq, xi + 16);
+            float dx = xd[b];
             long p = (long) b * Q8_BLOCK_BYTES;
             long p0 = o0 + p;
-            IntVector v0 = IntVector.fromMemorySegment(I, seg, p0 + 4, LE);
-            FloatVector y0 = ((FloatVector) v0.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(x0);
-            y0 = ((FloatVector) v0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x1, y0);
-            y0 = ((FloatVector) v0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x2, y0);
-            y0 = ((FloatVector) v0.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x3, y0);
-            a0 = y0.fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p0)), a0);
+            IntVector s0 = ((ShortVector) ByteVector.fromMemorySegment(B16, seg, p0 + 4, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x0)
+                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, seg, p0 + 20, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x1)).reinterpretAsInts();
+            s0 = s0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s0.lanewise(VectorOperators.ASHR, 16));
+            a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p0) * dx), a0);
             long p1 = o1 + p;
-            IntVector v1 = IntVector.fromMemorySegment(I, seg, p1 + 4, LE);
-            FloatVector y1 = ((FloatVector) v1.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(x0);
-            y1 = ((FloatVector) v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x1, y1);
-            y1 = ((FloatVector) v1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x2, y1);
-            y1 = ((FloatVector) v1.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x3, y1);
-            a1 = y1.fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p1)), a1);
+            IntVector s1 = ((ShortVector) ByteVector.fromMemorySegment(B16, seg, p1 + 4, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x0)
+                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, seg, p1 + 20, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x1)).reinterpretAsInts();
+            s1 = s1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s1.lanewise(VectorOperators.ASHR, 16));
+            a1 = ((FloatVector) s1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p1) * dx), a1);
             long p2 = o2 + p;
-            IntVector v2 = IntVector.fromMemorySegment(I, seg, p2 + 4, LE);
-            FloatVector y2 = ((FloatVector) v2.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(x0);
-            y2 = ((FloatVector) v2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x1, y2);
-            y2 = ((FloatVector) v2.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x2, y2);
-            y2 = ((FloatVector) v2.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x3, y2);
-            a2 = y2.fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p2)), a2);
+            IntVector s2 = ((ShortVector) ByteVector.fromMemorySegment(B16, seg, p2 + 4, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x0)
+                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, seg, p2 + 20, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x1)).reinterpretAsInts();
+            s2 = s2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s2.lanewise(VectorOperators.ASHR, 16));
+            a2 = ((FloatVector) s2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p2) * dx), a2);
             long p3 = o3 + p;
-            IntVector v3 = IntVector.fromMemorySegment(I, seg, p3 + 4, LE);
-            FloatVector y3 = ((FloatVector) v3.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).mul(x0);
-            y3 = ((FloatVector) v3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x1, y3);
-            y3 = ((FloatVector) v3.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x2, y3);
-            y3 = ((FloatVector) v3.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0)).fma(x3, y3);
-            a3 = y3.fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p3)), a3);
+            IntVector s3 = ((ShortVector) ByteVector.fromMemorySegment(B16, seg, p3 + 4, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x0)
+                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, seg, p3 + 20, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x1)).reinterpretAsInts();
+            s3 = s3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s3.lanewise(VectorOperators.ASHR, 16));
+            a3 = ((FloatVector) s3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p3) * dx), a3);
         }
         out[oo] = a0.reduceLanes(VectorOperators.ADD);
         out[oo + 1] = a1.reduceLanes(VectorOperators.ADD);
         out[oo + 2] = a2.reduceLanes(VectorOperators.ADD);
         out[oo + 3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** One row of {@link #dot4Q8Int} (same operations in the same order, so a row's result does not depend on which kernel ran it). */
+    public static float dotQ8Int(MemorySegment seg, long byteOff, QuantizedVector x, int nBlocks) {
+        short[] xq = x.q;
+        float[] xd = x.d;
+        FloatVector a0 = FloatVector.zero(F);
+        for (int b = 0; b < nBlocks; b++) {
+            int xi = b * BLOCK;
+            ShortVector x0 = ShortVector.fromArray(S, xq, xi), x1 = ShortVector.fromArray(S, xq, xi + 16);
+            long p0 = byteOff + (long) b * Q8_BLOCK_BYTES;
+            IntVector s0 = ((ShortVector) ByteVector.fromMemorySegment(B16, seg, p0 + 4, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x0)
+                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, seg, p0 + 20, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x1)).reinterpretAsInts();
+            s0 = s0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s0.lanewise(VectorOperators.ASHR, 16));
+            a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p0) * xd[b]), a0);
+        }
+        return a0.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * The decode GEMV's 4-row Q4 kernel on int8 activations: the block's 16 bytes are zero-extended to 16-bit
+     * lanes (one vpmovzxbw); the low nibbles (AND 15) pair with activations 0..15 and the high nibbles (shift
+     * right 4) with 16..31. The −8 offset is applied through {@link QuantizedVector#q4Offset} (−8·(x_k + x_{k+16})
+     * per lane), so each 16-bit lane holds (lo−8)·x_k + (hi−8)·x_{k+16} exactly (|·| ≤ 2·8·127). Adjacent
+     * lanes are then summed in 3 ops: t = s + (s &lt;&lt; 16) has lo+hi in its upper half (no overflow: |lo+hi| ≤
+     * 4·8·127 &lt; 2^15), and an arithmetic shift right by 16 extracts it.
+     */
+    public static void dot4Q4Int(MemorySegment seg, long byteOff, long rowBytes, QuantizedVector x, int nBlocks, float[] out, int oo) {
+        short[] xq = x.q, xo8 = x.q4Offset;
+        float[] xd = x.d;
+        long o0 = byteOff, o1 = byteOff + rowBytes, o2 = byteOff + 2 * rowBytes, o3 = byteOff + 3 * rowBytes;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        for (int b = 0; b < nBlocks; b++) {
+            int xi = b * BLOCK;
+            ShortVector x0 = ShortVector.fromArray(S, xq, xi), x1 = ShortVector.fromArray(S, xq, xi + 16);
+            ShortVector c = ShortVector.fromArray(S, xo8, b * 16);
+            float dx = xd[b];
+            long p = (long) b * Q4_BLOCK_BYTES;
+            long p0 = o0 + p;
+            ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B16, seg, p0 + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            IntVector s0 = w0.lanewise(VectorOperators.AND, (short) 15).mul(x0).add(w0.lanewise(VectorOperators.LSHR, 4).mul(x1)).add(c).reinterpretAsInts();
+            s0 = s0.add(s0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p0) * dx), a0);
+            long p1 = o1 + p;
+            ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(B16, seg, p1 + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            IntVector s1 = w1.lanewise(VectorOperators.AND, (short) 15).mul(x0).add(w1.lanewise(VectorOperators.LSHR, 4).mul(x1)).add(c).reinterpretAsInts();
+            s1 = s1.add(s1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            a1 = ((FloatVector) s1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p1) * dx), a1);
+            long p2 = o2 + p;
+            ShortVector w2 = (ShortVector) ByteVector.fromMemorySegment(B16, seg, p2 + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            IntVector s2 = w2.lanewise(VectorOperators.AND, (short) 15).mul(x0).add(w2.lanewise(VectorOperators.LSHR, 4).mul(x1)).add(c).reinterpretAsInts();
+            s2 = s2.add(s2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            a2 = ((FloatVector) s2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p2) * dx), a2);
+            long p3 = o3 + p;
+            ShortVector w3 = (ShortVector) ByteVector.fromMemorySegment(B16, seg, p3 + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            IntVector s3 = w3.lanewise(VectorOperators.AND, (short) 15).mul(x0).add(w3.lanewise(VectorOperators.LSHR, 4).mul(x1)).add(c).reinterpretAsInts();
+            s3 = s3.add(s3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            a3 = ((FloatVector) s3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p3) * dx), a3);
+        }
+        out[oo] = a0.reduceLanes(VectorOperators.ADD);
+        out[oo + 1] = a1.reduceLanes(VectorOperators.ADD);
+        out[oo + 2] = a2.reduceLanes(VectorOperators.ADD);
+        out[oo + 3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** One row of {@link #dot4Q4Int} (same operations in the same order). */
+    public static float dotQ4Int(MemorySegment seg, long byteOff, QuantizedVector x, int nBlocks) {
+        short[] xq = x.q, xo8 = x.q4Offset;
+        float[] xd = x.d;
+        FloatVector a0 = FloatVector.zero(F);
+        for (int b = 0; b < nBlocks; b++) {
+            int xi = b * BLOCK;
+            ShortVector x0 = ShortVector.fromArray(S, xq, xi), x1 = ShortVector.fromArray(S, xq, xi + 16);
+            ShortVector c = ShortVector.fromArray(S, xo8, b * 16);
+            long p0 = byteOff + (long) b * Q4_BLOCK_BYTES;
+            ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B16, seg, p0 + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            IntVector s0 = w0.lanewise(VectorOperators.AND, (short) 15).mul(x0).add(w0.lanewise(VectorOperators.LSHR, 4).mul(x1)).add(c).reinterpretAsInts();
+            s0 = s0.add(s0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p0) * xd[b]), a0);
+        }
+        return a0.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * The plain reference of the int8-activation kernels: Σ_b d_w·d_x·Σ_k q_w(k)·q_x(k) with the block dot in
+     * exact integers and the sum over blocks in double (weights decoded byte by byte from the stored blocks).
+     */
+    public static double dotQuantizedReference(DType dtype, MemorySegment seg, long byteOff, QuantizedVector x, int nBlocks) {
+        double s = 0;
+        for (int b = 0; b < nBlocks; b++) {
+            long p = byteOff + (long) b * (dtype == DType.Q8 ? Q8_BLOCK_BYTES : Q4_BLOCK_BYTES);
+            long dot = 0;
+            for (int k = 0; k < BLOCK; k++) {
+                int qw;
+                if (dtype == DType.Q8) qw = seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, p + 4 + k);
+                else {
+                    int v = seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, p + 4 + k % 16) & 0xff;
+                    qw = (k < 16 ? v & 15 : v >>> 4) - 8;
+                }
+                dot += (long) qw * x.q[b * BLOCK + k];
+            }
+            s += (double) seg.get(Convert.LE_FLOAT, p) * x.d[b] * dot;
+        }
+        return s;
     }
 
     /** One Q8 row. */
@@ -105,68 +201,6 @@ public final class QuantKernels {
             a0 = y0.fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p0)), a0);
         }
         return a0.reduceLanes(VectorOperators.ADD);
-    }
-
-    /**
-     * As {@link #dot4Q8} for Q4 rows.
-     * The −8 offset is folded out: Σ d(q−8)x = d·Σ q·x − 8·d·Σx, with Σx per block shared by the 4 rows;
-     * nibbles are unpacked in int lanes (AVX2 has no byte shifts).
-     */
-    public static void dot4Q4(MemorySegment seg, long byteOff, long rowBytes, float[] x, int xo, int nBlocks, float[] out, int oo) {
-        long o0 = byteOff, o1 = byteOff + rowBytes, o2 = byteOff + 2 * rowBytes, o3 = byteOff + 3 * rowBytes;
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        float c0 = 0, c1 = 0, c2 = 0, c3 = 0;
-        for (int b = 0; b < nBlocks; b++) {
-            int xi = xo + b * BLOCK;
-            FloatVector x0 = FloatVector.fromArray(F, x, xi), x1 = FloatVector.fromArray(F, x, xi + 8);
-            FloatVector x2 = FloatVector.fromArray(F, x, xi + 16), x3 = FloatVector.fromArray(F, x, xi + 24);
-            float sx = x0.add(x1).add(x2.add(x3)).reduceLanes(VectorOperators.ADD);
-            long p = (long) b * Q4_BLOCK_BYTES;
-            long p0 = o0 + p;
-            IntVector l0 = (IntVector) ByteVector.fromMemorySegment(B8, seg, p0 + 4, LE).convertShape(VectorOperators.B2I, I, 0);
-            IntVector h0 = (IntVector) ByteVector.fromMemorySegment(B8, seg, p0 + 12, LE).convertShape(VectorOperators.B2I, I, 0);
-            FloatVector y0 = ((FloatVector) l0.lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).mul(x0);
-            y0 = ((FloatVector) h0.lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x1, y0);
-            y0 = ((FloatVector) l0.lanewise(VectorOperators.ASHR, 4).lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x2, y0);
-            y0 = ((FloatVector) h0.lanewise(VectorOperators.ASHR, 4).lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x3, y0);
-            float d0 = seg.get(Convert.LE_FLOAT, p0);
-            a0 = y0.fma(FloatVector.broadcast(F, d0), a0);
-            c0 += d0 * sx;
-            long p1 = o1 + p;
-            IntVector l1 = (IntVector) ByteVector.fromMemorySegment(B8, seg, p1 + 4, LE).convertShape(VectorOperators.B2I, I, 0);
-            IntVector h1 = (IntVector) ByteVector.fromMemorySegment(B8, seg, p1 + 12, LE).convertShape(VectorOperators.B2I, I, 0);
-            FloatVector y1 = ((FloatVector) l1.lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).mul(x0);
-            y1 = ((FloatVector) h1.lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x1, y1);
-            y1 = ((FloatVector) l1.lanewise(VectorOperators.ASHR, 4).lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x2, y1);
-            y1 = ((FloatVector) h1.lanewise(VectorOperators.ASHR, 4).lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x3, y1);
-            float d1 = seg.get(Convert.LE_FLOAT, p1);
-            a1 = y1.fma(FloatVector.broadcast(F, d1), a1);
-            c1 += d1 * sx;
-            long p2 = o2 + p;
-            IntVector l2 = (IntVector) ByteVector.fromMemorySegment(B8, seg, p2 + 4, LE).convertShape(VectorOperators.B2I, I, 0);
-            IntVector h2 = (IntVector) ByteVector.fromMemorySegment(B8, seg, p2 + 12, LE).convertShape(VectorOperators.B2I, I, 0);
-            FloatVector y2 = ((FloatVector) l2.lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).mul(x0);
-            y2 = ((FloatVector) h2.lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x1, y2);
-            y2 = ((FloatVector) l2.lanewise(VectorOperators.ASHR, 4).lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x2, y2);
-            y2 = ((FloatVector) h2.lanewise(VectorOperators.ASHR, 4).lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x3, y2);
-            float d2 = seg.get(Convert.LE_FLOAT, p2);
-            a2 = y2.fma(FloatVector.broadcast(F, d2), a2);
-            c2 += d2 * sx;
-            long p3 = o3 + p;
-            IntVector l3 = (IntVector) ByteVector.fromMemorySegment(B8, seg, p3 + 4, LE).convertShape(VectorOperators.B2I, I, 0);
-            IntVector h3 = (IntVector) ByteVector.fromMemorySegment(B8, seg, p3 + 12, LE).convertShape(VectorOperators.B2I, I, 0);
-            FloatVector y3 = ((FloatVector) l3.lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).mul(x0);
-            y3 = ((FloatVector) h3.lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x1, y3);
-            y3 = ((FloatVector) l3.lanewise(VectorOperators.ASHR, 4).lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x2, y3);
-            y3 = ((FloatVector) h3.lanewise(VectorOperators.ASHR, 4).lanewise(VectorOperators.AND, 0x0f).convert(VectorOperators.I2F, 0)).fma(x3, y3);
-            float d3 = seg.get(Convert.LE_FLOAT, p3);
-            a3 = y3.fma(FloatVector.broadcast(F, d3), a3);
-            c3 += d3 * sx;
-        }
-        out[oo] = a0.reduceLanes(VectorOperators.ADD) - 8 * c0;
-        out[oo + 1] = a1.reduceLanes(VectorOperators.ADD) - 8 * c1;
-        out[oo + 2] = a2.reduceLanes(VectorOperators.ADD) - 8 * c2;
-        out[oo + 3] = a3.reduceLanes(VectorOperators.ADD) - 8 * c3;
     }
 
     /** One Q4 row. */
