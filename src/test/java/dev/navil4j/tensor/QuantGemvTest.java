@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The Q8/Q4 decode GEMV on int8-quantized activations ({@link QuantizedVector}, {@link QuantKernels#dot4Q8Int},
- * {@link QuantKernels#dot4Q4Int}) against its plain reference (exact integer block dots, double sums over blocks),
+ * {@link QuantKernels#dot2Q4Int}) against its plain reference (exact integer block dots, double sums over blocks),
  * and against the unquantized-activation product within the activation-rounding bound; odd shapes, the 16-bit
  * overflow extremes, and thread-count invariance.
  */
