@@ -46,11 +46,8 @@ public abstract sealed class BlockQuantTensor extends WeightTensor permits Q8Ten
     /** dst[off..off+n·32) = n blocks starting at byte offset p, dequantized. */
     abstract void dequant(long p, int n, float[] dst, int off);
 
-    /** The format's 4-row integer kernel: out[oo..oo+4) for rows r..r+3. */
-    abstract void gemv4(QuantizedVector x, int r, float[] out, int oo);
-
-    /** The format's 1-row integer kernel (same arithmetic as {@link #gemv4}). */
-    abstract float gemv1(QuantizedVector x, int r);
+    /** Σ_j W[r, j]·x̃[j] by the format's integer block-dot kernel (one row at a time: see {@link QuantKernels#dotQ8Int}). */
+    abstract float rowDotQuantized(QuantizedVector x, int r);
 
     public MemorySegment data() { return data; }
     public long byteSize() { return rows * rowBytes; }
@@ -74,9 +71,7 @@ public abstract sealed class BlockQuantTensor extends WeightTensor permits Q8Ten
     /** out[oo + r − from] = Σ_j W[r, j]·x̃[j] for r in [from, to), x̃ the dequantized activations. */
     public void gemvQuantized(QuantizedVector x, float[] out, int oo, int from, int to) {
         if (x.length() != cols) throw new IllegalArgumentException(name + ": activations of length " + x.length() + " for " + cols + " columns");
-        int r = from;
-        for (; r + 4 <= to; r += 4) gemv4(x, r, out, oo + r - from);
-        for (; r < to; r++) out[oo + r - from] = gemv1(x, r);
+        for (int r = from; r < to; r++) out[oo + r - from] = rowDotQuantized(x, r);
     }
 
     @Override
@@ -92,9 +87,7 @@ public abstract sealed class BlockQuantTensor extends WeightTensor permits Q8Ten
         // quantized once for all workers; each row's result depends only on x̃ and the row, so the split over
         // threads cannot change it
         QuantizedVector xq = QuantizedVector.of(x, 0, cols, dtype() == DType.Q4);
-        int groups = (rows + 3) / 4;
-        Parallel.forRange(groups, 16, (g0, g1) -> {
-            int from = g0 * 4, to = Math.min(rows, g1 * 4);
+        Parallel.forRange(rows, 64, (from, to) -> {
             gemvQuantized(xq, out, from, from, to);
             if (bias != null) for (int r = from; r < to; r++) out[r] += bias[r];
         });

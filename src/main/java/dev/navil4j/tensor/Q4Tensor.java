@@ -22,10 +22,5 @@ public final class Q4Tensor extends BlockQuantTensor {
 
     public float dot(int r, float[] x, int xo) { return QuantKernels.dotQ4(data, r * rowBytes, x, xo, blocks); }
 
-    void gemv4(QuantizedVector x, int r, float[] out, int oo) {
-        QuantKernels.dot2Q4Int(data, r * rowBytes, rowBytes, x, blocks, out, oo);
-        QuantKernels.dot2Q4Int(data, (r + 2) * rowBytes, rowBytes, x, blocks, out, oo + 2);
-    }
-
-    float gemv1(QuantizedVector x, int r) { return QuantKernels.dotQ4Int(data, r * rowBytes, x, blocks); }
+    float rowDotQuantized(QuantizedVector x, int r) { return QuantKernels.dotQ4Int(data, r * rowBytes, x, blocks); }
 }

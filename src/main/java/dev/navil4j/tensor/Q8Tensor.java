@@ -22,7 +22,5 @@ public final class Q8Tensor extends BlockQuantTensor {
 
     public float dot(int r, float[] x, int xo) { return QuantKernels.dotQ8(data, r * rowBytes, x, xo, blocks); }
 
-    void gemv4(QuantizedVector x, int r, float[] out, int oo) { QuantKernels.dot4Q8Int(data, r * rowBytes, rowBytes, x, blocks, out, oo); }
-
-    float gemv1(QuantizedVector x, int r) { return QuantKernels.dotQ8Int(data, r * rowBytes, x, blocks); }
+    float rowDotQuantized(QuantizedVector x, int r) { return QuantKernels.dotQ8Int(data, r * rowBytes, x, blocks); }
 }

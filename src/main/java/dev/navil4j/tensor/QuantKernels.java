@@ -36,145 +36,106 @@ public final class QuantKernels {
     // the JIT does not inline boxes them (measured 50-100x slower), and these kernels exceed the inlining budget.
 
     /**
-     * The decode GEMV's 4-row Q8 kernel on int8 activations ({@link QuantizedVector}, the llama.cpp Q8_0×Q8_0
-     * scheme): per block, 16 weight bytes at a time are sign-extended to 16-bit lanes (one vpmovsxbw) and
-     * multiplied with the 16-bit activations (|product| ≤ 127·127); the two halves of the block are added in
-     * 16-bit lanes (|sum| ≤ 2·127·127 &lt; 2^15), then adjacent pairs are summed into 32-bit lanes. Only that
-     * exact integer block dot is converted to f32, once per block, and scaled by d_w·d_x.
-     * out[oo+i] = Σ_b d_w(r+i, b)·d_x(b)·Σ_k q_w·q_x for the 4 rows starting at byteOff, rowBytes apart.
+     * The decode GEMV's Q8 kernel on int8 activations ({@link QuantizedVector}, the llama.cpp Q8_0×Q8_0 scheme):
+     * Σ_j W[row, j]·x̃[j] for the row at byteOff. Per block, 16 weight bytes at a time are sign-extended to 16-bit
+     * lanes (one vpmovsxbw) and multiplied with the 16-bit activations (|product| ≤ 127·127); the block's two halves
+     * are added in 16-bit lanes (|sum| ≤ 2·127·127 &lt; 2^15), then adjacent pairs are summed into 32-bit lanes. Only
+     * that exact integer block dot is converted to f32, once per block, and scaled by d_w·d_x.
+     * <p>One row at a time, 4 blocks per step into 4 accumulators (tail blocks into the first): on DRAM-resident
+     * weights a single sequential stream per thread measured ~25 % faster than interleaving 4 rows (4 streams),
+     * which only wins when the matrix sits in cache.
      */
-    public static void dot4Q8Int(MemorySegment seg, long byteOff, long rowBytes, QuantizedVector x, int nBlocks, float[] out, int oo) {
-        short[] xq = x.q;
-        float[] xd = x.d;
-        long o0 = byteOff, o1 = byteOff + rowBytes, o2 = byteOff + 2 * rowBytes, o3 = byteOff + 3 * rowBytes;
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        for (int b = 0; b < nBlocks; b++) {
-            int xi = b * BLOCK;
-            ShortVector x0 = ShortVector.fromArray(S, xq, xi), x1 = ShortVector.fromArray(S, xq, xi + 16);
-            float dx = xd[b];
-            long p = (long) b * Q8_BLOCK_BYTES;
-            long p0 = o0 + p;
-            IntVector s0 = ((ShortVector) ByteVector.fromMemorySegment(B16, seg, p0 + 4, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x0)
-                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, seg, p0 + 20, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x1)).reinterpretAsInts();
-            s0 = s0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s0.lanewise(VectorOperators.ASHR, 16));
-            a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p0) * dx), a0);
-            long p1 = o1 + p;
-            IntVector s1 = ((ShortVector) ByteVector.fromMemorySegment(B16, seg, p1 + 4, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x0)
-                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, seg, p1 + 20, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x1)).reinterpretAsInts();
-            s1 = s1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s1.lanewise(VectorOperators.ASHR, 16));
-            a1 = ((FloatVector) s1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p1) * dx), a1);
-            long p2 = o2 + p;
-            IntVector s2 = ((ShortVector) ByteVector.fromMemorySegment(B16, seg, p2 + 4, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x0)
-                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, seg, p2 + 20, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x1)).reinterpretAsInts();
-            s2 = s2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s2.lanewise(VectorOperators.ASHR, 16));
-            a2 = ((FloatVector) s2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p2) * dx), a2);
-            long p3 = o3 + p;
-            IntVector s3 = ((ShortVector) ByteVector.fromMemorySegment(B16, seg, p3 + 4, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x0)
-                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, seg, p3 + 20, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x1)).reinterpretAsInts();
-            s3 = s3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s3.lanewise(VectorOperators.ASHR, 16));
-            a3 = ((FloatVector) s3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p3) * dx), a3);
-        }
-        out[oo] = a0.reduceLanes(VectorOperators.ADD);
-        out[oo + 1] = a1.reduceLanes(VectorOperators.ADD);
-        out[oo + 2] = a2.reduceLanes(VectorOperators.ADD);
-        out[oo + 3] = a3.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** One row of {@link #dot4Q8Int} (same operations in the same order, so a row's result does not depend on which kernel ran it). */
     public static float dotQ8Int(MemorySegment seg, long byteOff, QuantizedVector x, int nBlocks) {
         short[] xq = x.q;
         float[] xd = x.d;
-        FloatVector a0 = FloatVector.zero(F);
-        for (int b = 0; b < nBlocks; b++) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        long p = byteOff;
+        int b = 0;
+        for (; b + 4 <= nBlocks; b += 4, p += 4 * Q8_BLOCK_BYTES) {
             int xi = b * BLOCK;
-            ShortVector x0 = ShortVector.fromArray(S, xq, xi), x1 = ShortVector.fromArray(S, xq, xi + 16);
-            long p0 = byteOff + (long) b * Q8_BLOCK_BYTES;
-            IntVector s0 = ((ShortVector) ByteVector.fromMemorySegment(B16, seg, p0 + 4, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x0)
-                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, seg, p0 + 20, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x1)).reinterpretAsInts();
+            ShortVector x0l = ShortVector.fromArray(S, xq, xi), x0h = ShortVector.fromArray(S, xq, xi + 16);
+            IntVector s0 = ((ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 4, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x0l)
+                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 20, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x0h)).reinterpretAsInts();
             s0 = s0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s0.lanewise(VectorOperators.ASHR, 16));
-            a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p0) * xd[b]), a0);
+            a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p) * xd[b]), a0);
+            ShortVector x1l = ShortVector.fromArray(S, xq, xi + 32), x1h = ShortVector.fromArray(S, xq, xi + 32 + 16);
+            IntVector s1 = ((ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 36 + 4, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x1l)
+                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 36 + 20, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x1h)).reinterpretAsInts();
+            s1 = s1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s1.lanewise(VectorOperators.ASHR, 16));
+            a1 = ((FloatVector) s1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p + 36) * xd[b + 1]), a1);
+            ShortVector x2l = ShortVector.fromArray(S, xq, xi + 64), x2h = ShortVector.fromArray(S, xq, xi + 64 + 16);
+            IntVector s2 = ((ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 72 + 4, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x2l)
+                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 72 + 20, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x2h)).reinterpretAsInts();
+            s2 = s2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s2.lanewise(VectorOperators.ASHR, 16));
+            a2 = ((FloatVector) s2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p + 72) * xd[b + 2]), a2);
+            ShortVector x3l = ShortVector.fromArray(S, xq, xi + 96), x3h = ShortVector.fromArray(S, xq, xi + 96 + 16);
+            IntVector s3 = ((ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 108 + 4, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x3l)
+                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 108 + 20, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x3h)).reinterpretAsInts();
+            s3 = s3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s3.lanewise(VectorOperators.ASHR, 16));
+            a3 = ((FloatVector) s3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p + 108) * xd[b + 3]), a3);
         }
-        return a0.reduceLanes(VectorOperators.ADD);
+        for (; b < nBlocks; b++, p += Q8_BLOCK_BYTES) {
+            int xi = b * BLOCK;
+            ShortVector x0l = ShortVector.fromArray(S, xq, xi), x0h = ShortVector.fromArray(S, xq, xi + 16);
+            IntVector s0 = ((ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 4, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x0l)
+                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 20, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x0h)).reinterpretAsInts();
+            s0 = s0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s0.lanewise(VectorOperators.ASHR, 16));
+            a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p) * xd[b]), a0);
+        }
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
     }
 
     /**
-     * The decode GEMV's Q4 kernel on int8 activations, 2 rows × 2 blocks per step (4 accumulators: even blocks in
-     * a, odd in b; a 4-row version spilled its accumulators to the stack and measured ~15 % slower on DRAM-sized
-     * data). The block's 16 bytes are zero-extended to 16-bit lanes (one vpmovzxbw); the low nibbles (AND 15) pair
-     * with activations 0..15 and the high nibbles (shift right 4) with 16..31. The −8 offset enters through
-     * {@link QuantizedVector#q4Offset} (−8·(x_k + x_{k+16}) per lane), so each 16-bit lane holds
-     * (lo−8)·x_k + (hi−8)·x_{k+16} exactly (|·| ≤ 2·8·127). Adjacent lanes are summed in 3 ops: t = s + (s &lt;&lt; 16)
-     * has lo+hi in its upper half (no overflow: |lo+hi| ≤ 4·8·127 &lt; 2^15), an arithmetic shift right by 16
-     * extracts it. out[oo], out[oo+1] for the rows at byteOff and byteOff + rowBytes.
+     * The decode GEMV's Q4 kernel on int8 activations, structured as {@link #dotQ8Int}. The block's 16 bytes are
+     * zero-extended to 16-bit lanes (one vpmovzxbw); the low nibbles (AND 15) pair with activations 0..15 and the
+     * high nibbles (shift right 4) with 16..31. The −8 offset enters through {@link QuantizedVector#q4Offset}
+     * (−8·(x_k + x_{k+16}) per lane), so each 16-bit lane holds (lo−8)·x_k + (hi−8)·x_{k+16} exactly
+     * (|·| ≤ 2·8·127). Adjacent lanes are summed in 3 ops: t = s + (s &lt;&lt; 16) has lo+hi in its upper half (no
+     * overflow: |lo+hi| ≤ 4·8·127 &lt; 2^15), an arithmetic shift right by 16 extracts it.
      */
-    public static void dot2Q4Int(MemorySegment seg, long byteOff, long rowBytes, QuantizedVector x, int nBlocks, float[] out, int oo) {
-        short[] xq = x.q, xo8 = x.q4Offset;
-        float[] xd = x.d;
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), b0 = FloatVector.zero(F), b1 = FloatVector.zero(F);
-        long p0 = byteOff, p1 = byteOff + rowBytes;
-        int b = 0;
-        for (; b + 2 <= nBlocks; b += 2, p0 += 2 * Q4_BLOCK_BYTES, p1 += 2 * Q4_BLOCK_BYTES) {
-            int xi = b * BLOCK;
-            ShortVector x0 = ShortVector.fromArray(S, xq, xi), x1 = ShortVector.fromArray(S, xq, xi + 16);
-            ShortVector c = ShortVector.fromArray(S, xo8, b * 16);
-            float dx = xd[b];
-            ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B16, seg, p0 + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            IntVector s0 = w0.lanewise(VectorOperators.AND, (short) 15).mul(x0).add(w0.lanewise(VectorOperators.LSHR, 4).mul(x1)).add(c).reinterpretAsInts();
-            s0 = s0.add(s0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p0) * dx), a0);
-            ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(B16, seg, p1 + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            IntVector s1 = w1.lanewise(VectorOperators.AND, (short) 15).mul(x0).add(w1.lanewise(VectorOperators.LSHR, 4).mul(x1)).add(c).reinterpretAsInts();
-            s1 = s1.add(s1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            a1 = ((FloatVector) s1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p1) * dx), a1);
-            ShortVector y0 = ShortVector.fromArray(S, xq, xi + 32), y1 = ShortVector.fromArray(S, xq, xi + 48);
-            ShortVector e = ShortVector.fromArray(S, xo8, b * 16 + 16);
-            float ex = xd[b + 1];
-            ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(B16, seg, p0 + Q4_BLOCK_BYTES + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            IntVector t0 = v0.lanewise(VectorOperators.AND, (short) 15).mul(y0).add(v0.lanewise(VectorOperators.LSHR, 4).mul(y1)).add(e).reinterpretAsInts();
-            t0 = t0.add(t0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            b0 = ((FloatVector) t0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p0 + Q4_BLOCK_BYTES) * ex), b0);
-            ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(B16, seg, p1 + Q4_BLOCK_BYTES + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            IntVector t1 = v1.lanewise(VectorOperators.AND, (short) 15).mul(y0).add(v1.lanewise(VectorOperators.LSHR, 4).mul(y1)).add(e).reinterpretAsInts();
-            t1 = t1.add(t1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            b1 = ((FloatVector) t1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p1 + Q4_BLOCK_BYTES) * ex), b1);
-        }
-        if (b < nBlocks) { // odd block count: the last block into the even accumulators
-            int xi = b * BLOCK;
-            ShortVector x0 = ShortVector.fromArray(S, xq, xi), x1 = ShortVector.fromArray(S, xq, xi + 16);
-            ShortVector c = ShortVector.fromArray(S, xo8, b * 16);
-            float dx = xd[b];
-            ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B16, seg, p0 + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            IntVector s0 = w0.lanewise(VectorOperators.AND, (short) 15).mul(x0).add(w0.lanewise(VectorOperators.LSHR, 4).mul(x1)).add(c).reinterpretAsInts();
-            s0 = s0.add(s0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p0) * dx), a0);
-            ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(B16, seg, p1 + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            IntVector s1 = w1.lanewise(VectorOperators.AND, (short) 15).mul(x0).add(w1.lanewise(VectorOperators.LSHR, 4).mul(x1)).add(c).reinterpretAsInts();
-            s1 = s1.add(s1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            a1 = ((FloatVector) s1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p1) * dx), a1);
-        }
-        out[oo] = a0.add(b0).reduceLanes(VectorOperators.ADD);
-        out[oo + 1] = a1.add(b1).reduceLanes(VectorOperators.ADD);
-    }
-
-    /** One row of {@link #dot2Q4Int} (same operations in the same order, so a row's result does not depend on which kernel ran it). */
     public static float dotQ4Int(MemorySegment seg, long byteOff, QuantizedVector x, int nBlocks) {
         short[] xq = x.q, xo8 = x.q4Offset;
         float[] xd = x.d;
-        FloatVector a0 = FloatVector.zero(F), b0 = FloatVector.zero(F);
-        long p0 = byteOff;
-        for (int b = 0; b < nBlocks; b++, p0 += Q4_BLOCK_BYTES) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        long p = byteOff;
+        int b = 0;
+        for (; b + 4 <= nBlocks; b += 4, p += 4 * Q4_BLOCK_BYTES) {
             int xi = b * BLOCK;
-            ShortVector x0 = ShortVector.fromArray(S, xq, xi), x1 = ShortVector.fromArray(S, xq, xi + 16);
-            ShortVector c = ShortVector.fromArray(S, xo8, b * 16);
-            ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B16, seg, p0 + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-            IntVector s0 = w0.lanewise(VectorOperators.AND, (short) 15).mul(x0).add(w0.lanewise(VectorOperators.LSHR, 4).mul(x1)).add(c).reinterpretAsInts();
+            ShortVector x0l = ShortVector.fromArray(S, xq, xi), x0h = ShortVector.fromArray(S, xq, xi + 16);
+            ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            IntVector s0 = w0.lanewise(VectorOperators.AND, (short) 15).mul(x0l).add(w0.lanewise(VectorOperators.LSHR, 4).mul(x0h))
+                    .add(ShortVector.fromArray(S, xo8, b * 16)).reinterpretAsInts();
             s0 = s0.add(s0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            FloatVector y = ((FloatVector) s0.convert(VectorOperators.I2F, 0));
-            FloatVector d = FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p0) * xd[b]);
-            if ((b & 1) == 0) a0 = y.fma(d, a0);
-            else b0 = y.fma(d, b0);
+            a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p) * xd[b]), a0);
+            ShortVector x1l = ShortVector.fromArray(S, xq, xi + 32), x1h = ShortVector.fromArray(S, xq, xi + 32 + 16);
+            ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 20 + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            IntVector s1 = w1.lanewise(VectorOperators.AND, (short) 15).mul(x1l).add(w1.lanewise(VectorOperators.LSHR, 4).mul(x1h))
+                    .add(ShortVector.fromArray(S, xo8, b * 16 + 16)).reinterpretAsInts();
+            s1 = s1.add(s1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            a1 = ((FloatVector) s1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p + 20) * xd[b + 1]), a1);
+            ShortVector x2l = ShortVector.fromArray(S, xq, xi + 64), x2h = ShortVector.fromArray(S, xq, xi + 64 + 16);
+            ShortVector w2 = (ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 40 + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            IntVector s2 = w2.lanewise(VectorOperators.AND, (short) 15).mul(x2l).add(w2.lanewise(VectorOperators.LSHR, 4).mul(x2h))
+                    .add(ShortVector.fromArray(S, xo8, b * 16 + 32)).reinterpretAsInts();
+            s2 = s2.add(s2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            a2 = ((FloatVector) s2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p + 40) * xd[b + 2]), a2);
+            ShortVector x3l = ShortVector.fromArray(S, xq, xi + 96), x3h = ShortVector.fromArray(S, xq, xi + 96 + 16);
+            ShortVector w3 = (ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 60 + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            IntVector s3 = w3.lanewise(VectorOperators.AND, (short) 15).mul(x3l).add(w3.lanewise(VectorOperators.LSHR, 4).mul(x3h))
+                    .add(ShortVector.fromArray(S, xo8, b * 16 + 48)).reinterpretAsInts();
+            s3 = s3.add(s3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            a3 = ((FloatVector) s3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p + 60) * xd[b + 3]), a3);
         }
-        return a0.add(b0).reduceLanes(VectorOperators.ADD);
+        for (; b < nBlocks; b++, p += Q4_BLOCK_BYTES) {
+            int xi = b * BLOCK;
+            ShortVector x0l = ShortVector.fromArray(S, xq, xi), x0h = ShortVector.fromArray(S, xq, xi + 16);
+            ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+            IntVector s0 = w0.lanewise(VectorOperators.AND, (short) 15).mul(x0l).add(w0.lanewise(VectorOperators.LSHR, 4).mul(x0h))
+                    .add(ShortVector.fromArray(S, xo8, b * 16)).reinterpretAsInts();
+            s0 = s0.add(s0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p) * xd[b]), a0);
+        }
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
     }
 
     /**
