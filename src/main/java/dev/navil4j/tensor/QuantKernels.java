@@ -49,38 +49,39 @@ public final class QuantKernels {
         short[] xq = x.q;
         float[] xd = x.d;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        long p = byteOff;
-        int b = 0;
-        for (; b + 4 <= nBlocks; b += 4, p += 4 * Q8_BLOCK_BYTES) {
-            int xi = b * BLOCK;
+        // one int induction variable (the activation index); block index and byte offset derive from it
+        int mainEnd = (nBlocks & ~3) * BLOCK, end = nBlocks * BLOCK;
+        int xi = 0;
+        for (; xi < mainEnd; xi += 4 * BLOCK) {
+            long p = byteOff + (long) (xi >> 5) * Q8_BLOCK_BYTES;
             ShortVector x0l = ShortVector.fromArray(S, xq, xi), x0h = ShortVector.fromArray(S, xq, xi + 16);
             IntVector s0 = ((ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 4, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x0l)
                     .add(((ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 20, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x0h)).reinterpretAsInts();
             s0 = s0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s0.lanewise(VectorOperators.ASHR, 16));
-            a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p) * xd[b]), a0);
+            a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p) * xd[(xi >> 5)]), a0);
             ShortVector x1l = ShortVector.fromArray(S, xq, xi + 32), x1h = ShortVector.fromArray(S, xq, xi + 32 + 16);
             IntVector s1 = ((ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 36 + 4, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x1l)
                     .add(((ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 36 + 20, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x1h)).reinterpretAsInts();
             s1 = s1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s1.lanewise(VectorOperators.ASHR, 16));
-            a1 = ((FloatVector) s1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p + 36) * xd[b + 1]), a1);
+            a1 = ((FloatVector) s1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p + 36) * xd[(xi >> 5) + 1]), a1);
             ShortVector x2l = ShortVector.fromArray(S, xq, xi + 64), x2h = ShortVector.fromArray(S, xq, xi + 64 + 16);
             IntVector s2 = ((ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 72 + 4, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x2l)
                     .add(((ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 72 + 20, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x2h)).reinterpretAsInts();
             s2 = s2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s2.lanewise(VectorOperators.ASHR, 16));
-            a2 = ((FloatVector) s2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p + 72) * xd[b + 2]), a2);
+            a2 = ((FloatVector) s2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p + 72) * xd[(xi >> 5) + 2]), a2);
             ShortVector x3l = ShortVector.fromArray(S, xq, xi + 96), x3h = ShortVector.fromArray(S, xq, xi + 96 + 16);
             IntVector s3 = ((ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 108 + 4, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x3l)
                     .add(((ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 108 + 20, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x3h)).reinterpretAsInts();
             s3 = s3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s3.lanewise(VectorOperators.ASHR, 16));
-            a3 = ((FloatVector) s3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p + 108) * xd[b + 3]), a3);
+            a3 = ((FloatVector) s3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p + 108) * xd[(xi >> 5) + 3]), a3);
         }
-        for (; b < nBlocks; b++, p += Q8_BLOCK_BYTES) {
-            int xi = b * BLOCK;
+        for (; xi < end; xi += BLOCK) {
+            long p = byteOff + (long) (xi >> 5) * Q8_BLOCK_BYTES;
             ShortVector x0l = ShortVector.fromArray(S, xq, xi), x0h = ShortVector.fromArray(S, xq, xi + 16);
             IntVector s0 = ((ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 4, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x0l)
                     .add(((ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 20, LE).convertShape(VectorOperators.B2S, S, 0)).mul(x0h)).reinterpretAsInts();
             s0 = s0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s0.lanewise(VectorOperators.ASHR, 16));
-            a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p) * xd[b]), a0);
+            a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p) * xd[(xi >> 5)]), a0);
         }
         return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
     }
@@ -97,43 +98,44 @@ public final class QuantKernels {
         short[] xq = x.q, xo8 = x.q4Offset;
         float[] xd = x.d;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        long p = byteOff;
-        int b = 0;
-        for (; b + 4 <= nBlocks; b += 4, p += 4 * Q4_BLOCK_BYTES) {
-            int xi = b * BLOCK;
+        // one int induction variable (the activation index); block index and byte offset derive from it
+        int mainEnd = (nBlocks & ~3) * BLOCK, end = nBlocks * BLOCK;
+        int xi = 0;
+        for (; xi < mainEnd; xi += 4 * BLOCK) {
+            long p = byteOff + (long) (xi >> 5) * Q4_BLOCK_BYTES;
             ShortVector x0l = ShortVector.fromArray(S, xq, xi), x0h = ShortVector.fromArray(S, xq, xi + 16);
             ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
             IntVector s0 = w0.lanewise(VectorOperators.AND, (short) 15).mul(x0l).add(w0.lanewise(VectorOperators.LSHR, 4).mul(x0h))
-                    .add(ShortVector.fromArray(S, xo8, b * 16)).reinterpretAsInts();
+                    .add(ShortVector.fromArray(S, xo8, (xi >> 1))).reinterpretAsInts();
             s0 = s0.add(s0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p) * xd[b]), a0);
+            a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p) * xd[(xi >> 5)]), a0);
             ShortVector x1l = ShortVector.fromArray(S, xq, xi + 32), x1h = ShortVector.fromArray(S, xq, xi + 32 + 16);
             ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 20 + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
             IntVector s1 = w1.lanewise(VectorOperators.AND, (short) 15).mul(x1l).add(w1.lanewise(VectorOperators.LSHR, 4).mul(x1h))
-                    .add(ShortVector.fromArray(S, xo8, b * 16 + 16)).reinterpretAsInts();
+                    .add(ShortVector.fromArray(S, xo8, (xi >> 1) + 16)).reinterpretAsInts();
             s1 = s1.add(s1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            a1 = ((FloatVector) s1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p + 20) * xd[b + 1]), a1);
+            a1 = ((FloatVector) s1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p + 20) * xd[(xi >> 5) + 1]), a1);
             ShortVector x2l = ShortVector.fromArray(S, xq, xi + 64), x2h = ShortVector.fromArray(S, xq, xi + 64 + 16);
             ShortVector w2 = (ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 40 + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
             IntVector s2 = w2.lanewise(VectorOperators.AND, (short) 15).mul(x2l).add(w2.lanewise(VectorOperators.LSHR, 4).mul(x2h))
-                    .add(ShortVector.fromArray(S, xo8, b * 16 + 32)).reinterpretAsInts();
+                    .add(ShortVector.fromArray(S, xo8, (xi >> 1) + 32)).reinterpretAsInts();
             s2 = s2.add(s2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            a2 = ((FloatVector) s2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p + 40) * xd[b + 2]), a2);
+            a2 = ((FloatVector) s2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p + 40) * xd[(xi >> 5) + 2]), a2);
             ShortVector x3l = ShortVector.fromArray(S, xq, xi + 96), x3h = ShortVector.fromArray(S, xq, xi + 96 + 16);
             ShortVector w3 = (ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 60 + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
             IntVector s3 = w3.lanewise(VectorOperators.AND, (short) 15).mul(x3l).add(w3.lanewise(VectorOperators.LSHR, 4).mul(x3h))
-                    .add(ShortVector.fromArray(S, xo8, b * 16 + 48)).reinterpretAsInts();
+                    .add(ShortVector.fromArray(S, xo8, (xi >> 1) + 48)).reinterpretAsInts();
             s3 = s3.add(s3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            a3 = ((FloatVector) s3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p + 60) * xd[b + 3]), a3);
+            a3 = ((FloatVector) s3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p + 60) * xd[(xi >> 5) + 3]), a3);
         }
-        for (; b < nBlocks; b++, p += Q4_BLOCK_BYTES) {
-            int xi = b * BLOCK;
+        for (; xi < end; xi += BLOCK) {
+            long p = byteOff + (long) (xi >> 5) * Q4_BLOCK_BYTES;
             ShortVector x0l = ShortVector.fromArray(S, xq, xi), x0h = ShortVector.fromArray(S, xq, xi + 16);
             ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B16, seg, p + 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
             IntVector s0 = w0.lanewise(VectorOperators.AND, (short) 15).mul(x0l).add(w0.lanewise(VectorOperators.LSHR, 4).mul(x0h))
-                    .add(ShortVector.fromArray(S, xo8, b * 16)).reinterpretAsInts();
+                    .add(ShortVector.fromArray(S, xo8, (xi >> 1))).reinterpretAsInts();
             s0 = s0.add(s0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p) * xd[b]), a0);
+            a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p) * xd[(xi >> 5)]), a0);
         }
         return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
     }
