@@ -56,14 +56,20 @@ public final class Bench {
                 DType f = format(fname);
                 // llama.cpp's Q4_0 files keep the output matrix at higher precision (Q6_K); Q8 is our nearest
                 DType head = f == DType.Q4 ? DType.Q8 : f;
+                resetPeakRss(log); // the previous format's weights are freed: its peak must not carry over
                 try (SyntheticWeights w = new SyntheticWeights(42)) {
                     long t0 = System.nanoTime();
                     BenchDecoder dec = o.llm() ? new BenchDecoder(s, f, head, w) : null;
                     BenchVision vis = o.vision() && s.vision() != null ? new BenchVision(s, f, w) : null;
-                    log.printf(Locale.ROOT, "# %s %s: weights synthesized in %.1f s%s%n", s.name(), fname, (System.nanoTime() - t0) * 1e-9,
-                            dec == null ? "" : String.format(Locale.ROOT, " (LLM %.0f MiB, %.0f MiB read per token)", dec.weightBytes() / 1048576.0, dec.bytesPerToken() / 1048576.0));
+                    log.printf(Locale.ROOT, "# %s %s: weights synthesized in %.1f s%s%s%n", s.name(), fname, (System.nanoTime() - t0) * 1e-9,
+                            dec == null ? "" : String.format(Locale.ROOT, " (LLM %.0f MiB, %.0f MiB read per token%s)", dec.weightBytes() / 1048576.0,
+                                    dec.bytesPerToken() / 1048576.0, head != f ? "; embedding/lm_head " + head.name().toLowerCase(Locale.ROOT) : ""),
+                            vis == null ? "" : "; vision tower " + BenchVision.linearFormat(f).name().toLowerCase(Locale.ROOT));
+                    boolean first = true;
                     for (int th : o.threads()) {
                         Parallel.setThreads(th);
+                        if (!first) resetPeakRss(log); // peak_rss of this thread count: the weights + its own run
+                        first = false;
                         double bw = Bandwidth.readGBs(w.segments(), 5);
                         sink.accept(new Measurement(s.name(), fname, th, "read_bandwidth", bw, "GB/s", Double.NaN, Double.NaN));
                         if (dec != null) measureLlm(o, s, fname, th, dec, bw, sink);
@@ -83,6 +89,19 @@ public final class Bench {
             }
         } finally {
             Parallel.setThreads(restore);
+        }
+    }
+
+    private static volatile boolean rssWarned;
+
+    /** False once resetting the peak RSS has failed (then peak_rss figures are process-wide maxima). */
+    static boolean peakRssResettable() { return !rssWarned; }
+
+    /** Resets the peak RSS; says once on the log when the figures cannot be reset (then they are process-wide maxima). */
+    static void resetPeakRss(PrintStream log) {
+        if (!Bandwidth.resetPeakRss() && !rssWarned) {
+            rssWarned = true;
+            log.println("# peak RSS cannot be reset here (/proc/self/clear_refs): each peak_rss is the maximum since the process started");
         }
     }
 
@@ -132,7 +151,13 @@ public final class Bench {
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    /** Kernel figures: GEMV GB/s of weights per format and GEMM GFLOP/s, at the current thread count. */
+    /** Bytes of distinct matrices the GEMV figure cycles through (16× the 32 MiB L3 of the reference machine). */
+    static final long GEMV_SET_BYTES = 512L << 20;
+
+    /**
+     * Kernel figures: GEMV GB/s of weights per format (streamed from memory, not cache) and GEMM GFLOP/s, at the
+     * given thread count. The JMH benchmarks (src/jmh/java, docs/KERNELS.md) measure more shapes and kernels.
+     */
     public static List<Measurement> kernels(int threads, PrintStream log) {
         int restore = Parallel.threads();
         Parallel.setThreads(threads);
@@ -142,18 +167,26 @@ public final class Bench {
             float[] x = new float[d], y = new float[d];
             Arrays.fill(x, 0.5f);
             for (DType f : new DType[]{DType.F32, DType.BF16, DType.F16, DType.Q8, DType.Q4}) {
-                WeightTensor m = w.matrix("gemv", f, d, d);
-                for (int i = 0; i < 20; i++) m.matmul(x, 1, y, null);
-                double[] gbs = new double[15];
-                for (int r = 0; r < gbs.length; r++) {
-                    long a = System.nanoTime();
-                    for (int i = 0; i < 4; i++) m.matmul(x, 1, y, null);
-                    gbs[r] = 4.0 * m.byteSize() / ((System.nanoTime() - a) * 1e-9) / 1e9;
+                // one 4096² matrix is 10-64 MiB: Q4/Q8/bf16 would stay in the 32 MiB L3 and report cache speed. Cycle
+                // through distinct matrices of ≥ 512 MiB in all, as decode streams all layers once per token.
+                long one = f.byteSize((long) d * d);
+                int count = (int) ((GEMV_SET_BYTES + one - 1) / one);
+                double[] gbs = new double[9];
+                try (SyntheticWeights set = new SyntheticWeights(7)) { // freed before the next format's set
+                    WeightTensor[] ms = new WeightTensor[count];
+                    for (int i = 0; i < count; i++) ms[i] = set.matrix("gemv" + i, f, d, d);
+                    for (int i = 0; i < 2 * count; i++) ms[i % count].matmul(x, 1, y, null);
+                    for (int r = 0; r < gbs.length; r++) {
+                        long a = System.nanoTime();
+                        for (WeightTensor m : ms) m.matmul(x, 1, y, null);
+                        gbs[r] = count * (double) one / ((System.nanoTime() - a) * 1e-9) / 1e9;
+                    }
                 }
+                log.printf(Locale.ROOT, "# gemv %s: %d distinct 4096x4096 matrices (%.0f MiB) cycled%n", f.name().toLowerCase(Locale.ROOT), count, count * one / 1048576.0);
                 out.add(new Measurement("gemv-4096x4096", f.name().toLowerCase(Locale.ROOT), threads, "gemv_weight_bandwidth", median(gbs), "GB/s", Double.NaN, Double.NaN));
             }
             int n = 1024;
-            for (DType f : new DType[]{DType.F32, DType.BF16, DType.Q8}) {
+            for (DType f : new DType[]{DType.F32, DType.BF16, DType.F16, DType.Q8, DType.Q4}) {
                 WeightTensor m = w.matrix("gemm", f, n, n);
                 float[] a = new float[n * n], c = new float[n * n];
                 Arrays.fill(a, 0.25f);

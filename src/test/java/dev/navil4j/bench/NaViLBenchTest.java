@@ -58,7 +58,7 @@ class NaViLBenchTest {
         NaViLBench.run(s, new Bench.Options(null, List.of("bf16"), List.of(1), 0, 2, 1, true, true), got::add, QUIET);
         assertFalse(byMetric(got, s.name() + "[1/3L]", "bf16").isEmpty());
         assertFalse(byMetric(got, s.name() + "[2/3L]", "bf16").isEmpty());
-        Map<String, Bench.Measurement> ex = byMetric(got, s.name() + "~3L", "bf16");
+        Map<String, Bench.Measurement> ex = byMetric(got, s.name() + "[3L-extrapolated]", "bf16");
         assertTrue(ex.keySet().stream().anyMatch(k -> k.startsWith("img448x448_prefill_p")), ex.keySet().toString());
         assertTrue(ex.containsKey("img1024x768_decode_tg2"));
         // bytes per decoded token grow by one layer's text expert per layer: 3 layers read more than 2
