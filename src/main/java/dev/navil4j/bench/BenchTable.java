@@ -152,8 +152,10 @@ public final class BenchTable implements Consumer<Bench.Measurement> {
         n.add("decode bound = read bandwidth measured over the weights themselves ÷ weight bytes read per decoded token; "
                 + "% of bound = decode ÷ bound.");
         if (rows.values().stream().anyMatch(r -> !r.navil() && !Double.isNaN(r.vision)))
-            n.add("vision encode (InternVL shapes) = one 448² tile through InternViT-300M + the mlp1 projector; "
-                    + "q4 rows keep embedding/lm_head and the vision tower in q8.");
+            n.add("vision encode (InternVL shapes) = one 448² tile through InternViT-300M + the mlp1 projector.");
+        if (rows.values().stream().anyMatch(r -> !r.navil() && r.key.format().toLowerCase(Locale.ROOT).startsWith("q4")))
+            n.add("q4 rows (InternVL/Qwen shapes) keep embedding/lm_head in q8, as llama.cpp's Q4_0 files keep the output "
+                    + "matrix above 4 bits, and the vision tower in q8 (4-bit ruins InternViT).");
         if (rows.values().stream().anyMatch(Row::navil))
             n.add("NaViL rows run the real NaViL code: prefill = the whole chat prompt of one image (text + visual tokens "
                     + "through the visual experts), decode = text tokens after it, vision encode = that image's pyramid through "
