@@ -77,23 +77,22 @@ final class BenchCommand implements Callable<Integer> {
         if (reps < 1) throw new IllegalArgumentException("--reps must be >= 1");
         if (prompt < 0 || gen < 0) throw new IllegalArgumentException("--prompt and --gen must be >= 0");
         if (table && kernels) throw new IllegalArgumentException("--table and --kernels cannot be combined");
-        List<Integer> th = threads != null ? threads : table ? TABLE_THREADS : List.of(Parallel.threads());
+        List<Integer> th = threadCounts();
         for (int t : th) if (t < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + t);
         if (kernels) {
             printHeader();
             for (int t : th) Bench.kernels(t, System.err).forEach(this::print);
             return 0;
         }
-        List<String> fs = formats != null ? formats : table ? TABLE_FORMATS : List.of("bf16");
+        List<String> fs = formatNames();
         for (String f : fs) Bench.format(f); // fail before the slow part on a typo
         // resolve every shape first, for the same reason
         List<Object> resolved = new ArrayList<>();
-        for (String name : shapes != null ? shapes : table ? TABLE_SHAPES : List.of("qwen2.5-0.5b")) {
+        for (String name : shapeNames()) {
             NaViLBench.Shape navil = NaViLBench.forName(name);
             resolved.add(navil != null ? navil : BenchShape.named(name));
         }
-        int[][] navilImages = images != null ? NaViLBench.parseImages(images, "--images")
-                : table && blank(System.getenv("NAVIL4J_BENCH_IMAGES")) ? NaViLBench.parseImages(TABLE_IMAGES, "--images") : null;
+        int[][] navilImages = navilImages(System.getenv("NAVIL4J_BENCH_IMAGES"));
 
         BenchTable tab = table ? new BenchTable() : null;
         Consumer<Bench.Measurement> sink = this::print;
@@ -130,7 +129,20 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static boolean blank(String s) { return s == null || s.isBlank(); }
+    // what runs when an option is not given: the single-run defaults, or the reference table's set with --table
+    List<String> shapeNames() { return shapes != null ? shapes : table ? TABLE_SHAPES : List.of("qwen2.5-0.5b"); }
+
+    List<String> formatNames() { return formats != null ? formats : table ? TABLE_FORMATS : List.of("bf16"); }
+
+    List<Integer> threadCounts() { return threads != null ? threads : table ? TABLE_THREADS : List.of(Parallel.threads()); }
+
+    /** NaViL image sizes: --images, else NAVIL4J_BENCH_IMAGES ({@code env}), else with --table one 448×448 image; null = NaViLBench's own. */
+    int[][] navilImages(String env) {
+        if (images != null) return NaViLBench.parseImages(images, "--images");
+        boolean envSet = env != null && !env.isBlank();
+        if (envSet) return NaViLBench.parseImages(env, "NAVIL4J_BENCH_IMAGES");
+        return table ? NaViLBench.parseImages(TABLE_IMAGES, "--images") : null;
+    }
 
     private static void printRows(List<String> rows) {
         for (String r : rows) System.out.println(r);
