@@ -85,6 +85,8 @@ public final class Bench {
                         }
                         sink.accept(new Measurement(s.name(), fname, th, "peak_rss", Bandwidth.peakRssMiB(), "MiB", Double.NaN, Double.NaN));
                     }
+                } catch (SyntheticWeights.NotEnoughMemory e) { // thrown while synthesizing, before anything is measured
+                    skipped(s.name(), fname, o.threads(), e, sink, log);
                 }
             }
         } finally {
@@ -96,6 +98,17 @@ public final class Bench {
 
     /** False once resetting the peak RSS has failed (then peak_rss figures are process-wide maxima). */
     static boolean peakRssResettable() { return !rssWarned; }
+
+    /** The metric that stands for every figure of a format whose weights did not fit in memory; value: MiB available. */
+    public static final String SKIPPED = "skipped_not_enough_memory";
+
+    /** Reports a format skipped because its weights did not fit (the rest of the run goes on). */
+    static void skipped(String shape, String fname, List<Integer> threads, SyntheticWeights.NotEnoughMemory e,
+                        Consumer<Measurement> sink, PrintStream log) {
+        log.printf(Locale.ROOT, "# %s %s: skipped, %s%n", shape, fname, e.getMessage());
+        for (int th : threads)
+            sink.accept(new Measurement(shape, fname, th, SKIPPED, e.available / 1048576.0, "MiB", Double.NaN, Double.NaN));
+    }
 
     /** Resets the peak RSS; says once on the log when the figures cannot be reset (then they are process-wide maxima). */
     static void resetPeakRss(PrintStream log) {

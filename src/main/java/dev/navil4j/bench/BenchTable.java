@@ -40,7 +40,7 @@ public final class BenchTable implements Consumer<Bench.Measurement> {
     public static final class Row {
         public final Key key;
         double prefill = Double.NaN, decode = Double.NaN, bound = Double.NaN, fraction = Double.NaN, vision = Double.NaN,
-                rss = Double.NaN;
+                rss = Double.NaN, skippedAvailableMiB = Double.NaN;
         final Map<String, Image> images = new LinkedHashMap<>();
         boolean printed;
 
@@ -56,10 +56,20 @@ public final class BenchTable implements Consumer<Bench.Measurement> {
             return images.isEmpty() ? null : images.entrySet().iterator().next();
         }
 
+        boolean skipped() { return !Double.isNaN(skippedAvailableMiB); }
+
+        /** Both runners emit peak_rss last for a shape × format × thread count; a skipped format emits only its marker. */
+        boolean complete() { return !Double.isNaN(rss) || skipped(); }
+
         /** The nine cells, in header order. */
         public List<String> cells() {
             String fmt = key.format().toLowerCase(Locale.ROOT);
             List<String> c = new ArrayList<>(List.of(key.shape(), key.format(), Integer.toString(key.threads())));
+            if (skipped()) {
+                c.add(String.format(Locale.ROOT, "skipped: weights do not fit (%.0f MiB available)", skippedAvailableMiB));
+                while (c.size() < 9) c.add(NONE);
+                return c;
+            }
             Map.Entry<String, Image> img = image();
             if (img == null) {
                 c.add(num(prefill, 1));
@@ -106,6 +116,8 @@ public final class BenchTable implements Consumer<Bench.Measurement> {
             r.vision = m.value();
         } else if (metric.equals("peak_rss")) {
             r.rss = m.value();
+        } else if (metric.equals(Bench.SKIPPED)) {
+            r.skippedAvailableMiB = m.value();
         } else if ((x = IMAGE.matcher(metric)).matches()) {
             Image i = r.images.computeIfAbsent(x.group(1), k -> new Image());
             switch (x.group(2)) {
@@ -129,13 +141,13 @@ public final class BenchTable implements Consumer<Bench.Measurement> {
     public List<Row> rows() { return List.copyOf(rows.values()); }
 
     /**
-     * Rows not yet handed out that are complete: both runners emit peak_rss last for a shape × format × thread
-     * count. {@code all} hands out the rest too (at the end: extrapolated rows have no peak_rss).
+     * Rows not yet handed out that are complete ({@link Row#complete}). {@code all} hands out the rest too (at the
+     * end: extrapolated rows have no peak_rss).
      */
     public List<String> takeRows(boolean all) {
         List<String> out = new ArrayList<>();
         for (Row r : rows.values())
-            if (!r.printed && (all || !Double.isNaN(r.rss))) {
+            if (!r.printed && (all || r.complete())) {
                 r.printed = true;
                 out.add(r.markdown());
             }
@@ -158,12 +170,15 @@ public final class BenchTable implements Consumer<Bench.Measurement> {
                     + "matrix above 4 bits, and the vision tower in q8 (4-bit ruins InternViT).");
         if (rows.values().stream().anyMatch(Row::navil))
             n.add("NaViL rows run the real NaViL code: prefill = the whole chat prompt of one image (text + visual tokens "
-                    + "through the visual experts), decode = text tokens after it, vision encode = that image's pyramid through "
+                    + "through the visual experts), decode = tg" + lengths(genLengths) + ": text tokens after it, vision encode = that image's pyramid through "
                     + "the ViT + projector (ViT and projector stay bf16 when the LLM is q8/q4; the ViT size is assumed, see "
                     + "bench/NaViLBench).");
         if (rows.values().stream().anyMatch(Row::extrapolated))
             n.add("[NL-extrapolated] rows are not measured at that depth: per-token times are extrapolated linearly from the "
                     + "two smaller depths measured (rows [a/NL], [b/NL]); no bound or peak RSS.");
+        if (rows.values().stream().anyMatch(Row::skipped))
+            n.add("skipped rows: synthesizing that format's weights would have left less than 1 GiB of the machine's available "
+                    + "memory (MemAvailable); run that shape alone, on a machine with more free memory.");
         n.add(Bench.peakRssResettable()
                 ? "peak RSS = the process's high-water mark for that format and thread count (reset before each), including the JVM."
                 : "peak RSS = the process's high-water mark since it started (it could not be reset here): a row shows the largest "

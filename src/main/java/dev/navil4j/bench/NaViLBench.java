@@ -172,9 +172,13 @@ public final class NaViLBench {
                             emit(label, fname, th, r, bw * 1e9 / b.decodeBytes, o, sink);
                             sink.accept(new Bench.Measurement(label, fname, th, "peak_rss", Bandwidth.peakRssMiB(), "MiB", Double.NaN, Double.NaN));
                         }
+                    } catch (RuntimeException e) { // the model code may wrap what the synthetic loader threw
+                        SyntheticWeights.NotEnoughMemory n = SyntheticWeights.NotEnoughMemory.in(e);
+                        if (n == null) throw e;
+                        Bench.skipped(label, fname, o.threads(), n, sink, log);
                     }
                 }
-                if (shape.runs().length == 2)
+                if (shape.runs().length == 2 && results.stream().allMatch(runs -> runs.size() == 2))
                     for (int ti = 0; ti < o.threads().size(); ti++) {
                         int th = o.threads().get(ti);
                         Parallel.setThreads(th);

@@ -94,6 +94,33 @@ class BenchTableTest {
         assertFalse(md.contains("pp?"), "no pp/tg note without LLM rows: " + md);
     }
 
+    @Test
+    void aFormatWhoseWeightsDoNotFitIsSkippedNotOomKilled() {
+        long available = SyntheticWeights.availableBytes();
+        org.junit.jupiter.api.Assumptions.assumeTrue(available > 0, "no /proc/meminfo here");
+        // one q_proj of hidden² values, even in bf16, is twice the available memory: refused before anything is allocated
+        long limit = 2 * (available + SyntheticWeights.RESERVE);
+        int hidden = (int) Math.min(Integer.MAX_VALUE / 64, Math.ceil(Math.sqrt(limit / 2.0) / 64 + 1)) * 64;
+        org.junit.jupiter.api.Assumptions.assumeTrue(2.0 * hidden * hidden >= limit);
+        BenchShape huge = new BenchShape("huge", hidden, 1, 4, 2, hidden / 4, 128, 160, true, true, 1e6, null);
+        List<Bench.Measurement> got = new ArrayList<>();
+        BenchTable table = new BenchTable();
+        Bench.run(new Bench.Options(huge, List.of("f32", "bf16"), List.of(1, 2), 8, 4, 1, false, true), m -> {
+            got.add(m);
+            table.accept(m);
+        }, QUIET);
+        assertEquals(4, got.size(), got.toString());
+        for (Bench.Measurement m : got) assertEquals(Bench.SKIPPED, m.metric());
+        List<String> rows = table.takeRows(false);
+        assertEquals(4, rows.size(), "a skipped row is complete");
+        assertTrue(rows.get(0).startsWith("| huge | f32 | 1 | skipped: weights do not fit ("), rows.get(0));
+        assertTrue(table.markdown().contains("skipped rows:"));
+        // the model code may wrap the loader's exception
+        var e = new SyntheticWeights.NotEnoughMemory("w", 1, 0, 0);
+        assertSame(e, SyntheticWeights.NotEnoughMemory.in(new IllegalArgumentException("loading w", e)));
+        assertNull(SyntheticWeights.NotEnoughMemory.in(new IllegalArgumentException("other")));
+    }
+
     private static Bench.Measurement m(String shape, String format, int threads, String metric, double v, double bound, double fraction) {
         return new Bench.Measurement(shape, format, threads, metric, v, "", bound, fraction);
     }
