@@ -9,6 +9,7 @@ import dev.navil4j.models.navil.NaViLConfig;
 import dev.navil4j.models.navil.NaViLVisionModelAnyRes;
 import dev.navil4j.tensor.DType;
 import dev.navil4j.tensor.Parallel;
+import dev.navil4j.tensor.QuantPolicy;
 import dev.navil4j.weights.Json;
 import dev.navil4j.weights.SafeTensors;
 import dev.navil4j.weights.TensorInfo;
@@ -31,9 +32,14 @@ import java.util.function.Consumer;
  * preprocessing ({@link NaViLImageProcessor}; its grids decide the work), the seconds to encode it (ViT +
  * projector), the visual token count, the prefill of the whole visual prompt (visual experts routed), and then
  * decode of text tokens (text experts) from that context; plus read bandwidth and peak RSS.
- * <p>Formats: the LLM's matrices (text and visual experts, lm_head) take the benchmark format (bf16, or q8 as a
- * Q8_0 checkpoint would hold them); embeddings, norms, the ViT and the projector stay bf16 (f32/f16 runs use
- * that format everywhere).
+ * <p>Formats: the LLM's matrices (text and visual experts, lm_head) take the benchmark format; embeddings, norms,
+ * the ViT and the projector stay bf16 (f32/f16 runs use that format everywhere). q8/q4 are synthesized as a
+ * {@code navil4j quantize}d checkpoint holds them (Q8_0/Q4_0 blocks for the LLM linears whose columns are multiples
+ * of 32, the lm_head never below Q8 as {@link QuantPolicy#headWeights} keeps it) and the model loads them with
+ * {@code --weights} set to the format, through the family's load policy like a real checkpoint: stored blocks are
+ * used as they are, so the result is what {@code --weights q8|q4} makes of a bf16 checkpoint. (Synthesizing bf16
+ * and quantizing at load would build the same tensors at twice the memory and time: ~7 GB bf16 beside the Q8
+ * copy for NaViL-2B.)
  * <p>When a shape's weights do not fit in memory (NaViL-9B: ~28 GB in bf16), the LLM is built with fewer layers,
  * twice (e.g. 2 and 4), and the per-token times are extrapolated linearly to the full depth
  * ({@code t(L) = a + b·L}); both the measured ({@code navil-9b[2/36L]}) and the extrapolated
@@ -230,6 +236,7 @@ public final class NaViLBench {
                 cfg.minDynamicPatch(), cfg.maxDynamicPatch(), cfg.scaleDownsampleRatio());
         DType llmFormat = f;
         DType otherFormat = f == DType.Q8 || f == DType.Q4 ? DType.BF16 : f;
+        DType headFormat = DType.valueOf(QuantPolicy.headWeights(f.name()).toUpperCase(Locale.ROOT));
         SyntheticWeights w = new SyntheticWeights(2025);
         long[] decodeBytes = {0};
         long t0 = System.nanoTime();
@@ -242,7 +249,8 @@ public final class NaViLBench {
             boolean llm = name.startsWith("language_model.");
             boolean embedding = name.endsWith("tok_embeddings.weight") || name.endsWith("embed_tokens.weight");
             boolean small = name.equals("special_token_embedding.weight");
-            DType fmt = small ? DType.F32 : llm && !embedding && cols % 32 == 0 ? llmFormat : otherFormat;
+            boolean head = name.endsWith("output.weight") || name.endsWith("lm_head.weight");
+            DType fmt = small ? DType.F32 : llm && !embedding && cols % 32 == 0 ? head ? headFormat : llmFormat : otherFormat;
             w.matrix(name, fmt, rows, cols);
             MemorySegment seg = w.segments().getLast();
             // a decoded token reads every text-expert matrix and the lm_head once (one embedding row: negligible)
@@ -254,7 +262,8 @@ public final class NaViLBench {
         for (int i = 0; i < SPECIAL_TOKENS.size(); i++) ids.put(SPECIAL_TOKENS.get(i), l.vocabSize() - SPECIAL_TOKENS.size() + i);
         NaViL model;
         try {
-            model = NaViL.of(c, st, ids, new LoadOptions("auto", 16384, false, true, null));
+            // the family's --weights policy sees the format, as `bench` were `chat --weights q8` on a quantized checkpoint
+            model = NaViL.of(c, st, ids, new LoadOptions(f.name().toLowerCase(Locale.ROOT), 16384, false, true, null));
         } catch (RuntimeException e) {
             w.close();
             throw e;

@@ -43,9 +43,23 @@ public final class Activations {
         return x < 0 ? -y : y;
     }
 
-    /** h[i] = silu(gate[i])·up[i] (SwiGLU), written into gate. */
+    private static final jdk.incubator.vector.VectorSpecies<Float> F = jdk.incubator.vector.FloatVector.SPECIES_256;
+
+    /**
+     * h[i] = silu(gate[i])·up[i] (SwiGLU), written into gate. Vectorized with the JDK's vector EXP (within
+     * 1 ulp; Math.exp per element was ~10 % of a 512-token prefill); {@link #silu} is the scalar reference.
+     */
     public static void siluMul(float[] gate, float[] up, int n) {
-        dev.navil4j.tensor.Parallel.forRange(n, 1 << 15, (from, to) -> { for (int i = from; i < to; i++) gate[i] = silu(gate[i]) * up[i]; });
+        dev.navil4j.tensor.Parallel.forRange(n, 1 << 15, (from, to) -> {
+            int i = from;
+            var one = jdk.incubator.vector.FloatVector.broadcast(F, 1f);
+            for (; i <= to - F.length(); i += F.length()) {
+                var g = jdk.incubator.vector.FloatVector.fromArray(F, gate, i);
+                var e = g.neg().lanewise(jdk.incubator.vector.VectorOperators.EXP);
+                g.div(e.add(one)).mul(jdk.incubator.vector.FloatVector.fromArray(F, up, i)).intoArray(gate, i);
+            }
+            for (; i < to; i++) gate[i] = silu(gate[i]) * up[i];
+        });
     }
 
     /**

@@ -88,12 +88,7 @@ public final class Attention {
                     scores[j] = s;
                     if (s > max) max = s;
                 }
-                float sum = 0;
-                for (int j = 0; j <= last; j++) {
-                    float e = (float) Math.exp(scores[j] - max);
-                    scores[j] = e;
-                    sum += e;
-                }
+                float sum = VectorKernels.expShiftSum(scores, 0, last + 1, max);
                 java.util.Arrays.fill(out, qo, qo + headDim, 0f);
                 float inv = 1f / sum;
                 for (int j = 0; j <= last; j++) {
@@ -189,15 +184,8 @@ public final class Attention {
                 for (int i = 0; i < mr; i++) {
                     int ro = i * lenPad;
                     int keys = i >= rows ? 0 : causalPast < 0 ? nk : causalPast + t0 + i + 1;
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j < keys; j++) max = Math.max(max, scores[ro + j]);
-                    float sum = 0;
-                    for (int j = 0; j < keys; j++) {
-                        float e = (float) Math.exp(scores[ro + j] - max);
-                        scores[ro + j] = e;
-                        sum += e;
-                    }
-                    float inv = 1f / sum;
+                    float max = VectorKernels.max(scores, ro, keys);
+                    float inv = keys == 0 ? 0f : 1f / VectorKernels.expShiftSum(scores, ro, keys, max);
                     for (int j = 0; j < keys; j++) pa[j * mr + i] = scores[ro + j] * inv;
                     for (int j = keys; j < span; j++) pa[j * mr + i] = 0f;
                 }
@@ -238,12 +226,7 @@ public final class Attention {
     /** out[oo..oo+headDim) = Σ_j softmax(scores)_j · values[vo + j·stride ..]. */
     private static void softmaxWeightedSum(float[] scores, int len, float max, float[] values, int stride, int vo,
                                            int headDim, float[] out, int oo) {
-        float sum = 0;
-        for (int j = 0; j < len; j++) {
-            float e = (float) Math.exp(scores[j] - max);
-            scores[j] = e;
-            sum += e;
-        }
+        float sum = VectorKernels.expShiftSum(scores, 0, len, max);
         java.util.Arrays.fill(out, oo, oo + headDim, 0f);
         float inv = 1f / sum;
         for (int j = 0; j < len; j++) VectorKernels.axpy(scores[j] * inv, values, vo + j * stride, out, oo, headDim);

@@ -73,6 +73,23 @@ class NaViLBenchTest {
         assertEquals((3 * perLayer + head) / 1048576.0, bytes3, 1e-9);
     }
 
+    /**
+     * q4 builds what {@code --weights q4} makes of a float checkpoint: Q4_0 text/visual expert linears (20 bytes per 32
+     * weights) and a Q8_0 lm_head (36 bytes per 32), loaded through the family's policy. Tiny InternLM2 per layer's
+     * text expert: wqkv 128x64, wo 64x64, w1/w3 128x64, w2 64x128; lm_head 320x64.
+     */
+    @Test
+    void q4BuildKeepsAnEightBitHead() {
+        NaViLBench.Shape s = NaViLBench.tiny(false, new int[]{3});
+        long perLayer = 128 * 64 + 64 * 64 + 3 * 128 * 64, head = 320 * 64;
+        try (NaViLBench.Built b = NaViLBench.build(s.config(), 3, DType.Q4, QUIET)) {
+            assertEquals(3 * perLayer / 32 * 20 + head / 32 * 36, b.decodeBytes);
+        }
+        try (NaViLBench.Built b = NaViLBench.build(s.config(), 3, DType.Q8, QUIET)) {
+            assertEquals((3 * perLayer + head) / 32 * 36, b.decodeBytes);
+        }
+    }
+
     @Test
     void promptIdsFollowTheReferenceLayout() {
         Map<String, Integer> sp = new java.util.HashMap<>();
