@@ -171,8 +171,8 @@ public final class BenchTable implements Consumer<Bench.Measurement> {
         if (rows.values().stream().anyMatch(Row::navil))
             n.add("NaViL rows run the real NaViL code: prefill = the whole chat prompt of one image (text + visual tokens "
                     + "through the visual experts), decode = tg" + lengths(genLengths) + ": text tokens after it, vision encode = that image's pyramid through "
-                    + "the ViT + projector (ViT and projector stay bf16 when the LLM is q8/q4; the ViT size is assumed, see "
-                    + "bench/NaViLBench).");
+                    + "the ViT + projector (ViT, projector and embeddings stay bf16 when the LLM is q8/q4, the lm_head q8 in q4 "
+                    + "runs; the ViT size is assumed, see bench/NaViLBench).");
         if (rows.values().stream().anyMatch(Row::extrapolated))
             n.add("[NL-extrapolated] rows are not measured at that depth: per-token times are extrapolated linearly from the "
                     + "two smaller depths measured (rows [a/NL], [b/NL]); no bound or peak RSS.");
