@@ -1,7 +1,7 @@
 package dev.navil4j.jmh;
 
+import dev.navil4j.bench.Bench;
 import dev.navil4j.bench.SyntheticWeights;
-import dev.navil4j.tensor.DType;
 import dev.navil4j.tensor.Parallel;
 import dev.navil4j.tensor.WeightTensor;
 import org.openjdk.jmh.annotations.AuxCounters;
@@ -35,7 +35,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx2g"})
 public class GemmBench {
-    @Param({"F32", "BF16", "F16", "Q8", "Q4"})
+    @Param({"f32", "bf16", "f16", "q8", "q4"})
     public String format;
 
     @Param({"1024x1024x1024", "1025x1024x3072", "1025x1024x4096"})
@@ -65,7 +65,7 @@ public class GemmBench {
         String[] nkm = shape.split("x");
         int n = Integer.parseInt(nkm[0]), k = Integer.parseInt(nkm[1]), m = Integer.parseInt(nkm[2]);
         weights = new SyntheticWeights(12);
-        w = weights.matrix("w", DType.valueOf(format), m, k);
+        w = weights.matrix("w", Bench.format(format), m, k);
         x = new float[n * k];
         out = new float[n * m];
         for (int i = 0; i < x.length; i++) x[i] = (i % 23) * 0.01f - 0.11f;

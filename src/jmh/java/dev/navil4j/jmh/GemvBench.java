@@ -1,5 +1,6 @@
 package dev.navil4j.jmh;
 
+import dev.navil4j.bench.Bench;
 import dev.navil4j.bench.SyntheticWeights;
 import dev.navil4j.tensor.DType;
 import dev.navil4j.tensor.Parallel;
@@ -44,7 +45,7 @@ public class GemvBench {
     static final int ROWS = 4864, COLS = 896;
     static final long DRAM_BYTES = 640L << 20;
 
-    @Param({"F32", "BF16", "F16", "Q8", "Q4"})
+    @Param({"f32", "bf16", "f16", "q8", "q4"})
     public String format;
 
     @Param({"dram", "l3"})
@@ -71,7 +72,7 @@ public class GemvBench {
     @Setup(Level.Trial)
     public void setUp() {
         Parallel.setThreads(threads);
-        DType f = DType.valueOf(format);
+        DType f = Bench.format(format);
         weights = new SyntheticWeights(11);
         long one = f.byteSize((long) ROWS * COLS);
         int count = set.equals("dram") ? (int) ((DRAM_BYTES + one - 1) / one) : 1;
