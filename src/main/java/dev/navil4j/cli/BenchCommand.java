@@ -20,7 +20,7 @@ import java.util.function.Consumer;
                 + "model shape synthesized in memory, per weight format and thread count, with the memory-bandwidth bound "
                 + "for decode and the fraction reached; seconds per 448px tile for shapes with a vision tower.",
                 "Example: ./navil4j bench --shape qwen2.5-0.5b --format bf16,q8,q4 --threads 1,2",
-                "         ./navil4j bench --table              (internvl3-1b, internvl3-2b, navil-2b x f32, bf16, q8, q4 x 1, 2 threads)"})
+                "         ./navil4j bench --table   (a markdown table: 3 shapes x 4 formats x 1,2 threads)"})
 final class BenchCommand implements Callable<Integer> {
     /** What --table measures unless --shape / --format / --threads / --images say otherwise. */
     static final List<String> TABLE_SHAPES = List.of("internvl3-1b", "internvl3-2b", "navil-2b"),
@@ -66,7 +66,7 @@ final class BenchCommand implements Callable<Integer> {
     boolean kernels;
 
     @Option(names = "--table", description = "print one markdown table, a row per shape x format x threads (prefill, decode, "
-            + "bound, % of bound, vision encode s, peak RSS) with notes; each measurement also goes to stderr as it comes")
+            + "bound, %% of bound, vision encode s, peak RSS) with notes; each measurement also goes to stderr as it comes")
     boolean table;
 
     @Option(names = "--json", description = "one JSON object per measurement (with --table: on stdout, and the table on stderr at the end)")

@@ -33,6 +33,21 @@ class BenchCommandTest {
     }
 
     @Test
+    void helpRendersWithoutPicocliWarnings() {
+        var err = new java.io.ByteArrayOutputStream();
+        var saved = System.err;
+        System.setErr(new java.io.PrintStream(err, true));
+        String usage;
+        try {
+            usage = new CommandLine(new BenchCommand()).getUsageMessage();
+        } finally {
+            System.setErr(saved);
+        }
+        assertTrue(usage.contains("--table") && usage.contains("% of bound"), usage);
+        assertEquals("", err.toString(), "picocli could not format a description");
+    }
+
+    @Test
     void explicitOptionsWin() {
         BenchCommand c = parse("--table", "--shape", "qwen2.5-0.5b,navil-2b", "--format", "bf16", "--threads", "2",
                 "--images", "448x448,1024x768", "-p", "64", "-n", "16", "-r", "1", "--json");
