@@ -42,7 +42,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--no-llm", description = "skip the language model (vision tile only)")
     boolean noLlm;
 
-    @Option(names = "--kernels", description = "instead: GEMV GB/s per format (4096x4096) and GEMM GFLOP/s (1024^3)")
+    @Option(names = "--kernels", description = "instead: GEMV GB/s per format out of DRAM (4096x4096 and 4864x896 rows, 512 MiB of distinct matrices) and GEMM GFLOP/s (1024^3)")
     boolean kernels;
 
     @Option(names = "--json", description = "one JSON object per measurement")
