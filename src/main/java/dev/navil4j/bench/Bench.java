@@ -164,53 +164,51 @@ public final class Bench {
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    /** Bytes of distinct matrices the GEMV figure cycles through (16× the 32 MiB L3 of the reference machine). */
-    static final long GEMV_SET_BYTES = 512L << 20;
-
-    /**
-     * Kernel figures: GEMV GB/s of weights per format (streamed from memory, not cache) and GEMM GFLOP/s, at the
-     * given thread count. The JMH benchmarks (src/jmh/java, docs/KERNELS.md) measure more shapes and kernels.
-     */
+    /** Kernel figures: GEMV GB/s of weights per format and GEMM GFLOP/s, at the current thread count. */
     public static List<Measurement> kernels(int threads, PrintStream log) {
         int restore = Parallel.threads();
         Parallel.setThreads(threads);
         List<Measurement> out = new ArrayList<>();
-        try (SyntheticWeights w = new SyntheticWeights(7)) {
-            int d = 4096;
-            float[] x = new float[d], y = new float[d];
-            Arrays.fill(x, 0.5f);
-            for (DType f : new DType[]{DType.F32, DType.BF16, DType.F16, DType.Q8, DType.Q4}) {
-                // one 4096² matrix is 10-64 MiB: Q4/Q8/bf16 would stay in the 32 MiB L3 and report cache speed. Cycle
-                // through distinct matrices of ≥ 512 MiB in all, as decode streams all layers once per token.
-                long one = f.byteSize((long) d * d);
-                int count = (int) ((GEMV_SET_BYTES + one - 1) / one);
-                double[] gbs = new double[9];
-                try (SyntheticWeights set = new SyntheticWeights(7)) { // freed before the next format's set
-                    WeightTensor[] ms = new WeightTensor[count];
-                    for (int i = 0; i < count; i++) ms[i] = set.matrix("gemv" + i, f, d, d);
-                    for (int i = 0; i < 2 * count; i++) ms[i % count].matmul(x, 1, y, null);
-                    for (int r = 0; r < gbs.length; r++) {
-                        long a = System.nanoTime();
-                        for (WeightTensor m : ms) m.matmul(x, 1, y, null);
-                        gbs[r] = count * (double) one / ((System.nanoTime() - a) * 1e-9) / 1e9;
+        try {
+            // GEMV out of DRAM, as decode reads it: one matrix repeated would sit in the 32 MiB L3 and measure the
+            // cache. Each format cycles through >= 512 MiB of distinct matrices, for square rows (4-row kernel) and
+            // the 896-column rows of the 0.5B shape (one-row streaming kernel).
+            for (int[] shape : new int[][]{{4096, 4096}, {4864, 896}}) {
+                for (DType f : new DType[]{DType.F32, DType.BF16, DType.F16, DType.Q8, DType.Q4}) {
+                    try (SyntheticWeights w = new SyntheticWeights(7)) {
+                        WeightTensor first = w.matrix("gemv", f, shape[0], shape[1]);
+                        int count = (int) Math.max(1, (512L << 20) / first.byteSize() + 1);
+                        WeightTensor[] set = new WeightTensor[count];
+                        set[0] = first;
+                        for (int i = 1; i < count; i++) set[i] = w.matrix("gemv" + i, f, shape[0], shape[1]);
+                        float[] x = new float[shape[1]], y = new float[shape[0]];
+                        Arrays.fill(x, 0.5f);
+                        for (int pass = 0; pass < 2; pass++) for (WeightTensor m : set) m.matmul(x, 1, y, null);
+                        double[] gbs = new double[7];
+                        for (int r = 0; r < gbs.length; r++) {
+                            long a = System.nanoTime();
+                            for (WeightTensor m : set) m.matmul(x, 1, y, null);
+                            gbs[r] = (double) count * first.byteSize() / ((System.nanoTime() - a) * 1e-9) / 1e9;
+                        }
+                        out.add(new Measurement("gemv-" + shape[0] + "x" + shape[1] + "-dram", f.name().toLowerCase(Locale.ROOT), threads, "gemv_weight_bandwidth", median(gbs), "GB/s", Double.NaN, Double.NaN));
                     }
                 }
-                log.printf(Locale.ROOT, "# gemv %s: %d distinct 4096x4096 matrices (%.0f MiB) cycled%n", f.name().toLowerCase(Locale.ROOT), count, count * one / 1048576.0);
-                out.add(new Measurement("gemv-4096x4096", f.name().toLowerCase(Locale.ROOT), threads, "gemv_weight_bandwidth", median(gbs), "GB/s", Double.NaN, Double.NaN));
             }
-            int n = 1024;
-            for (DType f : new DType[]{DType.F32, DType.BF16, DType.F16, DType.Q8, DType.Q4}) {
-                WeightTensor m = w.matrix("gemm", f, n, n);
-                float[] a = new float[n * n], c = new float[n * n];
-                Arrays.fill(a, 0.25f);
-                m.matmul(a, n, c, null);
-                double[] gf = new double[5];
-                for (int r = 0; r < gf.length; r++) {
-                    long t0 = System.nanoTime();
+            try (SyntheticWeights w = new SyntheticWeights(7)) {
+                int n = 1024;
+                for (DType f : new DType[]{DType.F32, DType.BF16, DType.Q8}) {
+                    WeightTensor m = w.matrix("gemm", f, n, n);
+                    float[] a = new float[n * n], c = new float[n * n];
+                    Arrays.fill(a, 0.25f);
                     m.matmul(a, n, c, null);
-                    gf[r] = 2.0 * n * n * n / ((System.nanoTime() - t0) * 1e-9) / 1e9;
+                    double[] gf = new double[5];
+                    for (int r = 0; r < gf.length; r++) {
+                        long t0 = System.nanoTime();
+                        m.matmul(a, n, c, null);
+                        gf[r] = 2.0 * n * n * n / ((System.nanoTime() - t0) * 1e-9) / 1e9;
+                    }
+                    out.add(new Measurement("gemm-1024^3", f.name().toLowerCase(Locale.ROOT), threads, "gemm", median(gf), "GFLOP/s", Double.NaN, Double.NaN));
                 }
-                out.add(new Measurement("gemm-1024^3", f.name().toLowerCase(Locale.ROOT), threads, "gemm", median(gf), "GFLOP/s", Double.NaN, Double.NaN));
             }
         } finally {
             Parallel.setThreads(restore);

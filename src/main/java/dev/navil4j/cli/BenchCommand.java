@@ -61,8 +61,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--no-llm", description = "skip the language model (vision tile only)")
     boolean noLlm;
 
-    @Option(names = "--kernels", description = "instead: GEMV GB/s per format (4096x4096, 512 MiB of distinct matrices) and "
-            + "GEMM GFLOP/s (1024^3); JMH microbenchmarks: docs/KERNELS.md")
+    @Option(names = "--kernels", description = "instead: GEMV GB/s per format out of DRAM (4096x4096 and 4864x896 rows, 512 MiB of "
+            + "distinct matrices) and GEMM GFLOP/s (1024^3); JMH microbenchmarks: docs/KERNELS.md")
     boolean kernels;
 
     @Option(names = "--table", description = "print one markdown table, a row per shape x format x threads (prefill, decode, "

@@ -12,7 +12,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Decode issues a few hundred small parallel regions per token (every projection is one), so the
  * hand-off must cost microseconds, not the 20–100 µs of an executor's queue + park/unpark: workers spin on
  * a generation counter for {@code -Dnavil4j.spinMicros} (default 200) after each region before parking, as
- * llama.cpp's thread pool does. The caller runs the first chunk itself.
+ * llama.cpp's thread pool does. The caller works on the chunks too.
  * <p>A call made from inside a region (a worker, or the caller while it runs its chunk) runs inline, so
  * kernels may nest without deadlock; a call from a second thread while the team is busy also runs inline.
  * Every user splits work so that results do not depend on the chunking (disjoint outputs), which keeps
@@ -50,7 +50,7 @@ public final class Parallel {
 
     /**
      * Runs task over [0, n) split into at most {@code threads} contiguous chunks, each at least {@code grain}
-     * long; the caller runs the first chunk. Exceptions in a chunk are rethrown here.
+     * long; the caller works on chunks too. Exceptions in a chunk are rethrown here.
      */
     public static void forRange(int n, int grain, RangeTask task) {
         int chunks = Math.min(threads, Math.max(1, n / Math.max(1, grain)));
@@ -74,8 +74,25 @@ public final class Parallel {
         }
     }
 
-    /** One parallel region, published to the workers through a single volatile write. */
-    private record Job(RangeTask task, int n, int chunks, AtomicInteger pending, AtomicReference<Throwable> error) {}
+    /**
+     * One parallel region, published to the workers through a single volatile write. Chunks are claimed from
+     * {@code next} by whoever is free (the caller included), so a worker the OS has descheduled delays nothing:
+     * its chunk is taken by the caller. Chunk boundaries depend only on (n, chunks), never on who runs them.
+     */
+    private record Job(RangeTask task, int n, int chunks, AtomicInteger next, AtomicInteger done, AtomicReference<Throwable> error) {
+        /** Claims and runs chunks until none is left. */
+        void work() {
+            for (int c; (c = next.getAndIncrement()) < chunks; ) {
+                try {
+                    task.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
+                } catch (Throwable e) {
+                    error.compareAndSet(null, e);
+                } finally {
+                    done.incrementAndGet();
+                }
+            }
+        }
+    }
 
     /** The worker team: one job at a time, guarded by {@link #lock}. */
     private static final class Team {
@@ -93,17 +110,13 @@ public final class Parallel {
         }
 
         void run(int n, int chunks, RangeTask task) {
-            Job j = new Job(task, n, chunks, new AtomicInteger(chunks - 1), new AtomicReference<>());
+            Job j = new Job(task, n, chunks, new AtomicInteger(), new AtomicInteger(), new AtomicReference<>());
             job = j;
             for (int i = 0; i < chunks - 1; i++) if (workers[i].parked) LockSupport.unpark(workers[i]);
-            try {
-                task.run(0, (int) ((long) n / chunks));
-            } catch (Throwable e) {
-                j.error.compareAndSet(null, e);
-            }
-            // the other chunks are about as long as ours: spin, then yield if a worker was descheduled
+            j.work();
+            // chunks still running elsewhere are about as long as ours: spin, then yield
             long spins = 0;
-            while (j.pending.get() != 0) {
+            while (j.done.get() != chunks) {
                 if (++spins < 1 << 16) Thread.onSpinWait();
                 else Thread.yield();
             }
@@ -142,15 +155,7 @@ public final class Parallel {
                     if (j == seen) continue;
                 }
                 seen = j;
-                if (chunk < j.chunks) {
-                    try {
-                        j.task.run((int) ((long) j.n * chunk / j.chunks), (int) ((long) j.n * (chunk + 1) / j.chunks));
-                    } catch (Throwable e) {
-                        j.error.compareAndSet(null, e);
-                    } finally {
-                        j.pending.decrementAndGet();
-                    }
-                }
+                j.work();
             }
         }
 
