@@ -201,6 +201,15 @@ public abstract class WeightTensor {
         public float dot(int r, float[] x, int xo) { return VectorKernels.dotF16(data, (long) r * cols, x, xo, cols); }
         /** Widens 4 row chunks at a time on the heap (there is no f16 lane conversion in the Vector API), then a 4-row dot. */
         @Override public void gemvRows(float[] x, int xo, float[] out, int oo, int from, int to) {
+            if ((long) cols * 2 < SHORT_ROW_BYTES) {
+                // short rows: one row after the other, as one sequential stream (see SHORT_ROW_BYTES)
+                float[] row = new float[cols];
+                for (int r = from; r < to; r++) {
+                    VectorKernels.f16ToFloat(data, (long) r * cols * 2, row, 0, cols);
+                    out[oo + r - from] = VectorKernels.dot(row, 0, x, xo, cols);
+                }
+                return;
+            }
             int chunk = Math.min(CHUNK, cols);
             float[] buf = new float[4 * chunk];
             int r = from;
