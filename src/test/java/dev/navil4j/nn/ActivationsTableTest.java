@@ -27,9 +27,10 @@ class ActivationsTableTest {
         Activations.gelu(y, y.length);
         for (int i = 0; i < x.length; i++) {
             double exact = 0.5 * x[i] * (1 + Activations.erf(x[i] * 0.7071067811865476));
-            // the vector body's erf is Abramowitz–Stegun 7.1.26 in float: |error| ≤ 1.5e-7, plus the float rounding
-            // of 1 − t·P·e (≤ 2 ulps of 1), so ≤ 3e-7 on erf, scaled by x/2; the scalar table path is far inside that
-            assertEquals(exact, y[i], 2 * Math.ulp((float) exact) + 0.5 * 3e-7 * Math.abs(x[i]), "gelu(" + x[i] + ")");
+            // the vector body's erf is Abramowitz–Stegun 7.1.26 evaluated in float: 1.5e-7 from the formula plus the
+            // float rounding of t, P(t), e^(−z²) and 1 − t·P·e (a few ulps of ~1), ≤ 5e-7 on erf in all, scaled by
+            // x/2 (torch's float GELU evaluates the same formula); the scalar table path is far inside that
+            assertEquals(exact, y[i], 2 * Math.ulp((float) exact) + 0.5 * 5e-7 * Math.abs(x[i]), "gelu(" + x[i] + ")");
             assertEquals(exact, Activations.gelu(x[i]), Math.ulp((float) exact) + 1e-10 * Math.abs(x[i]), "scalar gelu(" + x[i] + ")");
         }
     }
