@@ -21,13 +21,14 @@ public final class Gemm {
     public static final int MR = 4, NR = 16;
     /**
      * K block. The C tile is read and written once per K block, and C (tokens × rows, megabytes) lives in
-     * L3: with 256 those C round trips cost ~20 % of the 1024³ GEMM; with 1024 a 16-row weight panel (64 KiB)
-     * and the 16-tile activation block (256 KiB) both stay in the 512 KiB L2 (measured 1 thread, f32 1024³:
-     * 55–70 → 76–84 GFLOP/s).
+     * L3: with 256 those C round trips cost ~20 % of the 1024³ GEMM. With 1024 a 16-row weight panel is
+     * 64 KiB and streams from L2 next to an 8-tile activation block (128 KiB). Measured, 1 thread, f32 1024³,
+     * best of 12 per JVM over two JVMs each: KC/MC 256/32 46–73 GFLOP/s (run to run), 1024/16 51–65,
+     * 1024/8 80–83, 1024/4 84–86, 512/8 68–80.
      */
     static final int KC = 1024;
-    /** Token tiles per M block: an MC·4 × KC activation block (256 KiB) stays in L2. */
-    static final int MC_TILES = 16;
+    /** Token tiles per M block (an MC·4 × KC activation block, 128 KiB, in L2). */
+    static final int MC_TILES = 8;
     /** Weight panels packed per K block and thread (NC = 4·16 = 64 rows, 256 KiB). */
     static final int NC_PANELS = 4;
 
