@@ -68,6 +68,20 @@ public final class Bandwidth {
         return -1;
     }
 
+    /**
+     * Resets the peak RSS (VmHWM) to the current RSS (Linux ≥ 4.0: writing 5 to /proc/self/clear_refs), so that
+     * {@link #peakRssMiB} covers only what runs afterwards: a benchmark that runs several formats or shapes in one
+     * process would otherwise report the largest one's peak for all that follow. False where it is not supported.
+     */
+    public static boolean resetPeakRss() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
     /** Current resident set size in MiB (VmRSS), or -1. */
     public static double rssMiB() {
         try {

@@ -56,14 +56,20 @@ public final class Bench {
                 DType f = format(fname);
                 // llama.cpp's Q4_0 files keep the output matrix at higher precision (Q6_K); Q8 is our nearest
                 DType head = f == DType.Q4 ? DType.Q8 : f;
+                resetPeakRss(log); // the previous format's weights are freed: its peak must not carry over
                 try (SyntheticWeights w = new SyntheticWeights(42)) {
                     long t0 = System.nanoTime();
                     BenchDecoder dec = o.llm() ? new BenchDecoder(s, f, head, w) : null;
                     BenchVision vis = o.vision() && s.vision() != null ? new BenchVision(s, f, w) : null;
-                    log.printf(Locale.ROOT, "# %s %s: weights synthesized in %.1f s%s%n", s.name(), fname, (System.nanoTime() - t0) * 1e-9,
-                            dec == null ? "" : String.format(Locale.ROOT, " (LLM %.0f MiB, %.0f MiB read per token)", dec.weightBytes() / 1048576.0, dec.bytesPerToken() / 1048576.0));
+                    log.printf(Locale.ROOT, "# %s %s: weights synthesized in %.1f s%s%s%n", s.name(), fname, (System.nanoTime() - t0) * 1e-9,
+                            dec == null ? "" : String.format(Locale.ROOT, " (LLM %.0f MiB, %.0f MiB read per token%s)", dec.weightBytes() / 1048576.0,
+                                    dec.bytesPerToken() / 1048576.0, head != f ? "; embedding/lm_head " + head.name().toLowerCase(Locale.ROOT) : ""),
+                            vis == null ? "" : "; vision tower " + BenchVision.linearFormat(f).name().toLowerCase(Locale.ROOT));
+                    boolean first = true;
                     for (int th : o.threads()) {
                         Parallel.setThreads(th);
+                        if (!first) resetPeakRss(log); // peak_rss of this thread count: the weights + its own run
+                        first = false;
                         double bw = Bandwidth.readGBs(w.segments(), 5);
                         sink.accept(new Measurement(s.name(), fname, th, "read_bandwidth", bw, "GB/s", Double.NaN, Double.NaN));
                         if (dec != null) measureLlm(o, s, fname, th, dec, bw, sink);
@@ -79,10 +85,36 @@ public final class Bench {
                         }
                         sink.accept(new Measurement(s.name(), fname, th, "peak_rss", Bandwidth.peakRssMiB(), "MiB", Double.NaN, Double.NaN));
                     }
+                } catch (SyntheticWeights.NotEnoughMemory e) { // thrown while synthesizing, before anything is measured
+                    skipped(s.name(), fname, o.threads(), e, sink, log);
                 }
             }
         } finally {
             Parallel.setThreads(restore);
+        }
+    }
+
+    private static volatile boolean rssWarned;
+
+    /** False once resetting the peak RSS has failed (then peak_rss figures are process-wide maxima). */
+    static boolean peakRssResettable() { return !rssWarned; }
+
+    /** The metric that stands for every figure of a format whose weights did not fit in memory; value: MiB available. */
+    public static final String SKIPPED = "skipped_not_enough_memory";
+
+    /** Reports a format skipped because its weights did not fit (the rest of the run goes on). */
+    static void skipped(String shape, String fname, List<Integer> threads, SyntheticWeights.NotEnoughMemory e,
+                        Consumer<Measurement> sink, PrintStream log) {
+        log.printf(Locale.ROOT, "# %s %s: skipped, %s%n", shape, fname, e.getMessage());
+        for (int th : threads)
+            sink.accept(new Measurement(shape, fname, th, SKIPPED, e.available / 1048576.0, "MiB", Double.NaN, Double.NaN));
+    }
+
+    /** Resets the peak RSS; says once on the log when the figures cannot be reset (then they are process-wide maxima). */
+    static void resetPeakRss(PrintStream log) {
+        if (!Bandwidth.resetPeakRss() && !rssWarned) {
+            rssWarned = true;
+            log.println("# peak RSS cannot be reset here (/proc/self/clear_refs): each peak_rss is the maximum since the process started");
         }
     }
 
@@ -137,34 +169,46 @@ public final class Bench {
         int restore = Parallel.threads();
         Parallel.setThreads(threads);
         List<Measurement> out = new ArrayList<>();
-        try (SyntheticWeights w = new SyntheticWeights(7)) {
-            int d = 4096;
-            float[] x = new float[d], y = new float[d];
-            Arrays.fill(x, 0.5f);
-            for (DType f : new DType[]{DType.F32, DType.BF16, DType.F16, DType.Q8, DType.Q4}) {
-                WeightTensor m = w.matrix("gemv", f, d, d);
-                for (int i = 0; i < 20; i++) m.matmul(x, 1, y, null);
-                double[] gbs = new double[15];
-                for (int r = 0; r < gbs.length; r++) {
-                    long a = System.nanoTime();
-                    for (int i = 0; i < 4; i++) m.matmul(x, 1, y, null);
-                    gbs[r] = 4.0 * m.byteSize() / ((System.nanoTime() - a) * 1e-9) / 1e9;
+        try {
+            // GEMV out of DRAM, as decode reads it: one matrix repeated would sit in the 32 MiB L3 and measure the
+            // cache. Each format cycles through >= 512 MiB of distinct matrices, for square rows (4-row kernel) and
+            // the 896-column rows of the 0.5B shape (one-row streaming kernel).
+            for (int[] shape : new int[][]{{4096, 4096}, {4864, 896}}) {
+                for (DType f : new DType[]{DType.F32, DType.BF16, DType.F16, DType.Q8, DType.Q4}) {
+                    try (SyntheticWeights w = new SyntheticWeights(7)) {
+                        WeightTensor first = w.matrix("gemv", f, shape[0], shape[1]);
+                        int count = (int) Math.max(1, (512L << 20) / first.byteSize() + 1);
+                        WeightTensor[] set = new WeightTensor[count];
+                        set[0] = first;
+                        for (int i = 1; i < count; i++) set[i] = w.matrix("gemv" + i, f, shape[0], shape[1]);
+                        float[] x = new float[shape[1]], y = new float[shape[0]];
+                        Arrays.fill(x, 0.5f);
+                        for (int pass = 0; pass < 2; pass++) for (WeightTensor m : set) m.matmul(x, 1, y, null);
+                        double[] gbs = new double[7];
+                        for (int r = 0; r < gbs.length; r++) {
+                            long a = System.nanoTime();
+                            for (WeightTensor m : set) m.matmul(x, 1, y, null);
+                            gbs[r] = (double) count * first.byteSize() / ((System.nanoTime() - a) * 1e-9) / 1e9;
+                        }
+                        out.add(new Measurement("gemv-" + shape[0] + "x" + shape[1] + "-dram", f.name().toLowerCase(Locale.ROOT), threads, "gemv_weight_bandwidth", median(gbs), "GB/s", Double.NaN, Double.NaN));
+                    }
                 }
-                out.add(new Measurement("gemv-4096x4096", f.name().toLowerCase(Locale.ROOT), threads, "gemv_weight_bandwidth", median(gbs), "GB/s", Double.NaN, Double.NaN));
             }
-            int n = 1024;
-            for (DType f : new DType[]{DType.F32, DType.BF16, DType.Q8}) {
-                WeightTensor m = w.matrix("gemm", f, n, n);
-                float[] a = new float[n * n], c = new float[n * n];
-                Arrays.fill(a, 0.25f);
-                m.matmul(a, n, c, null);
-                double[] gf = new double[5];
-                for (int r = 0; r < gf.length; r++) {
-                    long t0 = System.nanoTime();
+            try (SyntheticWeights w = new SyntheticWeights(7)) {
+                int n = 1024;
+                for (DType f : new DType[]{DType.F32, DType.BF16, DType.Q8}) {
+                    WeightTensor m = w.matrix("gemm", f, n, n);
+                    float[] a = new float[n * n], c = new float[n * n];
+                    Arrays.fill(a, 0.25f);
                     m.matmul(a, n, c, null);
-                    gf[r] = 2.0 * n * n * n / ((System.nanoTime() - t0) * 1e-9) / 1e9;
+                    double[] gf = new double[5];
+                    for (int r = 0; r < gf.length; r++) {
+                        long t0 = System.nanoTime();
+                        m.matmul(a, n, c, null);
+                        gf[r] = 2.0 * n * n * n / ((System.nanoTime() - t0) * 1e-9) / 1e9;
+                    }
+                    out.add(new Measurement("gemm-1024^3", f.name().toLowerCase(Locale.ROOT), threads, "gemm", median(gf), "GFLOP/s", Double.NaN, Double.NaN));
                 }
-                out.add(new Measurement("gemm-1024^3", f.name().toLowerCase(Locale.ROOT), threads, "gemm", median(gf), "GFLOP/s", Double.NaN, Double.NaN));
             }
         } finally {
             Parallel.setThreads(restore);

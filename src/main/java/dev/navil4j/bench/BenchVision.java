@@ -27,7 +27,7 @@ public final class BenchVision {
     public BenchVision(BenchShape s, DType format, SyntheticWeights w) {
         this.v = s.vision();
         this.llmHidden = s.llmHidden();
-        DType f = format == DType.Q4 ? DType.Q8 : format;
+        DType f = linearFormat(format);
         DType patchFormat = f == DType.Q8 ? DType.BF16 : f;
         int c = v.width();
         patch = new Linear(w.matrix("vision_model.embeddings.patch_embedding.weight", patchFormat, c, v.patchInputs()), w.vector(c, 0, 0.01f));
@@ -47,6 +47,9 @@ public final class BenchVision {
         mlp1a = new Linear(w.matrix("mlp1.1.weight", f, llmHidden, 4 * c), w.vector(llmHidden, 0, 0.01f));
         mlp1b = new Linear(w.matrix("mlp1.3.weight", f, llmHidden, llmHidden), w.vector(llmHidden, 0, 0.01f));
     }
+
+    /** The format the tower's linear layers take for a benchmark format: Q4 runs keep the vision tower in Q8. */
+    public static DType linearFormat(DType format) { return format == DType.Q4 ? DType.Q8 : format; }
 
     /** Encodes one tile of random pixels; returns the [tokens/4 (without CLS), llmHidden] visual embeddings. */
     public float[] encode() {

@@ -9,6 +9,7 @@ import dev.navil4j.models.navil.NaViLConfig;
 import dev.navil4j.models.navil.NaViLVisionModelAnyRes;
 import dev.navil4j.tensor.DType;
 import dev.navil4j.tensor.Parallel;
+import dev.navil4j.tensor.QuantPolicy;
 import dev.navil4j.weights.Json;
 import dev.navil4j.weights.SafeTensors;
 import dev.navil4j.weights.TensorInfo;
@@ -31,12 +32,18 @@ import java.util.function.Consumer;
  * preprocessing ({@link NaViLImageProcessor}; its grids decide the work), the seconds to encode it (ViT +
  * projector), the visual token count, the prefill of the whole visual prompt (visual experts routed), and then
  * decode of text tokens (text experts) from that context; plus read bandwidth and peak RSS.
- * <p>Formats: the LLM's matrices (text and visual experts, lm_head) take the benchmark format (bf16, or q8 as a
- * Q8_0 checkpoint would hold them); embeddings, norms, the ViT and the projector stay bf16 (f32/f16 runs use
- * that format everywhere).
+ * <p>Formats: the LLM's matrices (text and visual experts, lm_head) take the benchmark format; embeddings, norms,
+ * the ViT and the projector stay bf16 (f32/f16 runs use that format everywhere). q8/q4 are synthesized as a
+ * {@code navil4j quantize}d checkpoint holds them (Q8_0/Q4_0 blocks for the LLM linears whose columns are multiples
+ * of 32, the lm_head never below Q8 as {@link QuantPolicy#headWeights} keeps it) and the model loads them with
+ * {@code --weights} set to the format, through the family's load policy like a real checkpoint: stored blocks are
+ * used as they are, so the result is what {@code --weights q8|q4} makes of a bf16 checkpoint. (Synthesizing bf16
+ * and quantizing at load would build the same tensors at twice the memory and time: ~7 GB bf16 beside the Q8
+ * copy for NaViL-2B.)
  * <p>When a shape's weights do not fit in memory (NaViL-9B: ~28 GB in bf16), the LLM is built with fewer layers,
  * twice (e.g. 2 and 4), and the per-token times are extrapolated linearly to the full depth
- * ({@code t(L) = a + b·L}); both the measured and the extrapolated figures are printed, labelled.
+ * ({@code t(L) = a + b·L}); both the measured ({@code navil-9b[2/36L]}) and the extrapolated
+ * ({@code navil-9b[36L-extrapolated]}) figures are printed, labelled.
  */
 public final class NaViLBench {
     /**
@@ -54,15 +61,21 @@ public final class NaViLBench {
     /** IMAGES, or the sizes NAVIL4J_BENCH_IMAGES lists ("448x448,1024x768") to shorten a run on a slow machine. */
     static int[][] images() {
         String env = System.getenv("NAVIL4J_BENCH_IMAGES");
-        if (env == null || env.isBlank()) return IMAGES;
+        return env == null || env.isBlank() ? IMAGES : parseImages(env, "NAVIL4J_BENCH_IMAGES");
+    }
+
+    /** Image sizes from "WIDTHxHEIGHT,WIDTHxHEIGHT..."; {@code what} names the source in the error message. */
+    public static int[][] parseImages(String spec, String what) {
         List<int[]> out = new ArrayList<>();
-        for (String part : env.split(",")) {
+        for (String part : spec.split(",")) {
             String[] wh = part.trim().toLowerCase(Locale.ROOT).split("x");
             try {
                 if (wh.length != 2) throw new NumberFormatException();
-                out.add(new int[]{Integer.parseInt(wh[0]), Integer.parseInt(wh[1])});
+                int w = Integer.parseInt(wh[0]), h = Integer.parseInt(wh[1]);
+                if (w < 1 || h < 1) throw new NumberFormatException();
+                out.add(new int[]{w, h});
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("NAVIL4J_BENCH_IMAGES: '" + part + "' is not WIDTHxHEIGHT");
+                throw new IllegalArgumentException(what + ": '" + part + "' is not WIDTHxHEIGHT");
             }
         }
         return out.toArray(new int[0][]);
@@ -132,8 +145,14 @@ public final class NaViLBench {
     /** One build's results at one thread count. */
     record Run(int layers, List<ImageResult> images, long decodeBytes) {}
 
-    /** Runs every measurement of the shape, handing each to {@code sink}. */
+    /** Runs every measurement of the shape on {@link #images()}, handing each to {@code sink}. */
     public static void run(Shape shape, Bench.Options o, Consumer<Bench.Measurement> sink, PrintStream log) {
+        run(shape, o, images(), sink, log);
+    }
+
+    /** Runs every measurement of the shape on the given image sizes ({width, height}), handing each to {@code sink}. */
+    public static void run(Shape shape, Bench.Options o, int[][] images, Consumer<Bench.Measurement> sink, PrintStream log) {
+        if (images.length == 0) throw new IllegalArgumentException("no image sizes to benchmark");
         int restore = Parallel.threads();
         int full = shape.config().llm().layers();
         try {
@@ -144,33 +163,42 @@ public final class NaViLBench {
                 for (int ignored : o.threads()) results.add(new ArrayList<>());
                 for (int layers : shape.runs()) {
                     String label = layers == full ? shape.name() : shape.name() + "[" + layers + "/" + full + "L]";
+                    Bench.resetPeakRss(log); // the previous build's weights are freed: its peak must not carry over
                     try (Built b = build(shape.config(), layers, f, log)) {
                         log.printf(Locale.ROOT, "# %s %s: %s; weights synthesized in %.1f s (%.0f MiB; LLM %.0f MiB read per decoded token)%n",
                                 label, fname, shape.source(), b.synthSeconds, totalBytes(b.weights) / 1048576.0, b.decodeBytes / 1048576.0);
                         for (int ti = 0; ti < o.threads().size(); ti++) {
                             int th = o.threads().get(ti);
                             Parallel.setThreads(th);
+                            if (ti > 0) Bench.resetPeakRss(log); // peak_rss of this thread count: the weights + its own run
                             double bw = Bandwidth.readGBs(b.weights.segments(), 3);
                             sink.accept(new Bench.Measurement(label, fname, th, "read_bandwidth", bw, "GB/s", Double.NaN, Double.NaN));
-                            Run r = measure(b, shape.config(), layers, o, log);
+                            Run r = measure(b, shape.config(), layers, o, images, log);
                             results.get(ti).add(r);
                             emit(label, fname, th, r, bw * 1e9 / b.decodeBytes, o, sink);
                             sink.accept(new Bench.Measurement(label, fname, th, "peak_rss", Bandwidth.peakRssMiB(), "MiB", Double.NaN, Double.NaN));
                         }
+                    } catch (RuntimeException e) { // the model code may wrap what the synthetic loader threw
+                        SyntheticWeights.NotEnoughMemory n = SyntheticWeights.NotEnoughMemory.in(e);
+                        if (n == null) throw e;
+                        Bench.skipped(label, fname, o.threads(), n, sink, log);
                     }
                 }
-                if (shape.runs().length == 2)
+                if (shape.runs().length == 2 && results.stream().allMatch(runs -> runs.size() == 2))
                     for (int ti = 0; ti < o.threads().size(); ti++) {
                         int th = o.threads().get(ti);
                         Parallel.setThreads(th);
                         Run a = results.get(ti).get(0), c = results.get(ti).get(1);
-                        emitExtrapolated(shape.name() + "~" + full + "L", fname, th, a, c, full, o, sink);
+                        emitExtrapolated(extrapolatedLabel(shape, full), fname, th, a, c, full, o, sink);
                     }
             }
         } finally {
             Parallel.setThreads(restore);
         }
     }
+
+    /** The shape label of figures extrapolated to the full depth (not measured on a model of that depth). */
+    static String extrapolatedLabel(Shape shape, int fullLayers) { return shape.name() + "[" + fullLayers + "L-extrapolated]"; }
 
     /** A NaViL built on synthesized weights, and those weights. */
     static final class Built implements AutoCloseable {
@@ -208,6 +236,7 @@ public final class NaViLBench {
                 cfg.minDynamicPatch(), cfg.maxDynamicPatch(), cfg.scaleDownsampleRatio());
         DType llmFormat = f;
         DType otherFormat = f == DType.Q8 || f == DType.Q4 ? DType.BF16 : f;
+        DType headFormat = DType.valueOf(QuantPolicy.headWeights(f.name()).toUpperCase(Locale.ROOT));
         SyntheticWeights w = new SyntheticWeights(2025);
         long[] decodeBytes = {0};
         long t0 = System.nanoTime();
@@ -220,7 +249,8 @@ public final class NaViLBench {
             boolean llm = name.startsWith("language_model.");
             boolean embedding = name.endsWith("tok_embeddings.weight") || name.endsWith("embed_tokens.weight");
             boolean small = name.equals("special_token_embedding.weight");
-            DType fmt = small ? DType.F32 : llm && !embedding && cols % 32 == 0 ? llmFormat : otherFormat;
+            boolean head = name.endsWith("output.weight") || name.endsWith("lm_head.weight");
+            DType fmt = small ? DType.F32 : llm && !embedding && cols % 32 == 0 ? head ? headFormat : llmFormat : otherFormat;
             w.matrix(name, fmt, rows, cols);
             MemorySegment seg = w.segments().getLast();
             // a decoded token reads every text-expert matrix and the lm_head once (one embedding row: negligible)
@@ -232,7 +262,8 @@ public final class NaViLBench {
         for (int i = 0; i < SPECIAL_TOKENS.size(); i++) ids.put(SPECIAL_TOKENS.get(i), l.vocabSize() - SPECIAL_TOKENS.size() + i);
         NaViL model;
         try {
-            model = NaViL.of(c, st, ids, new LoadOptions("auto", 16384, false, true, null));
+            // the family's --weights policy sees the format, as `bench` were `chat --weights q8` on a quantized checkpoint
+            model = NaViL.of(c, st, ids, new LoadOptions(f.name().toLowerCase(Locale.ROOT), 16384, false, true, null));
         } catch (RuntimeException e) {
             w.close();
             throw e;
@@ -254,13 +285,13 @@ public final class NaViLBench {
     }
 
     /** Warm-up on a small image, then every image: preprocess, encode, prefill, decode. */
-    static Run measure(Built b, NaViLConfig cfg, int layers, Bench.Options o, PrintStream log) {
+    static Run measure(Built b, NaViLConfig cfg, int layers, Bench.Options o, int[][] images, PrintStream log) {
         NaViLImageProcessor.Params params = NaViLImageProcessor.Params.of(cfg.minDynamicPatch(), cfg.maxDynamicPatch(),
                 cfg.vision().patchSize(), cfg.scaleDownsampleRatio());
         // warm-up: JIT-compiles the ViT, GEMM, attention, routing and GEMV paths (first calls are much slower)
         one(b, cfg, params, 64, 64, 1, Math.min(4, o.gen()), null);
         List<ImageResult> out = new ArrayList<>();
-        for (int[] wh : images()) {
+        for (int[] wh : images) {
             ImageResult res = one(b, cfg, params, wh[0], wh[1], o.reps(), o.gen(), log);
             out.add(res);
         }

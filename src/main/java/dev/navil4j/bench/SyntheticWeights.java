@@ -26,10 +26,40 @@ public final class SyntheticWeights implements AutoCloseable {
 
     public SyntheticWeights(long seed) { this.seed = seed; }
 
+    /**
+     * Thrown before a matrix is synthesized when it would leave less than {@link #RESERVE} of the machine's available
+     * memory: touching more pages than there is RAM (no swap) gets this process, or another one, OOM-killed.
+     */
+    public static final class NotEnoughMemory extends IllegalStateException {
+        public final long synthesized, available;
+
+        NotEnoughMemory(String name, long bytes, long synthesized, long available) {
+            super(String.format(java.util.Locale.ROOT, "not enough memory for the synthetic weights: %s needs %.0f MiB, "
+                    + "%.0f MiB already synthesized, %.0f MiB available", name, bytes / 1048576.0, synthesized / 1048576.0,
+                    available / 1048576.0));
+            this.synthesized = synthesized;
+            this.available = available;
+        }
+
+        /** The NotEnoughMemory in t's cause chain (model code may wrap it), or null. */
+        public static NotEnoughMemory in(Throwable t) {
+            for (; t != null; t = t.getCause()) if (t instanceof NotEnoughMemory n) return n;
+            return null;
+        }
+    }
+
+    /** Memory left to the system and other processes when synthesis would otherwise go on. */
+    static final long RESERVE = 1L << 30;
+
+    private long synthesized;
+
     /** A [rows, cols] weight matrix of that format (Q8/Q4 need cols divisible by 32). */
     public WeightTensor matrix(String name, DType format, int rows, int cols) {
         long salt = seed * 0x9E3779B97F4A7C15L + (counter++) * 0xBF58476D1CE4E5B9L;
         long bytes = format.byteSize((long) rows * cols);
+        long available = availableBytes();
+        if (available >= 0 && bytes + RESERVE > available) throw new NotEnoughMemory(name, bytes, synthesized, available);
+        synthesized += bytes;
         MemorySegment seg = arena.allocate(bytes, 64);
         segments.add(seg);
         Parallel.forRange(rows, 64, (from, to) -> {
@@ -78,6 +108,16 @@ public final class SyntheticWeights implements AutoCloseable {
             v[i] = center + spread * uniform(s) * 20;
         }
         return v;
+    }
+
+    /** MemAvailable of /proc/meminfo in bytes, or -1 where it cannot be read (then nothing is checked). */
+    static long availableBytes() {
+        try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/meminfo"))) {
+            return lines.filter(l -> l.startsWith("MemAvailable:")).findFirst()
+                    .map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")) * 1024).orElse(-1L);
+        } catch (Exception e) {
+            return -1;
+        }
     }
 
     private static long next(long s) {

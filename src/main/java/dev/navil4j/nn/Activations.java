@@ -1,5 +1,9 @@
 package dev.navil4j.nn;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /** Elementwise activations in place over {@code x[0..n)}. */
 public final class Activations {
     private Activations() {}
@@ -14,9 +18,32 @@ public final class Activations {
      */
     public static float gelu(float x) { return (float) (0.5 * x * (1.0 + erfTable(x * 0.7071067811865476))); }
 
-    /** GELU in place over x[0..n), parallel for large n (elementwise, so the result does not depend on threads). */
+    /**
+     * GELU in place over x[0..n), parallel for large n (elementwise, so the result does not depend on threads).
+     * Vectorized: erf(z) = 1 − t·P(t)·e^(−z²), t = 1/(1 + 0.3275911·|z|) (Abramowitz–Stegun 7.1.26, |error| ≤
+     * 1.5e-7 — the float-precision erf that torch's own vectorized CPU GELU evaluates), with the JDK's vector
+     * EXP. The scalar {@link #gelu(float)} (table erf, 1e-11) is the reference it is tested against; the table
+     * path was 8 % of an InternViT tile.
+     */
     public static void gelu(float[] x, int n) {
-        dev.navil4j.tensor.Parallel.forRange(n, 1 << 15, (from, to) -> { for (int i = from; i < to; i++) x[i] = gelu(x[i]); });
+        dev.navil4j.tensor.Parallel.forRange(n, 1 << 15, (from, to) -> {
+            var one = FloatVector.broadcast(F, 1f);
+            int i = from;
+            for (; i <= to - F.length(); i += F.length()) {
+                var v = FloatVector.fromArray(F, x, i);
+                var z = v.mul(0.70710678f);
+                var a = z.abs();
+                var t = one.div(a.fma(FloatVector.broadcast(F, 0.3275911f), one));
+                var p = t.fma(FloatVector.broadcast(F, 1.061405429f), FloatVector.broadcast(F, -1.453152027f));
+                p = p.fma(t, FloatVector.broadcast(F, 1.421413741f));
+                p = p.fma(t, FloatVector.broadcast(F, -0.284496736f));
+                p = p.fma(t, FloatVector.broadcast(F, 0.254829592f)).mul(t);
+                var erfAbs = one.sub(p.mul(a.mul(a).neg().lanewise(VectorOperators.EXP)));
+                var erf = erfAbs.blend(erfAbs.neg(), z.lt(0f));
+                v.mul(0.5f).mul(one.add(erf)).intoArray(x, i);
+            }
+            for (; i < to; i++) x[i] = gelu(x[i]);
+        });
     }
 
     /** Table step 1/256 over [0, 6]: cubic Hermite error ≤ h⁴/384·max|erf⁗| ≈ 1e-11. */
@@ -43,9 +70,23 @@ public final class Activations {
         return x < 0 ? -y : y;
     }
 
-    /** h[i] = silu(gate[i])·up[i] (SwiGLU), written into gate. */
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+
+    /**
+     * h[i] = silu(gate[i])·up[i] (SwiGLU), written into gate. Vectorized with the JDK's vector EXP (within
+     * 1 ulp; Math.exp per element was ~10 % of a 512-token prefill); {@link #silu} is the scalar reference.
+     */
     public static void siluMul(float[] gate, float[] up, int n) {
-        dev.navil4j.tensor.Parallel.forRange(n, 1 << 15, (from, to) -> { for (int i = from; i < to; i++) gate[i] = silu(gate[i]) * up[i]; });
+        dev.navil4j.tensor.Parallel.forRange(n, 1 << 15, (from, to) -> {
+            int i = from;
+            var one = FloatVector.broadcast(F, 1f);
+            for (; i <= to - F.length(); i += F.length()) {
+                var g = FloatVector.fromArray(F, gate, i);
+                var e = g.neg().lanewise(VectorOperators.EXP);
+                g.div(e.add(one)).mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
+            }
+            for (; i < to; i++) gate[i] = silu(gate[i]) * up[i];
+        });
     }
 
     /**

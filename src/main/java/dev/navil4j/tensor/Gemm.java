@@ -3,6 +3,11 @@ package dev.navil4j.tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
 /**
  * Packed, register-blocked GEMM for prefill and vision encoders: out[n, rows] = x[n, K]·Wᵀ (+ bias).
  * <p>Goto/BLIS structure, with the roles of the operands chosen for a weight-stationary layer:
@@ -19,18 +24,42 @@ public final class Gemm {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     /** Micro-tile: MR tokens × NR output rows (NR = two 8-lane vectors). */
     public static final int MR = 4, NR = 16;
-    /** K block: a 16 × KC f32 weight panel (16 KiB) stays in L1 while the token tiles stream past it. */
-    static final int KC = 256;
-    /** Token tiles per M block: an MC·4 × KC activation block (128 KiB) stays in L2. */
-    static final int MC_TILES = 32;
-    /** Weight panels packed per K block and thread (NC = 32·16 = 512 rows, 512 KiB). */
-    static final int NC_PANELS = 32;
+    /**
+     * K block. The C tile is read and written once per K block, and C (tokens × rows, megabytes) lives in
+     * L3: with 256 those C round trips cost ~20 % of the 1024³ GEMM. With 1024 a 16-row weight panel is
+     * 64 KiB and streams from L2 next to an 8-tile activation block (128 KiB). Measured, 1 thread, f32 1024³,
+     * best of 12 per JVM over two JVMs each: KC/MC 256/32 46–73 GFLOP/s (run to run), 1024/16 51–65,
+     * 1024/8 80–83, 1024/4 84–86, 512/8 68–80.
+     */
+    static final int KC = 1024;
+    /** Token tiles per M block (an MC·4 × KC activation block, 128 KiB, in L2). */
+    static final int MC_TILES = 8;
+    /** Weight panels packed per K block and thread (NC = 4·16 = 64 rows, 256 KiB). */
+    static final int NC_PANELS = 4;
 
     private static final ThreadLocal<float[]> PACK_A = new ThreadLocal<>();
-    private static final ThreadLocal<float[]> PACK_B = new ThreadLocal<>();
+    private static final ThreadLocal<MemorySegment> PACK_B = new ThreadLocal<>();
+    static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
     private static final ThreadLocal<float[]> ROWS = new ThreadLocal<>();
 
     private Gemm() {}
+
+    /**
+     * A 64-byte-aligned off-heap buffer of {@code floats} floats for packed weight panels. The micro-kernel
+     * loads two 32-byte vectors per step from it; a heap array starts wherever the GC put it (16 bytes into a
+     * cache line under some layouts), and then half of those loads split cache lines: the same JVM build ran the
+     * 1024³ GEMM at ~52 or ~82 GFLOP/s from one run to the next. Freed with its thread (automatic arena).
+     */
+    public static MemorySegment alignedPanel(long floats) {
+        return Arena.ofAuto().allocate(floats * 4, 64);
+    }
+
+    private static MemorySegment panelBuffer(long floats) {
+        MemorySegment b = PACK_B.get();
+        if (b == null || b.byteSize() < floats * 4) { b = alignedPanel(floats); PACK_B.set(b); }
+        return b;
+    }
 
     static float[] buffer(ThreadLocal<float[]> tl, int size) {
         float[] b = tl.get();
@@ -42,16 +71,19 @@ public final class Gemm {
     public static void multiply(WeightTensor w, float[] x, int n, float[] out, float[] bias) {
         int rows = w.rows, k = w.cols;
         int tiles = (n + MR - 1) / MR;
-        // every thread's tiles read the same packed activations: pack once on the caller
+        // every thread's tiles read the same packed activations: packed once (in parallel, it is a serial
+        // fraction otherwise), before any panel work starts
         float[] pa = buffer(PACK_A, tiles * MR * k);
-        packActivations(x, n, k, pa);
-        for (int t = 0; t < n; t++) {
-            if (bias == null) java.util.Arrays.fill(out, t * rows, (t + 1) * rows, 0f);
-            else System.arraycopy(bias, 0, out, t * rows, rows);
-        }
+        Parallel.forRange(tiles, 8, (t0, t1) -> {
+            packActivations(x, n, k, pa, t0, t1);
+            for (int t = t0 * MR; t < Math.min(n, t1 * MR); t++) {
+                if (bias == null) java.util.Arrays.fill(out, t * rows, (t + 1) * rows, 0f);
+                else System.arraycopy(bias, 0, out, t * rows, rows);
+            }
+        });
         int panels = (rows + NR - 1) / NR;
         Parallel.forRange(panels, 1, (p0, p1) -> {
-            float[] pb = buffer(PACK_B, NC_PANELS * NR * KC);
+            MemorySegment pb = panelBuffer((long) NC_PANELS * NR * KC);
             float[] tmp = buffer(ROWS, NR * KC);
             for (int pc = p0; pc < p1; pc += NC_PANELS) {
                 int pe = Math.min(p1, pc + NC_PANELS);
@@ -73,10 +105,9 @@ public final class Gemm {
         });
     }
 
-    /** pa[(tile·K + k)·4 + i] = x[(tile·4 + i)·K + k], zero for tokens ≥ n. */
-    static void packActivations(float[] x, int n, int k, float[] pa) {
-        int tiles = (n + MR - 1) / MR;
-        for (int tb = 0; tb < tiles; tb++) {
+    /** pa[(tile·K + k)·4 + i] = x[(tile·4 + i)·K + k] for tiles [tile0, tile1), zero for tokens ≥ n. */
+    static void packActivations(float[] x, int n, int k, float[] pa, int tile0, int tile1) {
+        for (int tb = tile0; tb < tile1; tb++) {
             int base = tb * k * MR;
             for (int i = 0; i < MR; i++) {
                 int t = tb * MR + i;
@@ -90,28 +121,30 @@ public final class Gemm {
         }
     }
 
-    /** pb[off + k·16 + j] = W[r0 + j, k0 + k] as f32 for k < kl (rows past the end are zero). */
-    static void packWeights(WeightTensor w, int r0, int k0, int kl, float[] tmp, float[] pb, int off) {
+    /** pb[off + k·16 + j] (float index) = W[r0 + j, k0 + k] as f32 for k < kl (rows past the end are zero). */
+    static void packWeights(WeightTensor w, int r0, int k0, int kl, float[] tmp, MemorySegment pb, long off) {
         int nr = Math.min(NR, w.rows - r0);
         for (int j = 0; j < nr; j++) w.rowSliceToFloat(r0 + j, k0, kl, tmp, j * kl);
         for (int j = 0; j < nr; j++) {
             int s = j * kl;
-            for (int kk = 0; kk < kl; kk++) pb[off + kk * NR + j] = tmp[s + kk];
+            for (int kk = 0; kk < kl; kk++) pb.setAtIndex(FLOAT, off + (long) kk * NR + j, tmp[s + kk]);
         }
         for (int j = nr; j < NR; j++)
-            for (int kk = 0; kk < kl; kk++) pb[off + kk * NR + j] = 0f;
+            for (int kk = 0; kk < kl; kk++) pb.setAtIndex(FLOAT, off + (long) kk * NR + j, 0f);
     }
 
     /**
      * c[co + i·ldc + j] += Σ_k a[ao + 4k + i]·b[bo + 16k + j] for i < mr, j < nr: the 4×16 micro-kernel on
-     * packed panels (a: [k][4], b: [k][16]); full tiles update c with vector loads/stores.
+     * packed panels (a: [k][4], b: [k][16] floats in a 64-byte-aligned segment, see {@link #alignedPanel};
+     * bo counts floats); full tiles update c with vector loads/stores.
      */
-    public static void kernel(float[] a, int ao, float[] b, int bo, int kl, float[] c, int co, int ldc, int mr, int nr) {
+    public static void kernel(float[] a, int ao, MemorySegment b, long bo, int kl, float[] c, int co, int ldc, int mr, int nr) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
         for (int kk = 0; kk < kl; kk++) {
-            int bi = bo + kk * NR, ai = ao + kk * MR;
-            FloatVector b0 = FloatVector.fromArray(F, b, bi), b1 = FloatVector.fromArray(F, b, bi + 8);
+            long bi = (bo + (long) kk * NR) * 4;
+            int ai = ao + kk * MR;
+            FloatVector b0 = FloatVector.fromMemorySegment(F, b, bi, NATIVE), b1 = FloatVector.fromMemorySegment(F, b, bi + 32, NATIVE);
             FloatVector a0 = FloatVector.broadcast(F, a[ai]);
             c00 = b0.fma(a0, c00); c01 = b1.fma(a0, c01);
             FloatVector a1 = FloatVector.broadcast(F, a[ai + 1]);
@@ -121,11 +154,25 @@ public final class Gemm {
             FloatVector a3 = FloatVector.broadcast(F, a[ai + 3]);
             c30 = b0.fma(a3, c30); c31 = b1.fma(a3, c31);
         }
+        // written out, not through a helper taking vectors: one the JIT declines to inline boxes them (JAVA-NOTES)
         if (nr == NR) {
-            store(c00, c01, c, co, mr > 0);
-            store(c10, c11, c, co + ldc, mr > 1);
-            store(c20, c21, c, co + 2 * ldc, mr > 2);
-            store(c30, c31, c, co + 3 * ldc, mr > 3);
+            c00.add(FloatVector.fromArray(F, c, co)).intoArray(c, co);
+            c01.add(FloatVector.fromArray(F, c, co + 8)).intoArray(c, co + 8);
+            if (mr > 1) {
+                int o = co + ldc;
+                c10.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
+                c11.add(FloatVector.fromArray(F, c, o + 8)).intoArray(c, o + 8);
+            }
+            if (mr > 2) {
+                int o = co + 2 * ldc;
+                c20.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
+                c21.add(FloatVector.fromArray(F, c, o + 8)).intoArray(c, o + 8);
+            }
+            if (mr > 3) {
+                int o = co + 3 * ldc;
+                c30.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
+                c31.add(FloatVector.fromArray(F, c, o + 8)).intoArray(c, o + 8);
+            }
         } else {
             float[] t = new float[MR * NR];
             c00.intoArray(t, 0); c01.intoArray(t, 8); c10.intoArray(t, 16); c11.intoArray(t, 24);
@@ -135,9 +182,4 @@ public final class Gemm {
         }
     }
 
-    private static void store(FloatVector lo, FloatVector hi, float[] c, int o, boolean live) {
-        if (!live) return;
-        lo.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
-        hi.add(FloatVector.fromArray(F, c, o + 8)).intoArray(c, o + 8);
-    }
 }

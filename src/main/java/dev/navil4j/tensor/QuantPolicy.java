@@ -47,6 +47,14 @@ public final class QuantPolicy {
         };
     }
 
+    /**
+     * The LM head's format for a {@code --weights} request, as Qwen2Model applies it: never below 8 bits (q4 → q8,
+     * as llama.cpp keeps its output tensor at Q8_0/Q6_K beside Q4_0 layers); every other choice as asked.
+     */
+    public static String headWeights(String weights) {
+        return weights != null && (weights.equalsIgnoreCase("q4") || weights.equalsIgnoreCase("q4_0")) ? "q8" : weights;
+    }
+
     /** w widened to f32 row by row and stored as {@code target} (F32, BF16 round-to-nearest-even, F16) off-heap. */
     public static WeightTensor convert(WeightTensor w, DType target) {
         MemorySegment seg = Arena.ofAuto().allocate(target.byteSize((long) w.rows * w.cols), 8);

@@ -58,7 +58,7 @@ class NaViLBenchTest {
         NaViLBench.run(s, new Bench.Options(null, List.of("bf16"), List.of(1), 0, 2, 1, true, true), got::add, QUIET);
         assertFalse(byMetric(got, s.name() + "[1/3L]", "bf16").isEmpty());
         assertFalse(byMetric(got, s.name() + "[2/3L]", "bf16").isEmpty());
-        Map<String, Bench.Measurement> ex = byMetric(got, s.name() + "~3L", "bf16");
+        Map<String, Bench.Measurement> ex = byMetric(got, s.name() + "[3L-extrapolated]", "bf16");
         assertTrue(ex.keySet().stream().anyMatch(k -> k.startsWith("img448x448_prefill_p")), ex.keySet().toString());
         assertTrue(ex.containsKey("img1024x768_decode_tg2"));
         // bytes per decoded token grow by one layer's text expert per layer: 3 layers read more than 2
@@ -71,6 +71,23 @@ class NaViLBenchTest {
         // q 64x128, k/v 64x64, o 128x64, gate/up 64x128, down 128x64; plus lm_head 320x64 (no _ve, no embedding)
         long perLayer = 2L * (64 * 128 + 2 * 64 * 64 + 128 * 64 + 3 * 64 * 128), head = 2L * 320 * 64;
         assertEquals((3 * perLayer + head) / 1048576.0, bytes3, 1e-9);
+    }
+
+    /**
+     * q4 builds what {@code --weights q4} makes of a float checkpoint: Q4_0 text/visual expert linears (20 bytes per 32
+     * weights) and a Q8_0 lm_head (36 bytes per 32), loaded through the family's policy. Tiny InternLM2 per layer's
+     * text expert: wqkv 128x64, wo 64x64, w1/w3 128x64, w2 64x128; lm_head 320x64.
+     */
+    @Test
+    void q4BuildKeepsAnEightBitHead() {
+        NaViLBench.Shape s = NaViLBench.tiny(false, new int[]{3});
+        long perLayer = 128 * 64 + 64 * 64 + 3 * 128 * 64, head = 320 * 64;
+        try (NaViLBench.Built b = NaViLBench.build(s.config(), 3, DType.Q4, QUIET)) {
+            assertEquals(3 * perLayer / 32 * 20 + head / 32 * 36, b.decodeBytes);
+        }
+        try (NaViLBench.Built b = NaViLBench.build(s.config(), 3, DType.Q8, QUIET)) {
+            assertEquals((3 * perLayer + head) / 32 * 36, b.decodeBytes);
+        }
     }
 
     @Test

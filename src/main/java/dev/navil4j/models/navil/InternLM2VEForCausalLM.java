@@ -1,5 +1,6 @@
 package dev.navil4j.models.navil;
 
+import dev.navil4j.models.LoadOptions;
 import dev.navil4j.nn.KVCache;
 import dev.navil4j.nn.Linear;
 import dev.navil4j.nn.Norms;
@@ -16,8 +17,8 @@ final class InternLM2VEForCausalLM extends VisualExpertLM {
 
     private final Layer[] layers;
 
-    InternLM2VEForCausalLM(SafeTensors st, String prefix, NaViLConfig.Llm cfg) {
-        super(st, cfg, prefix + "model.tok_embeddings.weight", prefix + "model.norm.weight", prefix + "output.weight");
+    InternLM2VEForCausalLM(SafeTensors st, String prefix, NaViLConfig.Llm cfg, LoadOptions options) {
+        super(st, cfg, prefix + "model.tok_embeddings.weight", prefix + "model.norm.weight", prefix + "output.weight", options);
         int h = cfg.hiddenSize(), hd = cfg.headDim(), heads = cfg.heads(), kvh = cfg.kvHeads(), inter = cfg.intermediateSize();
         int qkvOut = (heads + 2 * kvh) * hd;
         layers = new Layer[cfg.layers()];
@@ -25,17 +26,17 @@ final class InternLM2VEForCausalLM extends VisualExpertLM {
             String p = prefix + "model.layers." + l + ".";
             layers[l] = new Layer(
                     st.get(p + "attention_norm.weight", h).toFloatArray(),
-                    Linear.load(st, p + "attention.wqkv", h, qkvOut, false),
-                    Linear.load(st, p + "attention.wqkv_ve", h, qkvOut, false),
-                    Linear.load(st, p + "attention.wo", heads * hd, h, false),
-                    Linear.load(st, p + "attention.wo_ve", heads * hd, h, false),
+                    linear(st, p + "attention.wqkv", h, qkvOut),
+                    linear(st, p + "attention.wqkv_ve", h, qkvOut),
+                    linear(st, p + "attention.wo", heads * hd, h),
+                    linear(st, p + "attention.wo_ve", heads * hd, h),
                     st.get(p + "ffn_norm.weight", h).toFloatArray(),
-                    Linear.load(st, p + "feed_forward.w1", h, inter, false),
-                    Linear.load(st, p + "feed_forward.w2", inter, h, false),
-                    Linear.load(st, p + "feed_forward.w3", h, inter, false),
-                    Linear.load(st, p + "feed_forward_ve.w1", h, inter, false),
-                    Linear.load(st, p + "feed_forward_ve.w2", inter, h, false),
-                    Linear.load(st, p + "feed_forward_ve.w3", h, inter, false));
+                    linear(st, p + "feed_forward.w1", h, inter),
+                    linear(st, p + "feed_forward.w2", inter, h),
+                    linear(st, p + "feed_forward.w3", h, inter),
+                    linear(st, p + "feed_forward_ve.w1", h, inter),
+                    linear(st, p + "feed_forward_ve.w2", inter, h),
+                    linear(st, p + "feed_forward_ve.w3", h, inter));
         }
     }
 

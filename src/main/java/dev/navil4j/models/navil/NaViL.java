@@ -65,8 +65,8 @@ public final class NaViL implements VisionLanguageModel {
         mlp1Fc2 = Linear.load(st, "mlp1.3", d, d, true);
         specialTokenEmbedding = st.get("special_token_embedding.weight", SPECIAL_TOKEN_LIST.size(), d).toFloatArray();
         this.llm = cfg.llm().architecture().equals("InternLM2VEForCausalLM")
-                ? new InternLM2VEForCausalLM(st, "language_model.", cfg.llm())
-                : new Qwen3VEForCausalLM(st, "language_model.", cfg.llm());
+                ? new InternLM2VEForCausalLM(st, "language_model.", cfg.llm(), options)
+                : new Qwen3VEForCausalLM(st, "language_model.", cfg.llm(), options);
         List<String> unused = st.unused();
         if (!unused.isEmpty())
             throw new WeightsException(dir + ": checkpoint tensors not used by NaViL: " + unused.subList(0, Math.min(8, unused.size())));

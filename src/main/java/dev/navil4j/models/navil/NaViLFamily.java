@@ -33,7 +33,7 @@ public final class NaViLFamily implements ModelFamily {
         Path dir = fx.modelDir(c);
         JsonNode override = c.get("config_override");
         return fx.cached("navil:" + dir + ":" + (override == null ? "" : override.toString()), k -> {
-            LoadOptions o = LoadOptions.defaults();
+            LoadOptions o = fx.loadOptions(); // verify --weights / --kv-cache
             if (override != null) o = o.withConfigOverride(override);
             return NaViL.load(dir, o, NaViLTokenizers.load(dir));
         });

@@ -1,5 +1,6 @@
 package dev.navil4j.models.navil;
 
+import dev.navil4j.models.LoadOptions;
 import dev.navil4j.nn.KVCache;
 import dev.navil4j.nn.Linear;
 import dev.navil4j.nn.Norms;
@@ -17,25 +18,25 @@ final class Qwen3VEForCausalLM extends VisualExpertLM {
 
     private final Layer[] layers;
 
-    Qwen3VEForCausalLM(SafeTensors st, String prefix, NaViLConfig.Llm cfg) {
-        super(st, cfg, prefix + "model.embed_tokens.weight", prefix + "model.norm.weight", prefix + "lm_head.weight");
+    Qwen3VEForCausalLM(SafeTensors st, String prefix, NaViLConfig.Llm cfg, LoadOptions options) {
+        super(st, cfg, prefix + "model.embed_tokens.weight", prefix + "model.norm.weight", prefix + "lm_head.weight", options);
         int h = cfg.hiddenSize(), hd = cfg.headDim(), qd = cfg.heads() * hd, kd = cfg.kvHeads() * hd, inter = cfg.intermediateSize();
         layers = new Layer[cfg.layers()];
         for (int l = 0; l < layers.length; l++) {
             String p = prefix + "model.layers." + l + ".", a = p + "self_attn.";
             layers[l] = new Layer(
                     st.get(p + "input_layernorm.weight", h).toFloatArray(),
-                    Linear.load(st, a + "q_proj", h, qd, false), Linear.load(st, a + "k_proj", h, kd, false),
-                    Linear.load(st, a + "v_proj", h, kd, false), Linear.load(st, a + "o_proj", qd, h, false),
+                    linear(st, a + "q_proj", h, qd), linear(st, a + "k_proj", h, kd),
+                    linear(st, a + "v_proj", h, kd), linear(st, a + "o_proj", qd, h),
                     st.get(a + "q_norm.weight", hd).toFloatArray(), st.get(a + "k_norm.weight", hd).toFloatArray(),
-                    Linear.load(st, a + "q_proj_ve", h, qd, false), Linear.load(st, a + "k_proj_ve", h, kd, false),
-                    Linear.load(st, a + "v_proj_ve", h, kd, false), Linear.load(st, a + "o_proj_ve", qd, h, false),
+                    linear(st, a + "q_proj_ve", h, qd), linear(st, a + "k_proj_ve", h, kd),
+                    linear(st, a + "v_proj_ve", h, kd), linear(st, a + "o_proj_ve", qd, h),
                     st.get(a + "q_norm_ve.weight", hd).toFloatArray(), st.get(a + "k_norm_ve.weight", hd).toFloatArray(),
                     st.get(p + "post_attention_layernorm.weight", h).toFloatArray(),
-                    Linear.load(st, p + "mlp.gate_proj", h, inter, false), Linear.load(st, p + "mlp.up_proj", h, inter, false),
-                    Linear.load(st, p + "mlp.down_proj", inter, h, false),
-                    Linear.load(st, p + "mlp_ve.gate_proj", h, inter, false), Linear.load(st, p + "mlp_ve.up_proj", h, inter, false),
-                    Linear.load(st, p + "mlp_ve.down_proj", inter, h, false));
+                    linear(st, p + "mlp.gate_proj", h, inter), linear(st, p + "mlp.up_proj", h, inter),
+                    linear(st, p + "mlp.down_proj", inter, h),
+                    linear(st, p + "mlp_ve.gate_proj", h, inter), linear(st, p + "mlp_ve.up_proj", h, inter),
+                    linear(st, p + "mlp_ve.down_proj", inter, h));
         }
     }
 

@@ -5,6 +5,8 @@ import dev.navil4j.nn.KVCache;
 import dev.navil4j.nn.Linear;
 import dev.navil4j.nn.Norms;
 import dev.navil4j.nn.Rope;
+import dev.navil4j.models.LoadOptions;
+import dev.navil4j.tensor.QuantPolicy;
 import dev.navil4j.tensor.WeightTensor;
 import dev.navil4j.weights.SafeTensors;
 import dev.navil4j.weights.WeightsException;
@@ -13,6 +15,9 @@ import dev.navil4j.weights.WeightsException;
  * What NaViL's two LLMs share: token embeddings, a decoder stack whose layers route every token to the text
  * or the visual expert by a modality mask, a final RMSNorm and an untied LM head. The layers themselves are
  * per architecture ({@link InternLM2VEForCausalLM}, {@link Qwen3VEForCausalLM}).
+ * <p>{@code --weights} ({@link LoadOptions#weights()}) applies to every linear layer the subclasses create through
+ * {@link #linear} (text and visual experts alike) and, never below q8, to the LM head; embeddings, norms and
+ * everything outside the LLM keep their stored precision. {@code --kv-cache bf16} selects bf16 KV caches.
  */
 abstract class VisualExpertLM {
     final NaViLConfig.Llm cfg;
@@ -22,15 +27,35 @@ abstract class VisualExpertLM {
     /** [vocab, hidden], never tied to the embeddings (llm_config.tie_word_embeddings is false). */
     final WeightTensor lmHead;
     final Rope rope;
+    private final LoadOptions options;
+    /** Every linear layer made by {@link #linear}, in load order (for {@link #linearWeightBytes}). */
+    private final java.util.List<Linear> linears = new java.util.ArrayList<>();
 
-    VisualExpertLM(SafeTensors st, NaViLConfig.Llm cfg, String embedName, String normName, String headName) {
+    VisualExpertLM(SafeTensors st, NaViLConfig.Llm cfg, String embedName, String normName, String headName, LoadOptions options) {
         this.cfg = cfg;
+        this.options = options == null ? LoadOptions.defaults() : options;
         int h = cfg.hiddenSize(), v = cfg.vocabSize();
         this.embedTokens = WeightTensor.of(st.get(embedName, v, h));
         this.finalNorm = st.get(normName, h).toFloatArray();
-        if (cfg.tieWordEmbeddings() && !st.contains(headName)) this.lmHead = embedTokens;
-        else this.lmHead = WeightTensor.of(st.get(headName, v, h));
+        WeightTensor head = cfg.tieWordEmbeddings() && !st.contains(headName) ? embedTokens : WeightTensor.of(st.get(headName, v, h));
+        // q4 layers keep a q8 head (Qwen2Model's rule, after llama.cpp); a tied head becomes its own copy
+        this.lmHead = QuantPolicy.apply(head, QuantPolicy.headWeights(this.options.weights()));
         this.rope = new Rope(cfg.headDim(), cfg.ropeTheta(), cfg.ropeDynamicFactor(), cfg.maxPositionEmbeddings());
+    }
+
+    /** The bias-free linear layer {@code prefix} [out, in] of the LLM, its weight under the {@code --weights} policy. */
+    Linear linear(SafeTensors st, String prefix, int in, int out) {
+        Linear l = Linear.load(st, prefix, in, out, false);
+        l = new Linear(QuantPolicy.apply(l.weight(), options), l.bias());
+        linears.add(l);
+        return l;
+    }
+
+    /** Bytes of the decoder layers' linear weights (both experts) in their loaded formats, without the LM head. */
+    long linearWeightBytes() {
+        long b = 0;
+        for (Linear l : linears) b += l.weight().byteSize();
+        return b;
     }
 
     int hidden() { return cfg.hiddenSize(); }
@@ -45,7 +70,7 @@ abstract class VisualExpertLM {
     }
 
     KVCache newCache(int maxLength) {
-        return new KVCache(cfg.layers(), cfg.kvHeads() * cfg.headDim(), maxLength, 256);
+        return new KVCache(cfg.layers(), cfg.kvHeads() * cfg.headDim(), maxLength, 256, options.kvCacheBf16());
     }
 
     /**
@@ -86,7 +111,7 @@ abstract class VisualExpertLM {
         rope.apply(k, n, kvh, hd, pos, seqLen);
         cache.put(l, k, v, n);
         float[] out = new float[n * heads * hd];
-        Attention.causal(q, n, past, cache.keys(l), cache.values(l), heads, kvh, hd, (float) (1.0 / Math.sqrt(hd)), null, out);
+        Attention.causal(q, n, past, cache, l, heads, kvh, hd, (float) (1.0 / Math.sqrt(hd)), null, out);
         return out;
     }
 
