@@ -74,7 +74,9 @@ public final class QuantGemvBench {
         Random rnd = new Random(1);
         long total = 0;
         for (int i = 0; total < targetBytes; i++) {
-            int rows = i % 2 == 0 ? 4864 : 896, cols = i % 2 == 0 ? 896 : 4864;
+            int shape = Integer.getInteger("shape", 0); // 0: alternate, 1: 4864x896 only, 2: 896x4864 only
+            boolean tall = shape == 0 ? i % 2 == 0 : shape == 1;
+            int rows = tall ? 4864 : 896, cols = tall ? 896 : 4864;
             long n = (long) rows * cols;
             long size = switch (dt) { case Q8 -> n / 32 * 36; case Q4 -> n / 32 * 20; case BF16 -> n * 2; case F32 -> n * 4; default -> throw new IllegalArgumentException(); };
             MemorySegment seg = Arena.global().allocate(size, 64);
