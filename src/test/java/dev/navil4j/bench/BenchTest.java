@@ -26,8 +26,16 @@ class BenchTest {
                 KVCache c = d.newCache(40);
                 float[] step = null;
                 for (int t : toks) step = d.forward(new int[]{t}, c);
-                for (int i = 0; i < prefill.length; i++)
-                    assertEquals(prefill[i], step[i], 1e-4 * (1 + Math.abs(prefill[i])), f + " logit " + i);
+                // Q8 decode (one token) multiplies with activations rounded to int8 per 32-block (≤ 0.4 % of the block's
+                // max each, as llama.cpp's Q8_0 matmuls); prefill (GEMM) keeps them f32. That rounding moves these
+                // logits by up to ~0.5 % here; a wrong cache or attention path moves them by O(1).
+                double rel = f == DType.Q8 ? 2e-2 : 1e-4;
+                double worst = 0;
+                for (int i = 0; i < prefill.length; i++) {
+                    assertEquals(prefill[i], step[i], rel * (1 + Math.abs(prefill[i])), f + " logit " + i);
+                    worst = Math.max(worst, Math.abs(prefill[i] - step[i]) / (1 + Math.abs(prefill[i])));
+                }
+                System.out.printf("bench decoder %s: prefill vs token-by-token decode, max |dlogit|/(1+|logit|) %.2e%n", f, worst);
                 assertTrue(Float.isFinite(prefill[0]));
             }
         }
