@@ -30,9 +30,11 @@ public final class QuantizedVector {
             int o = xo + b * QuantKernels.BLOCK;
             float amax = 0;
             for (int j = 0; j < QuantKernels.BLOCK; j++) amax = Math.max(amax, Math.abs(x[o + j]));
-            float db = amax / 127f, id = db == 0 ? 0 : 1f / db;
+            float db = amax / 127f;
+            // 1/d in double: for a block of tiny values (amax below ~4e-37) 1/d overflows float
+            double id = amax == 0 ? 0 : 127.0 / amax;
             d[b] = db;
-            // clamped: x·(1/d) may round to 127.00001 for the largest element
+            // clamped: x·(127/amax) may round to 127.00001 for the largest element
             for (int j = 0; j < QuantKernels.BLOCK; j++) q[b * QuantKernels.BLOCK + j] = (short) Math.max(-127, Math.min(127, Math.round(x[o + j] * id)));
         }
         short[] off = null;

@@ -56,6 +56,11 @@ class QuantGemvTest {
         for (int b = 0; b < 3; b++)
             for (int k = 0; k < 16; k++) assertEquals(-8 * (q.q[32 * b + k] + q.q[32 * b + k + 16]), q.q4Offset[16 * b + k]);
         assertThrows(IllegalArgumentException.class, () -> QuantizedVector.of(x, 0, 95, false));
+        // a block of tiny (subnormal-scale) values still rounds to nearest: 1/d would overflow float there
+        float[] tiny = new float[32];
+        for (int j = 0; j < 32; j++) tiny[j] = (j - 16) * 1e-39f;
+        QuantizedVector t = QuantizedVector.of(tiny, 0, 32, false);
+        for (int j = 0; j < 32; j++) assertEquals((j - 16) * 127 / 16.0, t.q[j], 0.5 + 1e-6, "tiny element " + j);
     }
 
     @Test
