@@ -409,6 +409,9 @@ public final class OpenAiServer implements AutoCloseable {
         while (openChats.get() > 0 && System.nanoTime() < end) {
             try { Thread.sleep(10); } catch (InterruptedException e) { Thread.currentThread().interrupt(); break; }
         }
+        // Javalin maps exceptions (the 503s) and writes non-streamed bodies after the handler has returned:
+        // give those writes a moment before the connectors close (seen as "no bytes" replies on a loaded machine)
+        try { Thread.sleep(250); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
         app.stop();
         imageDecoders.shutdownNow();
     }
