@@ -87,7 +87,7 @@ public abstract sealed class BlockQuantTensor extends WeightTensor permits Q8Ten
         // quantized once for all workers; each row's result depends only on x̃ and the row, so the split over
         // threads cannot change it
         QuantizedVector xq = QuantizedVector.of(x, 0, cols, dtype() == DType.Q4);
-        Parallel.forRange(rows, 64, (from, to) -> {
+        Parallel.forRange(rows, 64, 4, (from, to) -> {
             gemvQuantized(xq, out, from, from, to);
             if (bias != null) for (int r = from; r < to; r++) out[r] += bias[r];
         });

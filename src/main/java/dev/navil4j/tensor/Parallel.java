@@ -53,14 +53,24 @@ public final class Parallel {
      * long; the caller works on chunks too. Exceptions in a chunk are rethrown here.
      */
     public static void forRange(int n, int grain, RangeTask task) {
-        int chunks = Math.min(threads, Math.max(1, n / Math.max(1, grain)));
+        forRange(n, grain, 1, task);
+    }
+
+    /**
+     * As {@link #forRange(int, int, RangeTask)} with up to {@code chunksPerThread} chunks per thread, claimed
+     * dynamically: memory-bound loops (the decode GEMV) finish together even when one core is slower or
+     * briefly busy, instead of the caller waiting for the last static half.
+     */
+    public static void forRange(int n, int grain, int chunksPerThread, RangeTask task) {
+        int chunks = Math.min(threads * Math.max(1, chunksPerThread), Math.max(1, n / Math.max(1, grain)));
+        if (threads == 1) chunks = 1;
         boolean[] inRegion = IN_REGION.get();
         if (chunks <= 1 || inRegion[0]) {
             if (n > 0) task.run(0, n);
             return;
         }
         Team t = team();
-        if (chunks > t.workers.length + 1 || !t.lock.tryLock()) {
+        if (!t.lock.tryLock()) {
             // another thread owns the team (or it is being resized): same result, computed here
             task.run(0, n);
             return;
@@ -112,7 +122,7 @@ public final class Parallel {
         void run(int n, int chunks, RangeTask task) {
             Job j = new Job(task, n, chunks, new AtomicInteger(), new AtomicInteger(), new AtomicReference<>());
             job = j;
-            for (int i = 0; i < chunks - 1; i++) if (workers[i].parked) LockSupport.unpark(workers[i]);
+            for (int i = 0; i < Math.min(chunks - 1, workers.length); i++) if (workers[i].parked) LockSupport.unpark(workers[i]);
             j.work();
             // chunks still running elsewhere are about as long as ours: spin, then yield
             long spins = 0;

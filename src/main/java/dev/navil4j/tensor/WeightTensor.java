@@ -105,7 +105,7 @@ public abstract class WeightTensor {
         if (n == 1) {
             // chunks of whole 4-row groups so every worker runs the 4-row kernel
             int groups = (rows + 3) / 4;
-            Parallel.forRange(groups, 16, (g0, g1) -> {
+            Parallel.forRange(groups, 16, 4, (g0, g1) -> {
                 int from = g0 * 4, to = Math.min(rows, g1 * 4);
                 gemvRows(x, 0, out, from, from, to);
                 if (bias != null) for (int r = from; r < to; r++) out[r] += bias[r];

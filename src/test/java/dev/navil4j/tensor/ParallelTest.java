@@ -34,6 +34,23 @@ class ParallelTest {
     }
 
     @Test
+    void oversplitRangesAreCoveredOnce() {
+        for (int threads : new int[]{1, 2, 3}) {
+            Parallel.setThreads(threads);
+            for (int n : new int[]{5, 64, 1000, 4099}) {
+                AtomicIntegerArray hits = new AtomicIntegerArray(n);
+                AtomicInteger calls = new AtomicInteger();
+                Parallel.forRange(n, 16, 4, (from, to) -> {
+                    calls.incrementAndGet();
+                    for (int i = from; i < to; i++) hits.incrementAndGet(i);
+                });
+                for (int i = 0; i < n; i++) assertEquals(1, hits.get(i), "threads=" + threads + " n=" + n + " i=" + i);
+                assertTrue(calls.get() <= Math.max(1, 4 * threads) && (threads == 1 ? calls.get() == 1 : true), calls + " chunks");
+            }
+        }
+    }
+
+    @Test
     void nestedCallsRunInline() {
         Parallel.setThreads(3);
         AtomicInteger inner = new AtomicInteger();
