@@ -35,7 +35,7 @@ public final class Gemm {
     /** Token tiles per M block (an MC·4 × KC activation block, 128 KiB, in L2). */
     static final int MC_TILES = 8;
     /** Weight panels packed per K block and thread (NC = 4·16 = 64 rows, 256 KiB). */
-    static final int NC_PANELS = 4;
+    static final int NC_PANELS = Integer.getInteger("navil4j.gemm.nc", 4); // tunable for CPUs with other L2 sizes
 
     private static final ThreadLocal<float[]> PACK_A = new ThreadLocal<>();
     private static final ThreadLocal<MemorySegment> PACK_B = new ThreadLocal<>();
