@@ -4,9 +4,7 @@ import dev.navil4j.tensor.Gemm;
 import dev.navil4j.tensor.Parallel;
 import dev.navil4j.tensor.VectorKernels;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * Scaled dot-product attention with f32 softmax, one query row at a time (scores are a row buffer,
@@ -153,57 +151,53 @@ public final class Attention {
         int keyPanels = (nk + nr - 1) / nr, dimPanels = (headDim + nr - 1) / nr;
         int lenPad = keyPanels * nr;
         // kp[kvh][panel][d][16] = k[key = panel·16 + j, kvh, d]; vp[kvh][dpanel][key][16] = v[key, kvh, dpanel·16 + j]
-        // packed panels are the micro-kernel's B operand: 64-byte-aligned off-heap (Gemm.alignedPanel), freed
-        // when this call returns; zero-filled by the allocation, which the padding lanes rely on
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment kp = arena.allocate((long) kvHeads * keyPanels * headDim * nr * 4, 64);
-            MemorySegment vp = arena.allocate((long) kvHeads * dimPanels * lenPad * nr * 4, 64);
-            Parallel.forRange(kvHeads, 1, (h0, h1) -> {
-                for (int h = h0; h < h1; h++) {
-                    long kb = (long) h * keyPanels * headDim * nr, vb = (long) h * dimPanels * lenPad * nr;
-                    for (int j = 0; j < nk; j++) {
-                        int src = (kRow0 + j) * kvStride + h * headDim, panel = j / nr, lane = j % nr;
-                        for (int d = 0; d < headDim; d++) {
-                            kp.setAtIndex(ValueLayout.JAVA_FLOAT, kb + (long) (panel * headDim + d) * nr + lane, k[src + d]);
-                            vp.setAtIndex(ValueLayout.JAVA_FLOAT, vb + ((long) (d / nr) * lenPad + j) * nr + d % nr, v[src + d]);
-                        }
+        float[] kp = new float[kvHeads * keyPanels * headDim * nr];
+        float[] vp = new float[kvHeads * dimPanels * lenPad * nr];
+        Parallel.forRange(kvHeads, 1, (h0, h1) -> {
+            for (int h = h0; h < h1; h++) {
+                int kb = h * keyPanels * headDim * nr, vb = h * dimPanels * lenPad * nr;
+                for (int j = 0; j < nk; j++) {
+                    int src = (kRow0 + j) * kvStride + h * headDim, panel = j / nr, lane = j % nr;
+                    for (int d = 0; d < headDim; d++) {
+                        kp[kb + (panel * headDim + d) * nr + lane] = k[src + d];
+                        vp[vb + ((d / nr) * lenPad + j) * nr + d % nr] = v[src + d];
                     }
                 }
-            });
-            int qBlocks = (nq + mr - 1) / mr;
-            Parallel.forRange(heads * qBlocks, 1, (from, to) -> {
-                float[] qa = new float[headDim * mr], scores = new float[mr * lenPad], pa = new float[lenPad * mr];
-                float[] o = new float[mr * dimPanels * nr];
-                for (int idx = from; idx < to; idx++) {
-                    int h = idx / qBlocks, kvh = h / group, t0 = (idx % qBlocks) * mr, rows = Math.min(mr, nq - t0);
-                    int visible = causalPast < 0 ? nk : Math.min(nk, causalPast + t0 + rows);
-                    int panels = (visible + nr - 1) / nr, span = panels * nr;
-                    // queries packed [d][4] and pre-scaled: (q·scale)·k, as SDPA scales q before the product
-                    for (int i = 0; i < mr; i++)
-                        for (int d = 0; d < headDim; d++)
-                            qa[d * mr + i] = i < rows ? q[(qRow0 + t0 + i) * qStride + h * headDim + d] * scale : 0f;
-                    java.util.Arrays.fill(scores, 0, mr * lenPad, 0f);
-                    long kb = (long) kvh * keyPanels * headDim * nr;
-                    for (int p = 0; p < panels; p++)
-                        Gemm.kernel(qa, 0, kp, kb + p * headDim * nr, headDim, scores, p * nr, lenPad, mr, nr);
-                    for (int i = 0; i < mr; i++) {
-                        int ro = i * lenPad;
-                        int keys = i >= rows ? 0 : causalPast < 0 ? nk : causalPast + t0 + i + 1;
-                        float max = VectorKernels.max(scores, ro, keys);
-                        float inv = keys == 0 ? 0f : 1f / VectorKernels.expShiftSum(scores, ro, keys, max);
-                        for (int j = 0; j < keys; j++) pa[j * mr + i] = scores[ro + j] * inv;
-                        for (int j = keys; j < span; j++) pa[j * mr + i] = 0f;
-                    }
-                    java.util.Arrays.fill(o, 0f);
-                    long vb = (long) kvh * dimPanels * lenPad * nr;
-                    int ldo = dimPanels * nr;
-                    for (int p = 0; p < dimPanels; p++)
-                        Gemm.kernel(pa, 0, vp, vb + p * lenPad * nr, span, o, p * nr, ldo, mr, nr);
-                    for (int i = 0; i < rows; i++)
-                        System.arraycopy(o, i * ldo, out, (qRow0 + t0 + i) * qStride + h * headDim, headDim);
+            }
+        });
+        int qBlocks = (nq + mr - 1) / mr;
+        Parallel.forRange(heads * qBlocks, 1, (from, to) -> {
+            float[] qa = new float[headDim * mr], scores = new float[mr * lenPad], pa = new float[lenPad * mr];
+            float[] o = new float[mr * dimPanels * nr];
+            for (int idx = from; idx < to; idx++) {
+                int h = idx / qBlocks, kvh = h / group, t0 = (idx % qBlocks) * mr, rows = Math.min(mr, nq - t0);
+                int visible = causalPast < 0 ? nk : Math.min(nk, causalPast + t0 + rows);
+                int panels = (visible + nr - 1) / nr, span = panels * nr;
+                // queries packed [d][4] and pre-scaled: (q·scale)·k, as SDPA scales q before the product
+                for (int i = 0; i < mr; i++)
+                    for (int d = 0; d < headDim; d++)
+                        qa[d * mr + i] = i < rows ? q[(qRow0 + t0 + i) * qStride + h * headDim + d] * scale : 0f;
+                java.util.Arrays.fill(scores, 0, mr * lenPad, 0f);
+                int kb = kvh * keyPanels * headDim * nr;
+                for (int p = 0; p < panels; p++)
+                    Gemm.kernel(qa, 0, kp, kb + p * headDim * nr, headDim, scores, p * nr, lenPad, mr, nr);
+                for (int i = 0; i < mr; i++) {
+                    int ro = i * lenPad;
+                    int keys = i >= rows ? 0 : causalPast < 0 ? nk : causalPast + t0 + i + 1;
+                    float max = VectorKernels.max(scores, ro, keys);
+                    float inv = keys == 0 ? 0f : 1f / VectorKernels.expShiftSum(scores, ro, keys, max);
+                    for (int j = 0; j < keys; j++) pa[j * mr + i] = scores[ro + j] * inv;
+                    for (int j = keys; j < span; j++) pa[j * mr + i] = 0f;
                 }
-            });
-        }
+                java.util.Arrays.fill(o, 0f);
+                int vb = kvh * dimPanels * lenPad * nr;
+                int ldo = dimPanels * nr;
+                for (int p = 0; p < dimPanels; p++)
+                    Gemm.kernel(pa, 0, vp, vb + p * lenPad * nr, span, o, p * nr, ldo, mr, nr);
+                for (int i = 0; i < rows; i++)
+                    System.arraycopy(o, i * ldo, out, (qRow0 + t0 + i) * qStride + h * headDim, headDim);
+            }
+        });
     }
 
     /** The plain row-at-a-time implementation of {@link #segments} (reference for tests; used for short segments). */

@@ -3,10 +3,6 @@ package dev.navil4j.tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 /**
  * Packed, register-blocked GEMM for prefill and vision encoders: out[n, rows] = x[n, K]·Wᵀ (+ bias).
@@ -38,28 +34,10 @@ public final class Gemm {
     static final int NC_PANELS = Integer.getInteger("navil4j.gemm.nc", 4); // tunable for CPUs with other L2 sizes
 
     private static final ThreadLocal<float[]> PACK_A = new ThreadLocal<>();
-    private static final ThreadLocal<MemorySegment> PACK_B = new ThreadLocal<>();
-    static final ByteOrder NATIVE = ByteOrder.nativeOrder();
-    static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
+    private static final ThreadLocal<float[]> PACK_B = new ThreadLocal<>();
     private static final ThreadLocal<float[]> ROWS = new ThreadLocal<>();
 
     private Gemm() {}
-
-    /**
-     * A 64-byte-aligned off-heap buffer of {@code floats} floats for packed weight panels. The micro-kernel
-     * loads two 32-byte vectors per step from it; a heap array starts wherever the GC put it (16 bytes into a
-     * cache line under some layouts), and then half of those loads split cache lines: the same JVM build ran the
-     * 1024³ GEMM at ~52 or ~82 GFLOP/s from one run to the next. Freed with its thread (automatic arena).
-     */
-    public static MemorySegment alignedPanel(long floats) {
-        return Arena.ofAuto().allocate(floats * 4, 64);
-    }
-
-    private static MemorySegment panelBuffer(long floats) {
-        MemorySegment b = PACK_B.get();
-        if (b == null || b.byteSize() < floats * 4) { b = alignedPanel(floats); PACK_B.set(b); }
-        return b;
-    }
 
     static float[] buffer(ThreadLocal<float[]> tl, int size) {
         float[] b = tl.get();
@@ -83,7 +61,7 @@ public final class Gemm {
         });
         int panels = (rows + NR - 1) / NR;
         Parallel.forRange(panels, 1, (p0, p1) -> {
-            MemorySegment pb = panelBuffer((long) NC_PANELS * NR * KC);
+            float[] pb = buffer(PACK_B, NC_PANELS * NR * KC);
             float[] tmp = buffer(ROWS, NR * KC);
             for (int pc = p0; pc < p1; pc += NC_PANELS) {
                 int pe = Math.min(p1, pc + NC_PANELS);
@@ -122,32 +100,29 @@ public final class Gemm {
     }
 
     /** pb[off + k·16 + j] (float index) = W[r0 + j, k0 + k] as f32 for k < kl (rows past the end are zero). */
-    static void packWeights(WeightTensor w, int r0, int k0, int kl, float[] tmp, MemorySegment pb, long off) {
+    static void packWeights(WeightTensor w, int r0, int k0, int kl, float[] tmp, float[] pb, int off) {
         int nr = Math.min(NR, w.rows - r0);
         for (int j = 0; j < nr; j++) w.rowSliceToFloat(r0 + j, k0, kl, tmp, j * kl);
         for (int j = 0; j < nr; j++) {
             int s = j * kl;
-            for (int kk = 0; kk < kl; kk++) pb.setAtIndex(FLOAT, off + (long) kk * NR + j, tmp[s + kk]);
+            for (int kk = 0; kk < kl; kk++) pb[off + kk * NR + j] = tmp[s + kk];
         }
         for (int j = nr; j < NR; j++)
-            for (int kk = 0; kk < kl; kk++) pb.setAtIndex(FLOAT, off + (long) kk * NR + j, 0f);
+            for (int kk = 0; kk < kl; kk++) pb[off + kk * NR + j] = 0f;
     }
 
     /**
      * c[co + i·ldc + j] += Σ_k a[ao + 4k + i]·b[bo + 16k + j] for i < mr, j < nr: the 4×16 micro-kernel on
-     * packed panels (a: [k][4], b: [k][16] floats in a 64-byte-aligned segment, see {@link #alignedPanel};
-     * bo counts floats); full tiles update c with vector loads/stores.
+     * packed panels (a: [k][4], b: [k][16]); full tiles update c with vector loads/stores. B lives on the heap:
+     * an aligned off-heap panel kept part of its bounds checks inside the loop (fromMemorySegment with a long
+     * index) and ran 87–88 against 93–100 GFLOP/s in isolation (65–77 vs 80–92 at the attention's K = 64).
      */
-    public static void kernel(float[] a, int ao, MemorySegment b, long bo, int kl, float[] c, int co, int ldc, int mr, int nr) {
+    public static void kernel(float[] a, int ao, float[] b, int bo, int kl, float[] c, int co, int ldc, int mr, int nr) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
-        // the panel as its own slice indexed from 0 by the int loop variable: lets C2 hoist the segment bounds
-        // checks out of the loop (against the whole buffer, checkFromIndexSize stayed in it: ~6 % of a prefill)
-        MemorySegment panel = b.asSlice(bo * 4, (long) kl * NR * 4);
-        for (int kk = 0; kk < kl; kk++) {
-            long bi = (long) kk * (NR * 4);
-            int ai = ao + kk * MR;
-            FloatVector b0 = FloatVector.fromMemorySegment(F, panel, bi, NATIVE), b1 = FloatVector.fromMemorySegment(F, panel, bi + 32, NATIVE);
+        // the B index is the loop variable itself: C2 eliminates the array range checks of this form
+        for (int bi = bo, ai = ao, bEnd = bo + kl * NR; bi < bEnd; bi += NR, ai += MR) {
+            FloatVector b0 = FloatVector.fromArray(F, b, bi), b1 = FloatVector.fromArray(F, b, bi + 8);
             FloatVector a0 = FloatVector.broadcast(F, a[ai]);
             c00 = b0.fma(a0, c00); c01 = b1.fma(a0, c01);
             FloatVector a1 = FloatVector.broadcast(F, a[ai + 1]);
