@@ -166,7 +166,20 @@ class HostileInputTest {
             for (int round = 0; round < 4; round++) for (Case c : cases) fs.add(ex.submit(() -> send(c)));
             for (int i = 0; i < fs.size(); i++) {
                 Case c = cases.get(i % cases.size());
-                assertThat(fs.get(i).get().statusCode()).as(c.name()).isEqualTo(c.status());
+                HttpResponse<String> r;
+                try {
+                    r = fs.get(i).get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    // an oversized body may be answered 413 and the connection closed before the client has
+                    // sent it all (RFC 9110 §15.5.14 allows closing); under a concurrent burst the client then
+                    // sees the close, not the response. Any other case must be answered.
+                    if (c.status() == 413 && e.getCause() instanceof java.io.IOException) {
+                        System.err.println("HostileInputTest: " + c.name() + " answered by closing: " + e.getCause());
+                        continue;
+                    }
+                    throw new AssertionError(c.name() + ": no response", e);
+                }
+                assertThat(r.statusCode()).as(c.name()).isEqualTo(c.status());
             }
         }
         HttpResponse<String> r = send(good);
