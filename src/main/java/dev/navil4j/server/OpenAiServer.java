@@ -383,10 +383,9 @@ public final class OpenAiServer implements AutoCloseable {
     private void error(Context ctx, ApiException e) {
         ctx.attribute("navil4j.error", e);
         if (e.retryAfterSeconds() > 0) ctx.header("Retry-After", Integer.toString(e.retryAfterSeconds()));
-        // an error may leave the request body unread (rejected before or while reading it), and Jetty then
-        // closes the connection after answering: say so, or a keep-alive client reuses the closing connection
-        // for its next request and gets no reply at all (seen in HostileInputTest's concurrent burst)
-        ctx.header("Connection", "close");
+        // an oversized body is left unread, so Jetty closes the connection after answering: say so, so that a
+        // keep-alive client does not reuse the closing connection for its next request
+        if (e.status() == 413) ctx.header("Connection", "close");
         ObjectNode o = json.createObjectNode();
         o.set("error", errorBody(e));
         send(ctx, e.status(), o);
