@@ -40,11 +40,7 @@ public final class Attention {
             float[] scores = new float[total];
             for (int idx = from; idx < to; idx++) {
                 int t = idx / heads, h = idx % heads, kvh = h / group;
-                int pos = past + t;
-                int last = pos;
-                if (block != null && block[pos] >= 0) {
-                    while (last + 1 < total && block[last + 1] == block[pos]) last++;
-                }
+                int last = lastVisibleKey(block, past + t, total);
                 int qo = t * qDim + h * headDim;
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j <= last; j++) {
@@ -55,6 +51,14 @@ public final class Attention {
                 softmaxWeightedSum(scores, last + 1, max, values, kvDim, kvh * headDim, headDim, out, qo);
             }
         });
+    }
+
+    /** The last key position visible from {@code pos}: itself (causal), or the end of its bidirectional image block. */
+    private static int lastVisibleKey(int[] block, int pos, int total) {
+        int last = pos;
+        if (block != null && block[pos] >= 0)
+            while (last + 1 < total && block[last + 1] == block[pos]) last++;
+        return last;
     }
 
     /**
@@ -76,11 +80,7 @@ public final class Attention {
             float[] row = new float[headDim];
             for (int idx = from; idx < to; idx++) {
                 int t = idx / heads, h = idx % heads, kvh = h / group;
-                int pos = past + t;
-                int last = pos;
-                if (block != null && block[pos] >= 0) {
-                    while (last + 1 < total && block[last + 1] == block[pos]) last++;
-                }
+                int last = lastVisibleKey(block, past + t, total);
                 int qo = t * qDim + h * headDim;
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j <= last; j++) {

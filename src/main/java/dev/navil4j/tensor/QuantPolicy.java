@@ -48,7 +48,7 @@ public final class QuantPolicy {
     }
 
     /**
-     * The LM head's format for a {@code --weights} request, as Qwen2Model applies it: never below 8 bits (q4 → q8,
+     * The LM head's format for a {@code --weights} request (every family): never below 8 bits (q4 → q8,
      * as llama.cpp keeps its output tensor at Q8_0/Q6_K beside Q4_0 layers); every other choice as asked.
      */
     public static String headWeights(String weights) {

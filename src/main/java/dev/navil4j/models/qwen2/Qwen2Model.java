@@ -65,7 +65,7 @@ public final class Qwen2Model {
     /**
      * As {@link #load(SafeTensors, String, Qwen2Config, ProjectionLoader)} with the {@code --weights} policy applied to
      * the decoder layers' seven linear weights (after {@code linear} built them, so merged LoRA weights are summed in
-     * f32 first and quantized once; unmerged LoRA factors stay as stored) and, per {@link #headWeights}, to the
+     * f32 first and quantized once; unmerged LoRA factors stay as stored) and, per {@link QuantPolicy#headWeights}, to the
      * lm_head. Embeddings and norms keep their stored precision. {@code options.kvCacheBf16} selects bf16 KV caches.
      */
     public static Qwen2Model load(SafeTensors st, String prefix, Qwen2Config c, ProjectionLoader linear, LoadOptions options) {
@@ -89,17 +89,8 @@ public final class Qwen2Model {
         }
         float[] norm = st.get(prefix + "model.norm.weight", h).toFloatArray();
         WeightTensor head = c.tieWordEmbeddings() ? embed : WeightTensor.of(st.get(prefix + "lm_head.weight", c.vocabSize(), h));
-        head = QuantPolicy.apply(head, headWeights(options.weights()));
+        head = QuantPolicy.apply(head, QuantPolicy.headWeights(options.weights()));
         return new Qwen2Model(c, embed, layers, norm, head, options.kvCacheBf16());
-    }
-
-    /**
-     * The lm_head's format for a {@code --weights} request. As llama.cpp does (its output tensor gets Q8_0 or Q6_K
-     * where the layers get Q4_0), the head is never quantized below 8 bits: q4 → q8; every other choice applies as
-     * asked. A tied head becomes its own quantized copy, the embedding table stays stored and is only row-gathered.
-     */
-    static String headWeights(String weights) {
-        return weights != null && (weights.equalsIgnoreCase("q4") || weights.equalsIgnoreCase("q4_0")) ? "q8" : weights;
     }
 
     /** A built layer with its base weight under the policy (LoRA factors are rank-r and stay as stored). */
@@ -124,7 +115,7 @@ public final class Qwen2Model {
         return b;
     }
 
-    /** The lm_head as loaded (its format follows {@link #headWeights}). */
+    /** The lm_head as loaded (its format follows {@link QuantPolicy#headWeights}). */
     public WeightTensor lmHead() { return lmHead; }
 
     public int hiddenSize() { return config.hiddenSize(); }
