@@ -139,9 +139,9 @@ public final class Attention {
 
     /**
      * Attention blocked so nothing N×N is materialized: per kv head the keys [kRow0, kRow0+nk) are packed
-     * transposed into 16-key panels and the values into 16-dim panels (once), then per block of 4 queries:
-     * scores [4, keys] by the GEMM micro-kernel, an exact row softmax (max-subtracted, f32 exp, as SDPA /
-     * eager attention), and the [4, headDim] output by the micro-kernel again. Parallel over (head, query block).
+     * transposed into 16-key panels and the values into 16-dim panels (once), then per block of MR (6) queries:
+     * scores [MR, keys] by the GEMM micro-kernel, an exact row softmax (max-subtracted, f32 exp, as SDPA /
+     * eager attention), and the [MR, headDim] output by the micro-kernel again. Parallel over (head, query block).
      * q rows qRow0.. (stride qStride = heads·headDim) give out rows at the same index. causalPast ≥ 0: query i
      * sits at position causalPast + i and sees keys 0..causalPast+i (kRow0 must be 0); −1: every key.
      */
@@ -173,7 +173,7 @@ public final class Attention {
                 int h = idx / qBlocks, kvh = h / group, t0 = (idx % qBlocks) * mr, rows = Math.min(mr, nq - t0);
                 int visible = causalPast < 0 ? nk : Math.min(nk, causalPast + t0 + rows);
                 int panels = (visible + nr - 1) / nr, span = panels * nr;
-                // queries packed [d][4] and pre-scaled: (q·scale)·k, as SDPA scales q before the product
+                // queries packed [d][MR] and pre-scaled: (q·scale)·k, as SDPA scales q before the product
                 for (int i = 0; i < mr; i++)
                     for (int d = 0; d < headDim; d++)
                         qa[d * mr + i] = i < rows ? q[(qRow0 + t0 + i) * qStride + h * headDim + d] * scale : 0f;

@@ -95,7 +95,7 @@ class KernelsTest {
         for (int rows = 1; rows <= 37; rows += (rows < 9 ? 1 : 7)) {
             for (int cols : colsList) {
                 WeightTensor w = make(dt, random(rnd, rows * cols), rows, cols);
-                for (int n : new int[]{1, 2, 3, 5, 9}) {
+                for (int n : new int[]{1, 2, 3, 4, 5, 6, 9, 13}) { // every partial tile height of the MR = 6 micro-kernel
                     float[] x = random(rnd, n * cols);
                     float[] bias = n % 2 == 1 ? random(rnd, rows) : null;
                     float[] out = new float[n * rows];
@@ -128,7 +128,7 @@ class KernelsTest {
     }
 
     @Test void bigGemmCrossesEveryBlockBoundary() {
-        // > NC_PANELS·16 rows, > KC columns, > MC_TILES·4 tokens; 2 threads
+        // > NC_PANELS·16 rows, > KC columns, > MC_TILES·MR tokens; 2 threads
         Parallel.setThreads(2);
         Random rnd = new Random(5);
         int rows = 16 * Gemm.NC_PANELS + 37, cols = Gemm.KC + 45, n = Gemm.MC_TILES * Gemm.MR + 3;
