@@ -164,25 +164,24 @@ class HostileInputTest {
         try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<HttpResponse<String>>> fs = new ArrayList<>();
             for (int round = 0; round < 4; round++) for (Case c : cases) fs.add(ex.submit(() -> send(c)));
-            int unanswered = 0;
             for (int i = 0; i < fs.size(); i++) {
                 Case c = cases.get(i % cases.size());
                 HttpResponse<String> r;
                 try {
                     r = fs.get(i).get();
                 } catch (java.util.concurrent.ExecutionException e) {
-                    if (!(e.getCause() instanceof java.io.IOException)) throw e;
-                    // Known, not yet understood: under this ~200-request concurrent burst a few connections (0–5
-                    // per run seen on the 2-core CI machine, always small 400 cases) are closed with no reply. The
-                    // server stays healthy — the same request, sent again, gets its answer, and everything below
-                    // is checked — so the test bounds how often it happens instead of failing CI on it.
-                    unanswered++;
-                    System.err.println("HostileInputTest: " + c.name() + " got no reply (" + e.getCause().getMessage() + "); resending");
-                    r = send(c);
+                    // an oversized body may be answered 413 and the connection closed before the client has sent
+                    // it all (RFC 9110 §15.5.14 allows closing); the client may then see the close, not the answer.
+                    // Every other request must be answered. (Until the listen backlog was raised from the JDK's 50,
+                    // 0–18 of these ~200 connections per run were closed without a reply: OpenAiServer.ACCEPT_QUEUE.)
+                    if (c.status() == 413 && e.getCause() instanceof java.io.IOException) {
+                        System.err.println("HostileInputTest: " + c.name() + " answered by closing: " + e.getCause());
+                        continue;
+                    }
+                    throw new AssertionError(c.name() + ": no response", e);
                 }
                 assertThat(r.statusCode()).as(c.name()).isEqualTo(c.status());
             }
-            assertThat(unanswered).as("requests closed without a reply").isLessThanOrEqualTo(fs.size() / 10);
         }
         HttpResponse<String> r = send(good);
         assertThat(r.statusCode()).isEqualTo(200);
