@@ -2,7 +2,6 @@ package dev.navil4j.cli;
 
 import dev.navil4j.models.LoadOptions;
 import dev.navil4j.nn.KernelWarmup;
-import dev.navil4j.tensor.DType;
 import dev.navil4j.models.ModelRegistry;
 import dev.navil4j.models.VisionLanguageModel;
 import dev.navil4j.hub.ModelSource;
@@ -81,13 +80,7 @@ final class ServeCommand implements Callable<Integer> {
         VisionLanguageModel m = ModelRegistry.load(dir, weightOptions.apply(LoadOptions.defaults()));
         System.err.printf(java.util.Locale.ROOT, "navil4j: loaded in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         if (warmup) {
-            java.util.Set<DType> formats = java.util.EnumSet.of(DType.F32, DType.BF16, DType.F16);
-            switch (weightOptions.weights.toLowerCase(java.util.Locale.ROOT)) {
-                case "q8", "q8_0" -> formats.add(DType.Q8);
-                case "q4", "q4_0" -> { formats.add(DType.Q4); formats.add(DType.Q8); } // Q4 models keep a Q8 lm_head
-                default -> { }
-            }
-            double s = KernelWarmup.run(formats, KernelWarmup.DEFAULT_ROUNDS);
+            double s = KernelWarmup.run(weightOptions.weights, KernelWarmup.DEFAULT_ROUNDS);
             System.err.printf(java.util.Locale.ROOT, "navil4j: kernels warmed up in %.1f s%n", s);
         }
         ServerOptions opts = ServerOptions.defaults(servedName != null ? servedName : model)

@@ -1,15 +1,12 @@
 package dev.navil4j.nn;
 
-import dev.navil4j.tensor.Convert;
 import dev.navil4j.tensor.DType;
-import dev.navil4j.tensor.Q4Tensor;
-import dev.navil4j.tensor.Q8Tensor;
+import dev.navil4j.tensor.QuantPolicy;
 import dev.navil4j.tensor.WeightTensor;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.util.EnumSet;
-import java.util.Set;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.Map;
 
 /**
  * Runs every hot kernel on small synthetic operands until the JIT has compiled it, so that the first request
@@ -20,8 +17,8 @@ import java.util.Set;
  * <p>It moves JIT time from the first request to start-up, it does not remove it: InternViT-300M tile, 2 threads,
  * cold JVM 9.6–10.6 s for the first tile; after this warm-up (2.9 s, mostly compilation) 7.8–7.9 s, steady
  * state 6–7.7 s either way. {@code serve} runs it before accepting requests; one-shot commands do not.
- * <p>That small shapes compile the same code as big ones holds only because {@code Gemm} keeps full and edge
- * tiles in separate methods: with one method, this warm-up made every later tile twice as slow.
+ * <p>That small shapes compile the same code as big ones holds only because {@code Gemm} keeps its hot loop in a
+ * method without edge branches: with the edge handling inline, this warm-up made every later tile twice as slow.
  * <p>Results are discarded; nothing here touches model state.
  */
 public final class KernelWarmup {
@@ -31,17 +28,21 @@ public final class KernelWarmup {
     public static final int DEFAULT_ROUNDS = 300;
     static volatile float blackhole;
 
-    /** Compiles the kernels for these weight formats (the formats the model's linear layers use); returns the seconds spent. */
-    public static double run(Set<DType> formats, int rounds) {
+    /**
+     * Compiles the kernels of the float formats (checkpoints store f32/bf16/f16) and of what a {@code --weights}
+     * choice turns the LLM's layers and head into ({@link QuantPolicy}); returns the seconds spent.
+     */
+    public static double run(String weights, int rounds) {
         long t0 = System.nanoTime();
-        EnumSet<DType> fs = EnumSet.noneOf(DType.class);
-        for (DType d : formats) if (d == DType.F32 || d == DType.BF16 || d == DType.F16 || d == DType.Q8 || d == DType.Q4) fs.add(d);
-        fs.add(DType.F32);
         java.util.Random rnd = new java.util.Random(1);
         // short rows (< 4 KiB in every format) take the one-row GEMV, long rows the 4-row kernels; K > 1024 crosses a GEMM K block
-        WeightTensor[][] mats = new WeightTensor[fs.size()][];
-        int fi = 0;
-        for (DType d : fs) mats[fi++] = new WeightTensor[]{matrix(d, 40, 544, rnd), matrix(d, 24, 1056, rnd)};
+        WeightTensor shortRows = random(40, 544, rnd), longRows = random(24, 1056, rnd);
+        Map<DType, WeightTensor[]> byFormat = new EnumMap<>(DType.class);
+        for (String f : new String[]{"f32", "bf16", "f16", weights, QuantPolicy.headWeights(weights)}) {
+            WeightTensor a = QuantPolicy.apply(shortRows, f), b = QuantPolicy.apply(longRows, f);
+            byFormat.putIfAbsent(a.dtype(), new WeightTensor[]{a, b});
+        }
+        Collection<WeightTensor[]> mats = byFormat.values();
         float[] x = new float[13 * 1056], out = new float[13 * 40];
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
         int heads = 2, headDim = 64, dim = heads * headDim, n = 40;
@@ -53,7 +54,7 @@ public final class KernelWarmup {
         for (int r = 0; r < rounds; r++) {
             for (WeightTensor[] ms : mats)
                 for (WeightTensor m : ms) {
-                    for (int t = 1; t <= 7; t++) m.matmul(x, t == 7 ? 13 : t, out, null); // GEMV (t = 1), partial and full GEMM tiles // GEMV (t = 1) and every partial GEMM tile
+                    for (int t = 1; t <= 7; t++) m.matmul(x, t == 7 ? 13 : t, out, null); // GEMV (t = 1), partial and full GEMM tiles
                     sink += out[0];
                 }
             Attention.segments(q, k, v, n, heads, headDim, 0.125f, new int[]{0, n}, o);
@@ -70,20 +71,9 @@ public final class KernelWarmup {
         return (System.nanoTime() - t0) * 1e-9;
     }
 
-    private static WeightTensor matrix(DType d, int rows, int cols, java.util.Random rnd) {
+    private static WeightTensor random(int rows, int cols, java.util.Random rnd) {
         float[] v = new float[rows * cols];
         for (int i = 0; i < v.length; i++) v[i] = (float) rnd.nextGaussian() * 0.05f;
-        WeightTensor f32 = WeightTensor.ofFloats("warmup", v, rows, cols);
-        return switch (d) {
-            case F32 -> f32;
-            case Q8 -> Q8Tensor.quantize(f32);
-            case Q4 -> Q4Tensor.quantize(f32);
-            default -> {
-                MemorySegment seg = Arena.ofAuto().allocate((long) v.length * 2, 8);
-                for (int i = 0; i < v.length; i++)
-                    seg.setAtIndex(Convert.LE_SHORT, i, d == DType.BF16 ? Convert.floatToBf16(v[i]) : Float.floatToFloat16(v[i]));
-                yield WeightTensor.of("warmup", d, seg, rows, cols);
-            }
-        };
+        return WeightTensor.ofFloats("warmup", v, rows, cols);
     }
 }
