@@ -2,7 +2,11 @@ package dev.navil4j;
 
 import dev.navil4j.chat.Conversation;
 import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.generate.Batch;
+import dev.navil4j.generate.ContextLimitException;
 import dev.navil4j.generate.Generator;
+import dev.navil4j.generate.Sequence;
+import dev.navil4j.models.InferenceState;
 import dev.navil4j.models.PreparedPrompt;
 import dev.navil4j.models.VisionLanguageModel;
 
@@ -81,27 +85,43 @@ public final class ChatModel implements AutoCloseable {
     }
 
     /**
-     * Answers independent single-turn questions with the family's default system message, in order. Each
-     * row's result is identical to asking it alone in a fresh session (the reference {@code batch_chat()}
-     * guarantees the same; here rows simply run one after another, each with its own cache).
+     * Answers independent single-turn questions with the family's default system message, in order. The rows are
+     * generated together as one batch (every decode step runs all unfinished rows through the model at once, so
+     * the weights are read once per step), and each row's answer is the one it gets alone in a fresh session
+     * (the reference {@code batch_chat()} guarantees the same).
      */
     public List<Response> batch(List<Request> rows) { return batch(null, rows); }
 
     /** {@link #batch(List)} with a system message (null = the family's default). */
     public List<Response> batch(String systemMessage, List<Request> rows) {
+        ensureOpen();
         if (rows == null) throw new IllegalArgumentException("batch rows are null");
+        List<Planned> plans = new ArrayList<>(rows.size());
+        for (Request r : rows) plans.add(plan(systemMessage, List.of(), r, RequestOptions.defaults(), null));
+        List<Sequence> seqs = new ArrayList<>();
+        for (Planned p : plans) seqs.add(new Sequence(model, p.prompt, p.config, model.newState(), null));
+        Batch.run(model, seqs, Batch.DEFAULT_CHUNK);
         List<Response> out = new ArrayList<>(rows.size());
-        for (Request r : rows) out.add(generate(systemMessage, List.of(), r, RequestOptions.defaults(), null, null));
+        for (int i = 0; i < plans.size(); i++) out.add(plans.get(i).response(seqs.get(i).result()));
         return out;
     }
 
-    /**
-     * One request over a conversation: prepare (template, media encoding), context checks, generation.
-     * {@code onText} receives the streamed text (may be null); {@code cancelled} is polled before each token.
-     */
-    Response generate(String system, List<Conversation.Turn> history, Request request, RequestOptions sessionOptions,
-                      Consumer<String> onText, BooleanSupplier cancelled) {
-        ensureOpen();
+    /** A prepared request: the prompt, the generation config fitted to the context, and how long preparing took. */
+    private record Planned(PreparedPrompt prompt, GenerationConfig config, long prepareNanos) {
+        Response response(Sequence.Result r) {
+            Response.Finish finish = switch (r.finish()) {
+                case STOP -> Response.Finish.STOP;
+                case LENGTH -> Response.Finish.LENGTH;
+                case CANCELLED -> Response.Finish.CANCELLED;
+            };
+            return new Response(r.text(), r.rawText(), r.ids(), finish, r.promptTokens(), prompt.mediaTokens(), prepareNanos,
+                    r.prefillNanos(), r.decodeNanos(), r.reusedTokens());
+        }
+    }
+
+    /** Template, media encoding, the media budget and the context rule (all before anything is generated). */
+    private Planned plan(String system, List<Conversation.Turn> history, Request request, RequestOptions sessionOptions,
+                         List<String> extraStops) {
         if (request == null) throw new IllegalArgumentException("request is null");
         RequestOptions o = sessionOptions.overriddenBy(request.options());
         List<Conversation.Turn> turns = new ArrayList<>(history);
@@ -112,36 +132,45 @@ public final class ChatModel implements AutoCloseable {
         PreparedPrompt prompt = model.prepare(conversation);
         long prepareNanos = System.nanoTime() - t0;
 
-        int n = prompt.ids().length, ctx = model.maxContext();
+        int n = prompt.length(), ctx = model.maxContext();
         int budget = o.limits().maxMediaTokens();
         if (budget > 0 && prompt.mediaTokens() > budget)
             throw new PromptTooLongException("the media of this prompt take " + prompt.mediaTokens()
                     + " tokens, over the budget of " + budget + " (attach fewer images or frames, or lower max tiles)",
                     prompt.mediaTokens(), budget);
-        if (n > ctx)
+        if (n >= ctx)
             throw new PromptTooLongException("prompt of " + n + " tokens (" + prompt.mediaTokens()
-                    + " of them from images/video) exceeds the model's context of " + ctx
+                    + " of them from images/video) " + (n > ctx ? "exceeds" : "fills") + " the model's context of " + ctx
                     + " tokens; shorten the question or history, attach fewer images or frames, or lower max tiles", n, ctx);
         GenerationConfig config = o.applyTo(model.defaultGeneration());
-        // the last generated token is never fed back, so a prompt of n tokens leaves room for ctx + 1 - n new ones
-        if (config.maxNewTokens() > ctx + 1 - n) config = config.withMaxNewTokens(ctx + 1 - n);
+        config = config.withMaxNewTokens(ContextLimitException.fitNewTokens(n, config.maxNewTokens(), ctx, false));
+        return new Planned(prompt, config, prepareNanos);
+    }
 
-        Generator.Listener listener = onText == null && cancelled == null ? null : new Generator.Listener() {
+    /**
+     * One request over a conversation: prepare (template, media encoding), context checks, generation.
+     * {@code onText} receives the streamed text (may be null); {@code cancelled} is polled before each token.
+     * {@code state} holds the KV cache of the conversation's previous turn (or is null): the longest prefix it shares
+     * with the new prompt is kept and only the rest is prefilled; on return it holds this turn.
+     */
+    Response generate(String system, List<Conversation.Turn> history, Request request, RequestOptions sessionOptions,
+                      Consumer<String> onText, BooleanSupplier cancelled, InferenceState state) {
+        ensureOpen();
+        Planned p = plan(system, history, request, sessionOptions, null);
+        if (state == null) state = model.newState();
+        else state.truncate(state.reusablePrefix(p.prompt, p.prompt.cacheKeys(model.flags()), model.flags()));
+        Sequence.Listener listener = onText == null && cancelled == null ? null : new Sequence.Listener() {
             @Override
             public void onText(String text) { if (onText != null) onText.accept(text); }
 
             @Override
             public boolean cancelled() { return cancelled != null && cancelled.getAsBoolean(); }
         };
-        Generator.Result r = Generator.generate(model, prompt, config, listener);
-        String raw = model.tokenizer().decode(r.ids(), true);
-        Response.Finish finish = switch (r.finish()) {
-            case STOP -> Response.Finish.STOP;
-            case LENGTH -> Response.Finish.LENGTH;
-            case CANCELLED -> Response.Finish.CANCELLED;
-        };
-        return new Response(r.text(), raw, r.ids(), finish, n, prompt.mediaTokens(), prepareNanos, r.prefillNanos(), r.decodeNanos());
+        return p.response(Generator.generate(model, p.prompt, p.config, state, listener));
     }
+
+    /** A fresh sequence state for a session. */
+    InferenceState newState() { return model.newState(); }
 
     void ensureOpen() {
         if (closed) throw new IllegalStateException("the model is closed");

@@ -1,6 +1,7 @@
 package dev.navil4j;
 
 import dev.navil4j.chat.Conversation;
+import dev.navil4j.models.InferenceState;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +30,8 @@ public final class ChatSession {
     private final AtomicBoolean busy = new AtomicBoolean();
     private volatile RequestOptions options = RequestOptions.defaults();
     private volatile Response last;
+    /** The KV cache of the last turn (prompt + answer), whose shared prefix the next turn reuses; null = none. */
+    private InferenceState state;
 
     ChatSession(ChatModel model, String system, List<Conversation.Turn> history) {
         this.model = model;
@@ -61,6 +64,7 @@ public final class ChatSession {
         try {
             turns.clear();
             last = null;
+            state = null;
         } finally {
             busy.set(false);
         }
@@ -126,7 +130,13 @@ public final class ChatSession {
 
     /** Runs one request on the calling thread; the caller holds the session. */
     Response run(Request request, Consumer<String> onText, BooleanSupplier cancelled) {
-        Response r = model.generate(system, turns, request, options, onText, cancelled);
+        Response r;
+        try {
+            r = model.generate(system, turns, request, options, onText, cancelled, state == null ? state = model.newState() : state);
+        } catch (RuntimeException | Error e) {
+            state = null; // a failed step may leave the cache in any state: start the next turn afresh
+            throw e;
+        }
         if (r.finish() != Response.Finish.CANCELLED) turns.add(new Conversation.Turn(request.text(), request.media(), r.text()));
         last = r;
         return r;

@@ -4,9 +4,7 @@ package dev.navil4j;
  * A prompt that does not fit: more tokens than the model's context, or more media tokens than the
  * request's budget. Thrown before anything is generated; the message gives both numbers.
  */
-public final class PromptTooLongException extends IllegalArgumentException {
-    private final int tokens;
-    private final int limit;
+public final class PromptTooLongException extends dev.navil4j.generate.ContextLimitException {
 
     /**
      * @param message what does not fit, with both numbers and what to change
@@ -14,14 +12,6 @@ public final class PromptTooLongException extends IllegalArgumentException {
      * @param limit   the limit it exceeds
      */
     public PromptTooLongException(String message, int tokens, int limit) {
-        super(message);
-        this.tokens = tokens;
-        this.limit = limit;
+        super(message, tokens, limit);
     }
-
-    /** Tokens the prompt needs (all positions, or media positions for a budget). */
-    public int tokens() { return tokens; }
-
-    /** The limit it exceeds. */
-    public int limit() { return limit; }
 }

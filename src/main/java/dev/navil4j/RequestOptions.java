@@ -3,6 +3,8 @@ package dev.navil4j;
 import dev.navil4j.chat.Conversation;
 import dev.navil4j.generate.GenerationConfig;
 
+import java.util.List;
+
 /**
  * Per-request settings that override the model's defaults (its reference {@code chat()} generation
  * config); every field is optional (null = not set). Immutable; build with the {@code with…} methods:
@@ -20,10 +22,17 @@ import dev.navil4j.generate.GenerationConfig;
  * @param repetitionPenalty transformers' repetition penalty (1 = none)
  * @param maxTiles          the most tiles an image is split into (InternVL {@code max_num}); 0 = the family's default
  * @param maxMediaTokens    the most prompt positions the media of the conversation may fill; 0 = no cap
+ * @param stop              stop strings: the answer ends right before the first one (not included, never streamed)
  */
 public record RequestOptions(Integer maxNewTokens, Boolean doSample, Float temperature, Float topP, Integer topK,
-                             Long seed, Float repetitionPenalty, Integer maxTiles, Integer maxMediaTokens) {
-    private static final RequestOptions DEFAULTS = new RequestOptions(null, null, null, null, null, null, null, null, null);
+                             Long seed, Float repetitionPenalty, Integer maxTiles, Integer maxMediaTokens, List<String> stop) {
+    private static final RequestOptions DEFAULTS = new RequestOptions(null, null, null, null, null, null, null, null, null, null);
+
+    /** Without stop strings. */
+    public RequestOptions(Integer maxNewTokens, Boolean doSample, Float temperature, Float topP, Integer topK,
+                          Long seed, Float repetitionPenalty, Integer maxTiles, Integer maxMediaTokens) {
+        this(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, null);
+    }
 
     /** Checks every value that is set (a clear message names the bad one). */
     public RequestOptions {
@@ -34,44 +43,52 @@ public record RequestOptions(Integer maxNewTokens, Boolean doSample, Float tempe
         if (repetitionPenalty != null && !(repetitionPenalty > 0)) throw new IllegalArgumentException("repetition penalty must be > 0, got " + repetitionPenalty);
         if (maxTiles != null && maxTiles < 0) throw new IllegalArgumentException("max tiles must be >= 0, got " + maxTiles);
         if (maxMediaTokens != null && maxMediaTokens < 0) throw new IllegalArgumentException("media token budget must be >= 0, got " + maxMediaTokens);
+        if (stop != null) {
+            stop = List.copyOf(stop);
+            for (String x : stop) if (x.isEmpty()) throw new IllegalArgumentException("a stop string may not be empty");
+        }
     }
 
     /** Nothing overridden. */
     public static RequestOptions defaults() { return DEFAULTS; }
 
     /** These options with this max new tokens. */
-    public RequestOptions withMaxNewTokens(int n) { return new RequestOptions(n, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens); }
+    public RequestOptions withMaxNewTokens(int n) { return new RequestOptions(n, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop); }
 
     /** These options with this sampling on or off. */
-    public RequestOptions withDoSample(boolean sample) { return new RequestOptions(maxNewTokens, sample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens); }
+    public RequestOptions withDoSample(boolean sample) { return new RequestOptions(maxNewTokens, sample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop); }
 
     /** These options with this temperature. */
-    public RequestOptions withTemperature(float t) { return new RequestOptions(maxNewTokens, doSample, t, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens); }
+    public RequestOptions withTemperature(float t) { return new RequestOptions(maxNewTokens, doSample, t, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop); }
 
     /** These options with this top-p. */
-    public RequestOptions withTopP(float p) { return new RequestOptions(maxNewTokens, doSample, temperature, p, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens); }
+    public RequestOptions withTopP(float p) { return new RequestOptions(maxNewTokens, doSample, temperature, p, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop); }
 
     /** These options with this top-k. */
-    public RequestOptions withTopK(int k) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, k, seed, repetitionPenalty, maxTiles, maxMediaTokens); }
+    public RequestOptions withTopK(int k) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, k, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop); }
 
     /** These options with this seed. */
-    public RequestOptions withSeed(long s) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, s, repetitionPenalty, maxTiles, maxMediaTokens); }
+    public RequestOptions withSeed(long s) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, s, repetitionPenalty, maxTiles, maxMediaTokens, stop); }
 
     /** These options with this repetition penalty. */
-    public RequestOptions withRepetitionPenalty(float p) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, p, maxTiles, maxMediaTokens); }
+    public RequestOptions withRepetitionPenalty(float p) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, p, maxTiles, maxMediaTokens, stop); }
 
     /** These options with this max tiles per image. */
-    public RequestOptions withMaxTiles(int n) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, n, maxMediaTokens); }
+    public RequestOptions withMaxTiles(int n) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, n, maxMediaTokens, stop); }
 
     /** These options with this media token budget. */
-    public RequestOptions withMaxMediaTokens(int n) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, n); }
+    public RequestOptions withMaxMediaTokens(int n) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, n, stop); }
+
+    /** These options with these stop strings. */
+    public RequestOptions withStop(List<String> strings) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, strings); }
 
     /** These options with every field that {@code over} sets replaced by its value. */
     public RequestOptions overriddenBy(RequestOptions over) {
         if (over == null) return this;
         return new RequestOptions(pick(over.maxNewTokens, maxNewTokens), pick(over.doSample, doSample),
                 pick(over.temperature, temperature), pick(over.topP, topP), pick(over.topK, topK), pick(over.seed, seed),
-                pick(over.repetitionPenalty, repetitionPenalty), pick(over.maxTiles, maxTiles), pick(over.maxMediaTokens, maxMediaTokens));
+                pick(over.repetitionPenalty, repetitionPenalty), pick(over.maxTiles, maxTiles), pick(over.maxMediaTokens, maxMediaTokens),
+                pick(over.stop, stop));
     }
 
     /** The generation config: {@code base} (the model's defaults, stop ids included) with these overrides. */
@@ -85,6 +102,7 @@ public record RequestOptions(Integer maxNewTokens, Boolean doSample, Float tempe
         c = c.withSampling(sample, t, topP != null ? topP : base.topP(), topK != null ? topK : base.topK(),
                 seed != null ? seed : base.seed());
         if (repetitionPenalty != null) c = c.withRepetitionPenalty(repetitionPenalty);
+        if (stop != null) c = c.withStopStrings(stop);
         return c;
     }
 

@@ -16,9 +16,10 @@ package dev.navil4j;
  * @param prepareNanos  template + tokenization + image/video preprocessing and encoding
  * @param prefillNanos  running the prompt through the language model
  * @param decodeNanos   generating the tokens after the first
+ * @param cachedTokens  prompt positions taken from the session's KV cache instead of being recomputed
  */
 public record Response(String text, String rawText, int[] tokenIds, Finish finish, int promptTokens, int mediaTokens,
-                       long prepareNanos, long prefillNanos, long decodeNanos) {
+                       long prepareNanos, long prefillNanos, long decodeNanos, int cachedTokens) {
     /** Why generation ended. */
     public enum Finish {
         /** a stop token (e.g. {@code <|im_end|>}) was generated */
@@ -42,7 +43,7 @@ public record Response(String text, String rawText, int[] tokenIds, Finish finis
     public int generatedTokens() { return tokenIds.length; }
 
     /** Prompt tokens per second of prefill. */
-    public double prefillTokensPerSecond() { return promptTokens / Math.max(1e-9, prefillNanos / 1e9); }
+    public double prefillTokensPerSecond() { return (promptTokens - cachedTokens) / Math.max(1e-9, prefillNanos / 1e9); }
 
     /** Generated tokens per second after the first (which prefill produces); NaN with fewer than 2 tokens. */
     public double decodeTokensPerSecond() {

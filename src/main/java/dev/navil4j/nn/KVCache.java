@@ -71,17 +71,20 @@ public final class KVCache {
     }
 
     /** Writes n rows of keys/values for layer l at positions [length, length+n) (call {@link #reserve} first). */
-    public void put(int l, float[] keys, float[] values, int n) {
+    public void put(int l, float[] keys, float[] values, int n) { put(l, keys, 0, values, 0, n); }
+
+    /** As {@link #put(int, float[], float[], int)} with the n rows read from keys[kOff..], values[vOff..]. */
+    public void put(int l, float[] keys, int kOff, float[] values, int vOff, int n) {
         if (bf16) {
             long base = (long) length * kvDim;
             for (int i = 0; i < n * kvDim; i++) {
-                kb[l].setAtIndex(Convert.LE_SHORT, base + i, Convert.floatToBf16(keys[i]));
-                vb[l].setAtIndex(Convert.LE_SHORT, base + i, Convert.floatToBf16(values[i]));
+                kb[l].setAtIndex(Convert.LE_SHORT, base + i, Convert.floatToBf16(keys[kOff + i]));
+                vb[l].setAtIndex(Convert.LE_SHORT, base + i, Convert.floatToBf16(values[vOff + i]));
             }
             return;
         }
-        System.arraycopy(keys, 0, k[l], length * kvDim, n * kvDim);
-        System.arraycopy(values, 0, v[l], length * kvDim, n * kvDim);
+        System.arraycopy(keys, kOff, k[l], length * kvDim, n * kvDim);
+        System.arraycopy(values, vOff, v[l], length * kvDim, n * kvDim);
     }
 
     /** Advances the length after every layer has stored its n rows. */
@@ -91,6 +94,24 @@ public final class KVCache {
     public void truncate(int newLength) {
         if (newLength < 0 || newLength > length) throw new IllegalArgumentException("truncate to " + newLength + " of " + length);
         length = newLength;
+    }
+
+    /** Copies this cache's first n positions into {@code dst} (empty, same shape and storage) and sets its length to n. */
+    public void copyPrefixTo(KVCache dst, int n) {
+        if (dst.layers != layers || dst.kvDim != kvDim || dst.bf16 != bf16) throw new IllegalArgumentException("KV caches of different shapes");
+        if (n < 0 || n > length) throw new IllegalArgumentException("copy " + n + " of " + length + " positions");
+        if (dst.length != 0) throw new IllegalStateException("copy into a non-empty cache");
+        dst.reserve(n);
+        for (int l = 0; l < layers; l++) {
+            if (bf16) {
+                MemorySegment.copy(kb[l], 0, dst.kb[l], 0, (long) n * kvDim * 2);
+                MemorySegment.copy(vb[l], 0, dst.vb[l], 0, (long) n * kvDim * 2);
+            } else {
+                System.arraycopy(k[l], 0, dst.k[l], 0, n * kvDim);
+                System.arraycopy(v[l], 0, dst.v[l], 0, n * kvDim);
+            }
+        }
+        dst.length = n;
     }
 
     /** Layer l's f32 keys; an f32 cache only (attention over any cache: {@link Attention#causal(float[], int, int, KVCache, int, int, int, int, float, int[], float[])}). */

@@ -41,17 +41,22 @@ public final class Rope {
      * x is [n, heads·headDim]; token t sits at position positions[t]. {@code seqLen} picks the dynamic base.
      */
     public void apply(float[] x, int n, int heads, int headDim, int[] positions, int seqLen) {
+        apply(x, 0, n, heads, headDim, positions, 0, seqLen);
+    }
+
+    /** As {@link #apply(float[], int, int, int, int[], int)} on rows [row0, row0 + n) of x, at positions[posOff + t]. */
+    public void apply(float[] x, int row0, int n, int heads, int headDim, int[] positions, int posOff, int seqLen) {
         float[] inv = invFreq(seqLen);
         int half = rotaryDim / 2;
         float[] cos = new float[half], sin = new float[half];
         for (int t = 0; t < n; t++) {
-            float p = positions[t];
+            float p = positions[posOff + t];
             for (int i = 0; i < half; i++) {
                 float ang = p * inv[i];
                 cos[i] = (float) Math.cos(ang);
                 sin[i] = (float) Math.sin(ang);
             }
-            for (int h = 0; h < heads; h++) rotateHalf(x, t * heads * headDim + h * headDim, cos, sin, half);
+            for (int h = 0; h < heads; h++) rotateHalf(x, (row0 + t) * heads * headDim + h * headDim, cos, sin, half);
         }
     }
 

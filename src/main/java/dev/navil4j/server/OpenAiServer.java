@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.RequestOptions;
 import dev.navil4j.models.VisionLanguageModel;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -120,6 +120,17 @@ public final class OpenAiServer implements AutoCloseable {
         o.put("in_flight", scheduler.inFlight());
         o.put("kv_cache_bytes", scheduler.activeBytes());
         o.put("completed", scheduler.completed());
+        ObjectNode media = o.putObject("media_cache");
+        media.put("items", model.mediaCache().size());
+        media.put("bytes", model.mediaCache().bytes());
+        media.put("hits", model.mediaCache().hits());
+        media.put("misses", model.mediaCache().misses());
+        ObjectNode prefix = o.putObject("prefix_cache");
+        prefix.put("entries", scheduler.prefixCache().size());
+        prefix.put("bytes", scheduler.prefixCache().bytes());
+        prefix.put("hits", scheduler.prefixCache().hits());
+        prefix.put("lookups", scheduler.prefixCache().lookups());
+        prefix.put("reused_tokens", scheduler.prefixCache().reusedTokens());
         send(ctx, closing ? 503 : 200, o);
     }
 
@@ -188,8 +199,7 @@ public final class OpenAiServer implements AutoCloseable {
             }
         });
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
-        Scheduler.Job job = new Scheduler.Job(req.conversation(), req.maxTokens(), sampling(req), req.stop(),
-                options.requestTimeout(), new Scheduler.Sink() {
+        Scheduler.Job job = new Scheduler.Job(req.conversation(), requestOptions(req), options.requestTimeout(), new Scheduler.Sink() {
             public void onText(String delta) { events.add(new Text(delta)); }
             public void onFinish(Scheduler.Completion c) { events.add(new Done(c)); }
             public void onError(ApiException e) { events.add(new Failed(e)); }
@@ -326,15 +336,20 @@ public final class OpenAiServer implements AutoCloseable {
         out.flush();
     }
 
-    /** OpenAI sampling fields over the family's defaults; temperature 0 means greedy, as in OpenAI's API. */
-    private static Function<GenerationConfig, GenerationConfig> sampling(ChatRequest r) {
-        return base -> {
-            boolean sample = r.temperature() != null ? r.temperature() > 0 : base.doSample();
-            float temp = r.temperature() != null && r.temperature() > 0 ? r.temperature().floatValue() : base.temperature();
-            float topP = r.topP() != null ? r.topP().floatValue() : base.topP();
-            long seed = r.seed() != null ? r.seed() : (sample && r.temperature() != null ? System.nanoTime() : base.seed());
-            return base.withSampling(sample, temp, topP, base.topK(), seed);
-        };
+    /**
+     * The request's OpenAI fields as engine options (mapped onto the family's defaults by
+     * {@link RequestOptions#applyTo}); temperature 0 means greedy, as in OpenAI's API. Sampling without a seed gets
+     * a fresh one (OpenAI's outputs vary between calls unless {@code seed} is set).
+     */
+    static RequestOptions requestOptions(ChatRequest r) {
+        RequestOptions o = RequestOptions.defaults();
+        if (r.maxTokens() >= 0) o = o.withMaxNewTokens(r.maxTokens());
+        if (r.temperature() != null) o = o.withTemperature(r.temperature().floatValue());
+        if (r.topP() != null) o = o.withTopP(r.topP().floatValue());
+        if (r.seed() != null) o = o.withSeed(r.seed());
+        else if (r.temperature() != null && r.temperature() > 0) o = o.withSeed(System.nanoTime());
+        if (!r.stop().isEmpty()) o = o.withStop(r.stop());
+        return o;
     }
 
     // ---- input --------------------------------------------------------------------------------------

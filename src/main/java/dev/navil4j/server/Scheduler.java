@@ -1,31 +1,38 @@
 package dev.navil4j.server;
 
+import dev.navil4j.RequestOptions;
 import dev.navil4j.chat.Conversation;
+import dev.navil4j.generate.ContextLimitException;
 import dev.navil4j.generate.GenerationConfig;
-import dev.navil4j.generate.Sampler;
+import dev.navil4j.generate.Sequence;
 import dev.navil4j.models.InferenceState;
 import dev.navil4j.models.PreparedPrompt;
+import dev.navil4j.models.PrefixCache;
+import dev.navil4j.models.Step;
 import dev.navil4j.models.VisionLanguageModel;
-import dev.navil4j.tokenizer.IncrementalDecoder;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
 
 /**
- * Continuous batching over one shared model. A single platform thread owns every sequence: between two
- * decode steps it admits waiting requests (prepare + prefill, each with its own {@link InferenceState}),
- * then advances every active sequence by one token. Requests therefore join and leave the running batch
- * at token granularity instead of waiting for each other. The model's kernels fan out to the engine's
- * compute pool from this thread; request I/O threads only submit jobs and read their events.
+ * Continuous batching over one shared model. Prompts are prepared (template, image decoding and encoding) on a
+ * separate preparer thread, so a large image never holds up running streams; the scheduler thread owns every
+ * admitted sequence and, per iteration, runs ONE forward step ({@link VisionLanguageModel#step}) holding the next
+ * token of every generating sequence plus a chunk of at most {@code prefillChunk} prompt rows of the sequences
+ * still prefilling (the whole budget of {@code 512} when nothing is generating). The weights are read once per
+ * step for all sequences, and a long prompt joining no longer stalls the streams already running.
+ * <p>Admitted prompts start from the longest prefix they share with a recently finished sequence
+ * ({@link PrefixCache}: a repeated system prompt, image or conversation is not recomputed).
  * <p>Admission is bounded: at most {@code maxBatch} active plus {@code maxQueue} waiting; beyond that
  * {@link #submit} answers 429. A job is dropped (and its KV cache released) as soon as it is cancelled,
- * its client disconnects, or its deadline passes.
+ * its client disconnects, or its deadline passes. Every failure of a job answers that job and frees its slot.
  */
 public final class Scheduler implements AutoCloseable {
     /** Receives a job's output on the scheduler thread; implementations must not block. */
@@ -37,25 +44,23 @@ public final class Scheduler implements AutoCloseable {
         void onError(ApiException error);
     }
 
-    /** @param finishReason "stop", "length" (OpenAI's values), or "cancelled"/"timeout" */
-    public record Completion(String text, String finishReason, int promptTokens, int completionTokens) {}
+    /**
+     * @param finishReason "stop", "length" (OpenAI's values), or "cancelled"/"timeout"
+     * @param cachedTokens prompt tokens taken from the prefix cache
+     */
+    public record Completion(String text, String finishReason, int promptTokens, int completionTokens, int cachedTokens) {}
 
-    /** One request: what to generate and where its output goes. {@code maxTokens} -1 = server default. */
+    /** One request: what to generate and where its output goes. {@code options.maxNewTokens} null = server default. */
     public static final class Job {
         final Conversation conversation;
-        final int maxTokens;
-        final Function<GenerationConfig, GenerationConfig> sampling;
-        final List<String> stop;
+        final RequestOptions options;
         final Sink sink;
         final long deadlineNanos;
         private volatile boolean cancelled;
 
-        public Job(Conversation conversation, int maxTokens, Function<GenerationConfig, GenerationConfig> sampling,
-                   List<String> stop, Duration timeout, Sink sink) {
+        public Job(Conversation conversation, RequestOptions options, Duration timeout, Sink sink) {
             this.conversation = conversation;
-            this.maxTokens = maxTokens;
-            this.sampling = sampling;
-            this.stop = stop;
+            this.options = options == null ? RequestOptions.defaults() : options;
             this.sink = sink;
             this.deadlineNanos = System.nanoTime() + timeout.toNanos();
         }
@@ -66,65 +71,24 @@ public final class Scheduler implements AutoCloseable {
         public boolean cancelled() { return cancelled; }
     }
 
-    /** A job being decoded: its KV cache, sampler and streaming state. */
-    private final class Sequence {
-        final Job job;
-        final InferenceState state;
-        final GenerationConfig config;
-        final Sampler sampler;
-        final IncrementalDecoder decoder;
-        final StopMatcher stops;
-        final StringBuilder text = new StringBuilder();
-        final int promptTokens;
-        final int[] seen;
-        int seenCount, generated;
-        float[] logits;
+    /** A prepared job waiting for a slot. */
+    private record Ready(Job job, PreparedPrompt prompt, GenerationConfig config) {}
 
-        Sequence(Job job, PreparedPrompt prompt, GenerationConfig config) {
-            this.job = job;
-            this.config = config;
-            this.promptTokens = prompt.ids().length;
-            this.sampler = new Sampler(config);
-            this.decoder = model.tokenizer().incrementalDecoder(true);
-            this.stops = new StopMatcher(job.stop);
-            // ids the repetition penalty covers, as the engine's Generator keeps them
-            this.seen = new int[(config.penalizePrompt() ? promptTokens : 0) + config.maxNewTokens() + 1];
-            if (config.penalizePrompt()) for (int id : prompt.ids()) if (id >= 0) seen[seenCount++] = id;
-            this.state = model.newState();
-            this.logits = model.prefill(state, prompt);
-        }
+    /** An admitted job: its sequence. */
+    private record Active(Job job, Sequence seq) {}
 
-        /** Samples one token and feeds it back; returns false when the sequence is finished. */
-        boolean step() {
-            int next = sampler.next(logits, seen, seenCount);
-            seen[seenCount++] = next;
-            generated++;
-            emit(stops.push(decoder.push(next)));
-            if (stops.stopped()) return finish("stop");
-            if (config.stopIds().contains(next)) return finish("stop");
-            if (generated >= config.maxNewTokens()) return finish("length");
-            logits = model.decode(state, next);
-            return true;
-        }
-
-        private void emit(String s) {
-            if (s.isEmpty()) return;
-            text.append(s);
-            job.sink.onText(s);
-        }
-
-        private boolean finish(String reason) {
-            if (!stops.stopped()) emit(stops.push(decoder.finish()));
-            if (!stops.stopped()) emit(stops.flush());
-            job.sink.onFinish(new Completion(model.cleanResponse(text.toString()), reason, promptTokens, generated));
-            return false;
-        }
-    }
+    /** Prompt rows per step while other sequences are generating (the inter-token latency they see). */
+    public static final int DEFAULT_PREFILL_CHUNK = Integer.getInteger("navil4j.prefillChunk", 16);
+    /** Prefix cache bound. */
+    public static final long DEFAULT_PREFIX_CACHE_BYTES = Long.getLong("navil4j.prefixCacheMb", 1024) << 20;
+    private static final int SOLO_CHUNK = 512;
 
     private final VisionLanguageModel model;
-    private final int maxBatch, capacity, defaultMaxTokens;
-    private final LinkedBlockingQueue<Job> waiting = new LinkedBlockingQueue<>();
-    private final List<Sequence> active = new ArrayList<>();
+    private final int maxBatch, capacity, defaultMaxTokens, prefillChunk;
+    private final PrefixCache prefixes;
+    private final LinkedBlockingQueue<Ready> ready = new LinkedBlockingQueue<>();
+    private final ExecutorService preparer;
+    private final List<Active> active = new ArrayList<>();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger activeCount = new AtomicInteger();
     private final AtomicLong activeBytes = new AtomicLong();
@@ -134,11 +98,19 @@ public final class Scheduler implements AutoCloseable {
     private volatile boolean accepting = true, stopping;
 
     public Scheduler(VisionLanguageModel model, int maxBatch, int maxQueue, int defaultMaxTokens) {
+        this(model, maxBatch, maxQueue, defaultMaxTokens, DEFAULT_PREFILL_CHUNK, DEFAULT_PREFIX_CACHE_BYTES);
+    }
+
+    public Scheduler(VisionLanguageModel model, int maxBatch, int maxQueue, int defaultMaxTokens, int prefillChunk, long prefixCacheBytes) {
+        if (prefillChunk < 1) throw new IllegalArgumentException("prefill chunk must be >= 1, got " + prefillChunk);
         this.model = model;
         this.maxBatch = maxBatch;
         this.capacity = maxBatch + maxQueue;
         this.defaultMaxTokens = defaultMaxTokens;
-        // a platform thread: the loop is pure compute and must not sit on a virtual thread's carrier
+        this.prefillChunk = prefillChunk;
+        this.prefixes = new PrefixCache(prefixCacheBytes);
+        // platform threads: both loops are pure compute and must not sit on a virtual thread's carrier
+        this.preparer = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("navil4j-prepare").daemon(true).unstarted(r));
         this.thread = Thread.ofPlatform().name("navil4j-scheduler").daemon(true).start(this::loop);
     }
 
@@ -151,7 +123,12 @@ public final class Scheduler implements AutoCloseable {
             throw new ApiException(429, "rate_limit_exceeded", null, "queue_full", "the server is busy: "
                     + maxBatch + " requests are running and " + (capacity - maxBatch) + " waiting; retry later", 1);
         }
-        waiting.add(job);
+        try {
+            preparer.execute(() -> prepare(job));
+        } catch (RuntimeException e) {
+            release();
+            throw new ApiException(503, "server_error", null, "shutting_down", "the server is shutting down", 0);
+        }
     }
 
     /** Requests decoding now. */
@@ -168,60 +145,167 @@ public final class Scheduler implements AutoCloseable {
     /** Largest number of sequences decoded in one step so far (shows that batching happened). */
     public int maxActiveSeen() { return maxActiveSeen.get(); }
 
+    /** The cache of finished sequences' KV prefixes. */
+    public PrefixCache prefixCache() { return prefixes; }
+
+    /** Template, media, context rule: on the preparer thread; bad input fails the job with a 400, never a loop. */
+    private void prepare(Job job) {
+        if (job.cancelled()) { release(); return; }
+        try {
+            PreparedPrompt prompt = model.prepare(job.conversation);
+            GenerationConfig config = job.options.applyTo(model.defaultGeneration());
+            boolean explicit = job.options.maxNewTokens() != null;
+            int max = ContextLimitException.fitNewTokens(prompt.length(), explicit ? job.options.maxNewTokens() : defaultMaxTokens,
+                    model.maxContext(), explicit);
+            ready.add(new Ready(job, prompt, config.withMaxNewTokens(max)));
+        } catch (Throwable t) {
+            fail(job, t);
+        }
+    }
+
     private void loop() {
-        while (true) {
+        while (!stopping) {
             try {
-                if (stopping) break;
                 if (active.isEmpty()) {
-                    Job j = waiting.poll(50, TimeUnit.MILLISECONDS);
-                    if (j != null) admit(j);
+                    Ready r = ready.poll(50, TimeUnit.MILLISECONDS);
+                    if (r != null) admit(r);
                 }
                 while (active.size() < maxBatch) {
-                    Job j = waiting.poll();
-                    if (j == null) break;
-                    admit(j);
+                    Ready r = ready.poll();
+                    if (r == null) break;
+                    admit(r);
                 }
+                dropFinishedOrExpired();
                 if (active.isEmpty()) continue;
                 maxActiveSeen.accumulateAndGet(active.size(), Math::max);
+                step();
                 long bytes = 0;
-                for (int i = 0; i < active.size(); ) {
-                    Sequence s = active.get(i);
-                    boolean keep;
-                    if (s.job.cancelled()) keep = false;
-                    else if (System.nanoTime() - s.job.deadlineNanos > 0) {
-                        s.job.sink.onError(new ApiException(504, "timeout", null, "request_timeout",
-                                "the request exceeded the server's time limit after " + s.generated + " tokens", 0));
-                        keep = false;
-                    } else keep = step(s);
-                    if (keep) { bytes += s.state.bytes(); i++; }
-                    else { active.remove(i); release(); }
-                }
+                for (Active a : active) bytes += a.seq.state().bytes();
                 activeBytes.set(bytes);
                 activeCount.set(active.size());
                 steps.incrementAndGet();
             } catch (InterruptedException e) {
                 break;
             } catch (Throwable t) {
-                // never let one failure stop the loop: fail every active sequence and go on serving
-                for (Sequence s : active) { s.job.sink.onError(internal(t)); release(); }
+                // never let one failure stop the loop: fail what was running and go on serving
+                for (Active a : active) fail(a.job, t);
                 active.clear();
                 activeCount.set(0);
             }
         }
         // thread ending: nobody will serve what is left
-        for (Sequence s : active) { s.job.sink.onError(shutdown()); release(); }
+        for (Active a : active) { a.job.sink.onError(shutdown()); release(); }
         active.clear();
         activeCount.set(0);
-        for (Job j; (j = waiting.poll()) != null; ) { j.sink.onError(shutdown()); release(); }
+        preparer.shutdownNow();
+        for (Ready r; (r = ready.poll()) != null; ) { r.job.sink.onError(shutdown()); release(); }
     }
 
-    private boolean step(Sequence s) {
-        try {
-            return s.step();
-        } catch (RuntimeException e) {
-            s.job.sink.onError(internal(e));
-            return false;
+    /** One forward step over every active sequence: generating ones decode a token, prefilling ones a chunk. */
+    private void step() {
+        boolean generating = false;
+        for (Active a : active) if (a.seq.promptRemaining() == 0) { generating = true; break; }
+        int budget = generating ? prefillChunk : SOLO_CHUNK;
+        List<Step> steps = new ArrayList<>(active.size());
+        List<Active> stepping = new ArrayList<>(active.size());
+        for (Active a : active) {
+            if (a.seq.promptRemaining() > 0) {
+                if (budget <= 0) continue;
+                Step s = a.seq.nextStep(budget);
+                budget -= s.rows();
+                steps.add(s);
+            } else steps.add(a.seq.nextStep(1));
+            stepping.add(a);
         }
+        float[][] logits = model.step(steps);
+        for (int i = 0; i < stepping.size(); i++) {
+            Active a = stepping.get(i);
+            try {
+                a.seq.accept(logits[i]);
+            } catch (RuntimeException e) {
+                a.seq.cancel();
+                a.job.sink.onError(internal(e));
+                finishQuietly(a);
+            }
+        }
+        for (int i = 0; i < active.size(); ) {
+            Active a = active.get(i);
+            if (!a.seq.finished()) { i++; continue; }
+            active.remove(i);
+            if (a.seq.finish() != Sequence.Finish.CANCELLED) {
+                Sequence.Result r = a.seq.result();
+                String reason = r.finish() == Sequence.Finish.STOP ? "stop" : "length";
+                a.job.sink.onFinish(new Completion(r.text(), reason, r.promptTokens(), r.ids().length, r.reusedTokens()));
+            }
+            prefixes.offer(a.seq.state());
+            release();
+        }
+    }
+
+    private void finishQuietly(Active a) { if (!a.seq.finished()) a.seq.cancel(); }
+
+    private void dropFinishedOrExpired() {
+        for (int i = 0; i < active.size(); ) {
+            Active a = active.get(i);
+            boolean drop = false;
+            if (a.job.cancelled()) drop = true;
+            else if (System.nanoTime() - a.job.deadlineNanos > 0) {
+                a.job.sink.onError(new ApiException(504, "timeout", null, "request_timeout",
+                        "the request exceeded the server's time limit after " + a.seq.generated() + " tokens", 0));
+                drop = true;
+            }
+            if (drop) {
+                active.remove(i);
+                release();
+            } else i++;
+        }
+    }
+
+    /** Starts a prepared job from the longest cached prefix of its prompt. */
+    private void admit(Ready r) {
+        if (r.job.cancelled()) { release(); return; }
+        try {
+            InferenceState state = prefixes.acquire(model, r.prompt, 16);
+            Sequence.Listener sink = new Sequence.Listener() {
+                @Override public void onText(String text) { if (!r.job.cancelled()) r.job.sink.onText(text); }
+                @Override public boolean cancelled() { return r.job.cancelled(); }
+            };
+            Sequence seq = new Sequence(model, r.prompt, r.config, state, sink);
+            Active a = new Active(r.job, seq);
+            if (seq.finished()) { // max_tokens 0
+                Sequence.Result res = seq.result();
+                r.job.sink.onFinish(new Completion(res.text(), "length", res.promptTokens(), 0, res.reusedTokens()));
+                release();
+                return;
+            }
+            active.add(a);
+            activeCount.set(active.size());
+        } catch (Throwable t) {
+            fail(r.job, t);
+        }
+    }
+
+    /** Answers a job's failure (4xx for input the model cannot run, 5xx for faults, no internals) and frees its slot. */
+    private void fail(Job job, Throwable t) {
+        try {
+            job.sink.onError(map(t));
+        } finally {
+            release();
+        }
+    }
+
+    static ApiException map(Throwable t) {
+        return switch (t) {
+            case ApiException e -> e;
+            case ContextLimitException e -> ApiException.invalid("messages", "context_length_exceeded", e.getMessage());
+            // input this model (or this build of its family) cannot run, e.g. a media kind
+            case UnsupportedOperationException e -> ApiException.invalid("messages", "unsupported_input", e.getMessage());
+            // families reject input they cannot run (too many image tiles, a bad image) this way
+            case IllegalArgumentException e -> ApiException.invalid("messages", e.getMessage());
+            case OutOfMemoryError e -> new ApiException(503, "server_error", null, "out_of_memory",
+                    "the server ran out of memory for this request; retry with smaller inputs", 1);
+            default -> internal(t);
+        };
     }
 
     private void release() {
@@ -229,47 +313,8 @@ public final class Scheduler implements AutoCloseable {
         completed.incrementAndGet();
     }
 
-    /** Prepare and prefill a waiting job; bad input fails the job with a 400, never the loop. */
-    private void admit(Job job) {
-        if (job.cancelled()) { release(); return; }
-        try {
-            PreparedPrompt prompt = model.prepare(job.conversation);
-            GenerationConfig config = job.sampling.apply(model.defaultGeneration());
-            int promptLen = prompt.ids().length;
-            int room = model.maxContext() - promptLen;
-            int max;
-            if (job.maxTokens > 0) {
-                if (job.maxTokens > room)
-                    throw ApiException.invalid("messages", "context_length_exceeded", "this model's context is "
-                            + model.maxContext() + " tokens; the prompt has " + promptLen + " tokens and "
-                            + job.maxTokens + " completion tokens were requested");
-                max = job.maxTokens;
-            } else {
-                if (room < 1) throw ApiException.invalid("messages", "context_length_exceeded", "this model's context is "
-                        + model.maxContext() + " tokens and the prompt has " + promptLen + " tokens");
-                max = Math.min(defaultMaxTokens, room);
-            }
-            active.add(new Sequence(job, prompt, config.withMaxNewTokens(max)));
-            activeCount.set(active.size());
-        } catch (ApiException e) {
-            job.sink.onError(e);
-            release();
-        } catch (UnsupportedOperationException e) {
-            // input this model (or this build of its family) cannot run, e.g. a media kind
-            job.sink.onError(ApiException.invalid("messages", "unsupported_input", e.getMessage()));
-            release();
-        } catch (IllegalArgumentException e) {
-            // families reject input they cannot run (too many image tiles, a prompt too long) this way
-            job.sink.onError(ApiException.invalid("messages", e.getMessage()));
-            release();
-        } catch (RuntimeException e) {
-            job.sink.onError(internal(e));
-            release();
-        }
-    }
-
     private static ApiException internal(Throwable t) {
-        return new ApiException(500, "server_error", null, null, "internal error: " + t, 0);
+        return new ApiException(500, "server_error", null, null, "internal error (" + t.getClass().getSimpleName() + ")", 0);
     }
 
     private static ApiException shutdown() {
@@ -288,6 +333,7 @@ public final class Scheduler implements AutoCloseable {
         }
         stopping = true; // the loop notices within one step (or 50 ms when idle)
         try { thread.join(10_000); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
+        preparer.shutdownNow();
     }
 
     @Override

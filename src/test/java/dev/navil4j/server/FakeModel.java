@@ -2,7 +2,12 @@ package dev.navil4j.server;
 
 import dev.navil4j.chat.Conversation;
 import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.models.BatchRows;
 import dev.navil4j.models.InferenceState;
+import dev.navil4j.models.MediaCache;
+import dev.navil4j.models.MediaEmbedding;
+import dev.navil4j.models.ModelFlags;
+import dev.navil4j.nn.KVCache;
 import dev.navil4j.models.PreparedPrompt;
 import dev.navil4j.models.VisionLanguageModel;
 import dev.navil4j.tokenizer.IncrementalDecoder;
@@ -48,73 +53,104 @@ final class FakeModel implements VisionLanguageModel {
         return sb.toString();
     }
 
-    private record Payload(byte[] target, boolean loop) {}
+    /** Media rows hold IMAGE_BASE + width·4096 + height (the answer needs the size); exact in a float. */
+    static final int IMAGE_BASE = 1000;
 
-    private final class State implements InferenceState {
-        final int seq = nextSeq.getAndIncrement();
-        Payload payload;
-        int length, produced;
-
-        public int length() { return length; }
-        public long bytes() { return 1024L * length; }
-
-        float[] logits() {
-            int want;
-            if (payload.loop) want = produced % 2 == 0 ? 'a' : 'b';
-            else want = produced < payload.target.length ? payload.target[produced] & 0xff : EOS;
-            float[] l = new float[VOCAB];
-            // a peaked but not one-hot distribution, so that sampling with temperature varies
-            for (int i = 0; i < VOCAB; i++) l[i] = (i * 7919 % 13) * 0.05f;
-            l[want] = 8f;
-            return l;
-        }
-    }
+    private final java.util.Map<InferenceState, Integer> seqIds = Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+    private final MediaCache mediaCache = new MediaCache();
 
     @Override public String family() { return "fake"; }
     @Override public Tokenizer tokenizer() { return TOKENIZER; }
     @Override public int maxContext() { return maxContext; }
+    @Override public ModelFlags flags() { return ModelFlags.PLAIN; }
+    @Override public int hiddenSize() { return 1; }
+    @Override public MediaCache mediaCache() { return mediaCache; }
 
+    /** The prompt's bytes as ids; each image is "<img>" in the text, its '<' replaced by one media row. */
     @Override
     public PreparedPrompt prepare(Conversation c) {
         StringBuilder text = new StringBuilder();
-        if (c.system() != null) text.append("S:").append(c.system()).append('\n');
-        int media = 0;
+        List<Integer> ids = new ArrayList<>();
+        if (c.system() != null) append(ids, text, "S:" + c.system() + "\n");
+        List<MediaEmbedding> media = new ArrayList<>();
         for (Conversation.Turn t : c.turns()) {
-            text.append("U:").append(t.user());
-            for (int i = 0; i < t.media().size(); i++) text.append("<img>");
-            media += t.media().size();
-            if (t.assistant() != null) text.append("\nA:").append(t.assistant()).append('\n');
+            append(ids, text, "U:" + t.user());
+            for (Conversation.Media m : t.media()) {
+                int size = m instanceof Conversation.Image img ? img.image().getWidth() * 4096 + img.image().getHeight() : 0;
+                media.add(new MediaEmbedding(new int[] {ids.size()}, new float[] {IMAGE_BASE + size}, size));
+                append(ids, text, "<img>");
+            }
+            if (t.assistant() != null) append(ids, text, "\nA:" + t.assistant() + "\n");
         }
-        byte[] b = text.toString().getBytes(StandardCharsets.UTF_8);
-        int[] ids = new int[b.length];
-        for (int i = 0; i < b.length; i++) ids[i] = b[i] & 0xff;
-        String last = c.turns().getLast().user();
-        return new PreparedPrompt(ids, text.toString(), media,
-                new Payload(answer(c).getBytes(StandardCharsets.UTF_8), last.startsWith("LOOP")));
+        return new PreparedPrompt(ids.stream().mapToInt(Integer::intValue).toArray(), text.toString(), null, null, media);
     }
 
-    @Override public InferenceState newState() { return new State(); }
-
-    @Override
-    public float[] prefill(InferenceState state, PreparedPrompt prompt) {
-        State s = (State) state;
-        prefills.incrementAndGet();
-        s.payload = (Payload) prompt.payload();
-        s.length = prompt.ids().length;
-        return s.logits();
+    private static void append(List<Integer> ids, StringBuilder text, String s) {
+        text.append(s);
+        for (byte b : s.getBytes(StandardCharsets.UTF_8)) ids.add(b & 0xff);
     }
 
+    @Override public InferenceState newState() {
+        InferenceState s = new InferenceState(new KVCache(1, 1, maxContext, 16));
+        seqIds.put(s, nextSeq.getAndIncrement());
+        return s;
+    }
+
+    @Override public void embedPromptToken(int id, float[] dst, int off) { dst[off] = id; }
+
+    /** Generated tokens are stored negated (-(id + 1)), so the sequence shows where its prompt ended. */
+    @Override public void embedDecodeToken(int id, float[] dst, int off) { dst[off] = -(id + 1); }
+
+    /** The cache stores the ids; logits follow from the sequence so far (its last prompt and what followed). */
     @Override
-    public float[] decode(InferenceState state, int token) {
-        State s = (State) state;
-        if (s.length >= maxContext) throw new IllegalStateException("context overflow: " + s.length);
-        decodeLog.add(s.seq);
-        if (decodeDelayMillis > 0) {
+    public float[][] forward(BatchRows b) {
+        float[][] out = new float[b.segments.length][];
+        boolean decoded = false;
+        for (int i = 0; i < out.length; i++) {
+            BatchRows.Segment s = b.segments[i];
+            KVCache cache = s.state().cache();
+            cache.reserve(s.rows());
+            cache.put(0, b.embeds, s.row0(), b.embeds, s.row0(), s.rows());
+            cache.commit(s.rows());
+            if (b.embeds[s.row0()] < 0) {
+                decodeLog.add(seqIds.getOrDefault(s.state(), -1));
+                decoded = true;
+            } else prefills.incrementAndGet();
+            out[i] = logits(cache.keys(0), cache.length());
+        }
+        if (decoded && decodeDelayMillis > 0) {
             try { Thread.sleep(decodeDelayMillis); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
         }
-        s.length++;
-        s.produced++;
-        return s.logits();
+        return out;
+    }
+
+    private static float[] logits(float[] seq, int len) {
+        int end = 0;
+        while (end < len && seq[end] >= 0) end++;
+        int produced = len - end;
+        // the last turn's user text and images, from the prompt part of the sequence
+        List<int[]> images = new ArrayList<>();
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        for (int t = 0; t < end; t++) {
+            int v = (int) seq[t];
+            if (v >= IMAGE_BASE) { bytes.write('<'); images.add(new int[] {bytes.size(), (v - IMAGE_BASE) / 4096, (v - IMAGE_BASE) % 4096}); }
+            else if (v < 256) bytes.write(v);
+        }
+        String text = bytes.toString(StandardCharsets.UTF_8);
+        int from = text.lastIndexOf("U:");
+        String last = text.substring(from + 2).replace("<img>", "");
+        StringBuilder answer = new StringBuilder("echo: ").append(last);
+        int byteFrom = text.substring(0, from).getBytes(StandardCharsets.UTF_8).length;
+        for (int[] im : images) if (im[0] > byteFrom) answer.append(" [img ").append(im[1]).append('x').append(im[2]).append(']');
+        byte[] target = answer.toString().getBytes(StandardCharsets.UTF_8);
+        int want;
+        if (last.startsWith("LOOP")) want = produced % 2 == 0 ? 'a' : 'b';
+        else want = produced < target.length ? target[produced] & 0xff : EOS;
+        float[] l = new float[VOCAB];
+        // a peaked but not one-hot distribution, so that sampling with temperature varies
+        for (int i = 0; i < VOCAB; i++) l[i] = (i * 7919 % 13) * 0.05f;
+        l[want] = 8f;
+        return l;
     }
 
     @Override

@@ -2,7 +2,12 @@ package dev.navil4j.toy;
 
 import dev.navil4j.chat.Conversation;
 import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.models.BatchRows;
 import dev.navil4j.models.InferenceState;
+import dev.navil4j.models.MediaCache;
+import dev.navil4j.models.MediaEmbedding;
+import dev.navil4j.models.ModelFlags;
+import dev.navil4j.nn.KVCache;
 import dev.navil4j.models.PreparedPrompt;
 import dev.navil4j.models.VisionLanguageModel;
 import dev.navil4j.tokenizer.Tokenizer;
@@ -68,56 +73,64 @@ public final class ToyModel implements VisionLanguageModel {
             for (int k = 0; k < mediaPerSlot[slot]; k++) ids[n++] = ToyTokenizer.IMAGE;
             slot++;
         }
-        return new PreparedPrompt(ids, t.toString(), media, null);
+        java.util.List<MediaEmbedding> rows = new java.util.ArrayList<>();
+        for (int i = 0; i < ids.length; i++)
+            if (ids[i] == ToyTokenizer.IMAGE) rows.add(new MediaEmbedding(new int[] {i}, new float[] {ToyTokenizer.IMAGE}, 77));
+        return new PreparedPrompt(ids, t.toString(), null, null, rows);
     }
 
-    private static final class State implements InferenceState {
-        int length;
-        byte[] answer;
-        int k;
+    private final MediaCache mediaCache = new MediaCache();
 
-        @Override public int length() { return length; }
+    @Override public ModelFlags flags() { return ModelFlags.PLAIN; }
 
-        @Override public long bytes() { return length * 8L; }
-    }
+    @Override public int hiddenSize() { return 1; }
 
-    @Override public InferenceState newState() { return new State(); }
+    @Override public MediaCache mediaCache() { return mediaCache; }
 
+    @Override public InferenceState newState() { return new InferenceState(new KVCache(1, 1, maxContext, 16)); }
+
+    @Override public void embedPromptToken(int id, float[] dst, int off) { dst[off] = id; }
+
+    @Override public void embedDecodeToken(int id, float[] dst, int off) { dst[off] = id; }
+
+    /** The cache stores the ids; the logits follow from the last prompt in the sequence and what came after it. */
     @Override
-    public float[] prefill(InferenceState state, PreparedPrompt prompt) {
-        State s = (State) state;
-        int[] ids = prompt.ids();
-        advance(s, ids.length);
+    public float[][] forward(BatchRows b) {
+        if (closed) throw new IllegalStateException("toy model closed");
+        float[][] out = new float[b.segments.length][];
+        for (int i = 0; i < out.length; i++) {
+            BatchRows.Segment s = b.segments[i];
+            KVCache cache = s.state().cache();
+            if (cache.length() + s.rows() > maxContext)
+                throw new IllegalStateException("toy: cache overflow " + (cache.length() + s.rows()) + " > " + maxContext);
+            cache.reserve(s.rows());
+            cache.put(0, b.embeds, s.row0(), b.embeds, s.row0(), s.rows());
+            cache.commit(s.rows());
+            int[] ids = new int[cache.length()];
+            for (int t = 0; t < ids.length; t++) ids[t] = (int) cache.keys(0)[t];
+            out[i] = logits(ids);
+        }
+        return out;
+    }
+
+    private float[] logits(int[] seq) {
+        int[] cue = tokenizer.encode("<|im_start|>assistant\n", false);
+        int end = -1;
+        for (int t = seq.length - cue.length; t >= 0 && end < 0; t--)
+            if (java.util.Arrays.equals(seq, t, t + cue.length, cue, 0, cue.length)) end = t + cue.length;
+        int[] ids = java.util.Arrays.copyOf(seq, end);
         String text = tokenizer.decode(ids, false);
         int media = 0;
         for (int id : ids) if (id == ToyTokenizer.IMAGE) media++;
         int turn = text.split("<\\|im_start\\|>user\n", -1).length - 1;
         String last = text.substring(text.lastIndexOf("<|im_start|>user\n") + "<|im_start|>user\n".length());
         String question = last.substring(0, last.indexOf("<|im_end|>")).replace("<image>", "").strip();
-        s.answer = answerFor(question, turn, media).getBytes(StandardCharsets.UTF_8);
-        s.k = 0;
-        return logits(s);
-    }
-
-    @Override
-    public float[] decode(InferenceState state, int token) {
-        State s = (State) state;
-        advance(s, 1);
-        s.k++;
-        return logits(s);
-    }
-
-    private void advance(State s, int n) {
-        if (closed) throw new IllegalStateException("toy model closed");
-        s.length += n;
-        if (s.length > maxContext) throw new IllegalStateException("toy: cache overflow " + s.length + " > " + maxContext);
-    }
-
-    private static float[] logits(State s) {
+        byte[] answer = answerFor(question, turn, media).getBytes(StandardCharsets.UTF_8);
+        int k = seq.length - end;
         float[] l = new float[ToyTokenizer.SIZE];
         java.util.Arrays.fill(l, -30f);
         for (int i = 32; i < 127; i++) l[i] = 1f + (i % 7) * 0.1f;
-        l[s.k < s.answer.length ? s.answer[s.k] & 0xFF : ToyTokenizer.IM_END] = 6f;
+        l[k < answer.length ? answer[k] & 0xFF : ToyTokenizer.IM_END] = 6f;
         return l;
     }
 

@@ -16,7 +16,10 @@ import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.model.output.TokenUsage;
 import dev.navil4j.chat.Conversation;
+import dev.navil4j.RequestOptions;
+import dev.navil4j.generate.ContextLimitException;
 import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.generate.Sequence;
 import dev.navil4j.generate.Generator;
 import dev.navil4j.models.PreparedPrompt;
 import dev.navil4j.models.VisionLanguageModel;
@@ -75,31 +78,28 @@ public final class NavilChatModel implements ChatModel, StreamingChatModel, Auto
     private ChatResponse run(ChatRequest request, StreamingChatResponseHandler handler) {
         Conversation conv = conversation(request.messages());
         PreparedPrompt prompt = model.prepare(conv);
-        GenerationConfig cfg = config(request.parameters(), prompt.ids().length);
-        Generator.Result r = Generator.generate(model, prompt, cfg,
-                handler == null ? null : Generator.listener(handler::onPartialResponse));
+        RequestOptions o = options(request.parameters());
+        GenerationConfig cfg = o.applyTo(model.defaultGeneration());
+        // an explicit max output tokens must fit; the family default is cut to the room left
+        cfg = cfg.withMaxNewTokens(ContextLimitException.fitNewTokens(prompt.length(), cfg.maxNewTokens(), model.maxContext(),
+                o.maxNewTokens() != null));
+        Sequence.Result r = Generator.generate(model, prompt, cfg, handler == null ? null : Generator.listener(handler::onPartialResponse));
         return ChatResponse.builder().aiMessage(AiMessage.from(r.text()))
                 .tokenUsage(new TokenUsage(r.promptTokens(), r.ids().length))
-                .finishReason(r.finish() == Generator.Finish.STOP ? FinishReason.STOP : FinishReason.LENGTH)
+                .finishReason(r.finish() == Sequence.Finish.STOP ? FinishReason.STOP : FinishReason.LENGTH)
                 .build();
     }
 
-    /** Request parameters over the family's reference defaults; the completion always fits the context. */
-    private GenerationConfig config(ChatRequestParameters p, int promptLen) {
-        GenerationConfig c = model.defaultGeneration();
-        int room = model.maxContext() - promptLen;
-        if (room < 1) throw new IllegalArgumentException("the prompt of " + promptLen + " tokens fills the context of " + model.maxContext());
-        int max = p != null && p.maxOutputTokens() != null ? p.maxOutputTokens() : c.maxNewTokens();
-        if (max > room) throw new IllegalArgumentException(max + " output tokens do not fit: " + room + " tokens of context left");
-        c = c.withMaxNewTokens(max);
-        if (p != null && (p.temperature() != null || p.topP() != null || p.topK() != null)) {
-            boolean sample = p.temperature() == null ? c.doSample() : p.temperature() > 0;
-            c = c.withSampling(sample, p.temperature() != null && p.temperature() > 0 ? p.temperature().floatValue() : c.temperature(),
-                    p.topP() != null ? p.topP().floatValue() : c.topP(), p.topK() != null ? p.topK() : c.topK(), c.seed());
-        }
-        if (p != null && p.stopSequences() != null && !p.stopSequences().isEmpty())
-            throw new IllegalArgumentException("stop sequences are not supported by the in-process adapter");
-        return c;
+    /** LangChain4j request parameters as the engine's request options (mapped onto the family's defaults in one place). */
+    static RequestOptions options(ChatRequestParameters p) {
+        RequestOptions o = RequestOptions.defaults();
+        if (p == null) return o;
+        if (p.maxOutputTokens() != null) o = o.withMaxNewTokens(p.maxOutputTokens());
+        if (p.temperature() != null) o = o.withTemperature(p.temperature().floatValue());
+        if (p.topP() != null) o = o.withTopP(p.topP().floatValue());
+        if (p.topK() != null) o = o.withTopK(p.topK());
+        if (p.stopSequences() != null && !p.stopSequences().isEmpty()) o = o.withStop(p.stopSequences());
+        return o;
     }
 
     /** LangChain4j messages → the reference chat() view (system first; user turns, each answered by the next AI message). */

@@ -3,6 +3,7 @@ package dev.navil4j.models.internvl;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.navil4j.generate.GenerationConfig;
 import dev.navil4j.generate.Generator;
+import dev.navil4j.generate.Sequence;
 import dev.navil4j.image.InternVLImageProcessor;
 import dev.navil4j.models.PreparedPrompt;
 import dev.navil4j.models.internvl.InternVLTemplate.Exchange;
@@ -74,7 +75,7 @@ final class InternVLCases {
         JsonNode g = c.get("generation");
         if (g.path("do_sample").asBoolean(false)) return CaseResult.skip("sampled generation cases are not reproducible here");
         GenerationConfig cfg = m.defaultGeneration().withMaxNewTokens(g.get("max_new_tokens").asInt());
-        Generator.Result r = Generator.generate(m, p, cfg);
+        Sequence.Result r = Generator.generate(m, p, cfg);
         if (generatedIds != null) {
             String d = Compare.ids(r.ids(), fx.ints(generatedIds));
             if (d != null) return CaseResult.fail(Double.NaN, atol, "generated " + d);

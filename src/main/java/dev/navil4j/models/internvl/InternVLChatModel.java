@@ -2,7 +2,10 @@ package dev.navil4j.models.internvl;
 
 import dev.navil4j.chat.Conversation;
 import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.models.BatchRows;
 import dev.navil4j.models.InferenceState;
+import dev.navil4j.models.MediaCache;
+import dev.navil4j.models.ModelFlags;
 import dev.navil4j.models.LoadOptions;
 import dev.navil4j.models.PreparedPrompt;
 import dev.navil4j.models.VisionLanguageModel;
@@ -28,6 +31,7 @@ public final class InternVLChatModel implements VisionLanguageModel {
     private final Tokenizer tokenizer;
     private final InternVLPrompts prompts;
     private final int imgContextId, stopId, maxContext;
+    private final MediaCache mediaCache = new MediaCache();
 
     InternVLChatModel(InternVLChatConfig config, SafeTensors weights, InternVLVisionEncoder vision, Qwen2Model llm,
                       Tokenizer tokenizer, int maxContext) {
@@ -102,19 +106,33 @@ public final class InternVLChatModel implements VisionLanguageModel {
     /** The reference chat()/batch_chat() prompt builder. */
     InternVLPrompts prompts() { return prompts; }
 
-    /** Media encoded for a prompt: extract_feature rows [rows, hidden], in {@code <IMG_CONTEXT>} order. */
-    record Features(float[] rows, int count) {}
+    @Override
+    public InferenceState newState() { return new InferenceState(languageModel.newCache(maxContext)); }
 
-    /** Sequence state: the LLM's KV cache. */
-    static final class State implements InferenceState {
-        final KVCache cache;
-        State(KVCache cache) { this.cache = cache; }
-        @Override public int length() { return cache.length(); }
-        @Override public long bytes() { return cache.bytes(); }
+    /** InternVL's LLM is plain Qwen2: image rows replace {@code <IMG_CONTEXT>} embeddings, attention stays causal. */
+    @Override
+    public ModelFlags flags() { return ModelFlags.PLAIN; }
+
+    @Override
+    public int hiddenSize() { return languageModel.hiddenSize(); }
+
+    @Override
+    public void embedPromptToken(int id, float[] dst, int off) {
+        if (id == imgContextId) throw new IllegalArgumentException("an <IMG_CONTEXT> token without image features");
+        languageModel.embed(id, dst, off);
     }
 
     @Override
-    public InferenceState newState() { return new State(languageModel.newCache(maxContext)); }
+    public void embedDecodeToken(int id, float[] dst, int off) {
+        if (id == imgContextId) throw new IllegalArgumentException("cannot decode an <IMG_CONTEXT> token without image features");
+        languageModel.embed(id, dst, off);
+    }
+
+    @Override
+    public float[][] forward(BatchRows batch) { return languageModel.forward(batch, false); }
+
+    @Override
+    public MediaCache mediaCache() { return mediaCache; }
 
     /**
      * The prompt's input embeddings: embed_tokens rows, with the rows at {@code <IMG_CONTEXT>} positions replaced by
@@ -137,25 +155,13 @@ public final class InternVLChatModel implements VisionLanguageModel {
 
     /** Runs ids (+ features) from the state's current length; logits of the last token, or of all when allLogits. */
     public float[] forward(InferenceState state, int[] ids, float[] features, boolean allLogits) {
-        KVCache cache = ((State) state).cache;
+        KVCache cache = state.cache();
         int past = cache.length();
         if (past + ids.length > maxContext)
             throw new IllegalArgumentException("sequence of " + (past + ids.length) + " tokens exceeds the context of " + maxContext + " tokens");
         int[] positions = new int[ids.length];
         for (int i = 0; i < positions.length; i++) positions[i] = past + i;
         return languageModel.forward(inputEmbeds(ids, features), ids.length, positions, cache, null, allLogits);
-    }
-
-    @Override
-    public float[] prefill(InferenceState state, PreparedPrompt prompt) {
-        Features f = (Features) prompt.payload();
-        return forward(state, prompt.ids(), f == null ? null : f.rows(), false);
-    }
-
-    @Override
-    public float[] decode(InferenceState state, int token) {
-        if (token == imgContextId) throw new IllegalArgumentException("cannot decode an <IMG_CONTEXT> token without image features");
-        return forward(state, new int[] {token}, null, false);
     }
 
     /** chat(): greedy unless asked, stop only at {@code <|im_end|>} (eos_token_id set from template.sep). */

@@ -1,6 +1,8 @@
 package dev.navil4j.models.internvl;
 
 import dev.navil4j.chat.Conversation;
+import dev.navil4j.models.MediaCache;
+import dev.navil4j.models.MediaEmbedding;
 import dev.navil4j.models.PreparedPrompt;
 import dev.navil4j.models.internvl.InternVLTemplate.Exchange;
 
@@ -61,9 +63,36 @@ final class InternVLPrompts {
         if (ids.length >= model.maxContext())
             throw new IllegalArgumentException("the prompt has " + ids.length + " tokens (" + mediaTokens + " of them image tokens); the context holds "
                     + model.maxContext() + " tokens and generation needs at least one more");
-        InternVLChatModel.Features f = null;
-        if (px.tiles() > 0) f = new InternVLChatModel.Features(model.vision.extractFeature(px.values(), px.tiles()), (int) mediaTokens);
-        return new PreparedPrompt(ids, query, (int) mediaTokens, f);
+        return new PreparedPrompt(ids, query, null, null, media(ids, px, perTile));
+    }
+
+    /**
+     * One media item per {@code <image>} (num_patches_list entry): its tiles' extract_feature rows, placed at the
+     * next {@code numPatches × perTile} {@code <IMG_CONTEXT>} positions in order (generate(): input_embeds[selected]
+     * = vit_embeds). Features come from the model's media cache, keyed by the tiles' pixels.
+     */
+    private List<MediaEmbedding> media(int[] ids, Pixels px, int perTile) {
+        int contexts = 0;
+        for (int id : ids) if (id == model.imgContextId()) contexts++;
+        long need = (long) px.tiles() * perTile;
+        if (contexts != need)
+            throw new IllegalArgumentException("the prompt has " + contexts + " <IMG_CONTEXT> tokens for " + need + " image feature rows");
+        List<MediaEmbedding> out = new ArrayList<>();
+        int s = model.vision.tileSize(), per = 3 * s * s, tile0 = 0, t = 0;
+        for (int tiles : px.numPatchesList()) {
+            float[] pixels = java.util.Arrays.copyOfRange(px.values(), tile0 * per, (tile0 + tiles) * per);
+            tile0 += tiles;
+            long key = MediaCache.key(pixels, tiles, s);
+            final int nt = tiles;
+            float[] rows = model.mediaCache().get(key, () -> model.vision.extractFeature(pixels, nt));
+            int[] positions = new int[tiles * perTile];
+            for (int r = 0; r < positions.length; r++) {
+                while (ids[t] != model.imgContextId()) t++;
+                positions[r] = t++;
+            }
+            out.add(new MediaEmbedding(positions, rows, key));
+        }
+        return out;
     }
 
     /** A {@link Conversation} as chat() rounds: history = earlier turns with answers, question = the last turn. */

@@ -1,7 +1,7 @@
 package dev.navil4j.models.navil;
 
 import dev.navil4j.models.LoadOptions;
-import dev.navil4j.nn.KVCache;
+import dev.navil4j.nn.CacheRun;
 import dev.navil4j.nn.Linear;
 import dev.navil4j.nn.Norms;
 import dev.navil4j.weights.SafeTensors;
@@ -41,7 +41,7 @@ final class InternLM2VEForCausalLM extends VisualExpertLM {
     }
 
     @Override
-    void layer(int l, float[] x, int n, ExpertRouting route, KVCache cache, int[] pos) {
+    void layer(int l, float[] x, int n, ExpertRouting route, CacheRun[] runs, int[] pos) {
         Layer ly = layers[l];
         int h = hidden(), hd = cfg.headDim(), heads = cfg.heads(), kvh = cfg.kvHeads(), g = heads / kvh;
         float eps = (float) cfg.rmsNormEps();
@@ -58,7 +58,7 @@ final class InternLM2VEForCausalLM extends VisualExpertLM {
                 System.arraycopy(qkv, src + g * hd, k, (t * kvh + kv) * hd, hd);
                 System.arraycopy(qkv, src + (g + 1) * hd, v, (t * kvh + kv) * hd, hd);
             }
-        float[] attn = attention(l, q, k, v, n, cache, pos);
+        float[] attn = attention(l, q, k, v, n, runs, pos);
         float[] o = ly.wo().forward(attn, n);
         // the reference applies wo_ve to wo's output for visual tokens (attn_output[mask] = wo_ve(attn_output[mask]))
         route.visualInPlace(o, h, ly.woVe()::forward);

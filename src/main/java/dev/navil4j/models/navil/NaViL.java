@@ -3,7 +3,11 @@ package dev.navil4j.models.navil;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.navil4j.chat.Conversation;
 import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.models.BatchRows;
 import dev.navil4j.models.InferenceState;
+import dev.navil4j.models.MediaCache;
+import dev.navil4j.models.MediaEmbedding;
+import dev.navil4j.models.ModelFlags;
 import dev.navil4j.models.LoadOptions;
 import dev.navil4j.models.PreparedPrompt;
 import dev.navil4j.models.VisionLanguageModel;
@@ -51,6 +55,8 @@ public final class NaViL implements VisionLanguageModel {
     final NaViLTemplate template;
     private final Tokenizer tokenizer;
     private final int maxContext;
+    private final ModelFlags flags = new ModelFlags(false, true, this::isSpecialToken);
+    private final MediaCache mediaCache = new MediaCache();
 
     private NaViL(Path dir, NaViLConfig cfg, SafeTensors st, Tokenizer tokenizer, Map<String, Integer> addedTokens, LoadOptions options) {
         this.cfg = cfg;
@@ -104,9 +110,33 @@ public final class NaViL implements VisionLanguageModel {
         return new NaViL(st.location(), cfg, st, null, specialTokens, options);
     }
 
-    /** A prompt of already-tokenized ids whose {@code <IMG_CONTEXT>} rows take {@code features} [contexts, hidden] (null: text only). */
+    /**
+     * A prompt of already-tokenized ids whose {@code <IMG_CONTEXT>} rows take {@code features} [contexts, hidden] in
+     * order (null: text only); with features, {@code <IMG_CONTEXT>} and {@code <img>} tokens are routed to the
+     * visual experts (visual_token_mask), as one media item.
+     */
     public PreparedPrompt prompt(int[] ids, float[] features) {
-        return new PreparedPrompt(ids, null, features == null ? 0 : features.length / llm.hidden(), new Payload(features));
+        if (features == null) return PreparedPrompt.text(ids, null);
+        int d = llm.hidden();
+        List<Integer> ctx = new ArrayList<>();
+        for (int t = 0; t < ids.length; t++) if (ids[t] == imgContextId) ctx.add(t);
+        if (features.length != ctx.size() * d)
+            throw new IllegalArgumentException("the prompt has " + ctx.size() + " " + IMG_CONTEXT + " tokens but the images give "
+                    + features.length / d + " feature rows");
+        int[] pos = ctx.stream().mapToInt(Integer::intValue).toArray();
+        List<MediaEmbedding> media = pos.length == 0 ? List.of() : List.of(new MediaEmbedding(pos, features, MediaCache.key(features)));
+        return new PreparedPrompt(ids, null, null, visualBlocks(ids), media);
+    }
+
+    /** visual_token_mask as modality: {@code <IMG_CONTEXT>} and {@code <img>} tokens in the block of their image. */
+    private int[] visualBlocks(int[] ids) {
+        int[] b = new int[ids.length];
+        int image = -1;
+        for (int t = 0; t < ids.length; t++) {
+            if (ids[t] == imgStartId) image++;
+            b[t] = ids[t] == imgContextId || ids[t] == imgStartId ? Math.max(image, 0) : -1;
+        }
+        return b;
     }
 
     private static JsonNode merge(JsonNode base, JsonNode over) {
@@ -164,29 +194,22 @@ public final class NaViL implements VisionLanguageModel {
 
     // ---------------------------------------------------------------- LLM
 
-    /**
-     * Prefill embeddings: embedding rows, SPECIAL_TOKEN_LIST rows replaced by special_token_embedding (also for
-     * text-only prompts), then the {@code <IMG_CONTEXT>} rows overwritten in order by the features (if any).
-     */
-    float[] embedPrompt(int[] ids, float[] features) {
+    /** A prompt token's embedding: its row, or its special_token_embedding row for SPECIAL_TOKEN_LIST ids (also text-only). */
+    @Override
+    public void embedPromptToken(int id, float[] dst, int off) {
         int d = llm.hidden();
-        float[] x = new float[ids.length * d];
-        int contexts = 0;
-        for (int t = 0; t < ids.length; t++) {
-            llm.embed(ids[t], x, t * d);
-            for (int i = 0; i < specialTokenIds.length; i++)
-                if (ids[t] == specialTokenIds[i]) System.arraycopy(specialTokenEmbedding, i * d, x, t * d, d);
-            if (ids[t] == imgContextId) contexts++;
-        }
-        if (features != null) {
-            if (features.length != contexts * d)
-                throw new IllegalArgumentException("the prompt has " + contexts + " " + IMG_CONTEXT + " tokens but the images give "
-                        + features.length / d + " feature rows");
-            int k = 0;
-            for (int t = 0; t < ids.length; t++)
-                if (ids[t] == imgContextId) System.arraycopy(features, (k++) * d, x, t * d, d);
-        }
-        return x;
+        for (int i = 0; i < specialTokenIds.length; i++)
+            if (id == specialTokenIds[i]) { System.arraycopy(specialTokenEmbedding, i * d, dst, off, d); return; }
+        llm.embed(id, dst, off);
+    }
+
+    /** A decode step embeds the raw row (no special_token_embedding), as the reference's generate() does. */
+    @Override
+    public void embedDecodeToken(int id, float[] dst, int off) { llm.embed(id, dst, off); }
+
+    boolean isSpecialToken(int id) {
+        for (int s : specialTokenIds) if (s == id) return true;
+        return false;
     }
 
     /** visual_token_mask = ids == {@code <IMG_CONTEXT>} | ids == {@code <img>} (only when images are given). */
@@ -201,13 +224,14 @@ public final class NaViL implements VisionLanguageModel {
      * {@code mask} overrides the visual mask (null = the reference's rule).
      */
     float[] forwardLogits(int[] ids, float[] features, boolean[] mask) {
-        float[] x = embedPrompt(ids, features);
+        PreparedPrompt p = prompt(ids, features);
+        float[] x = p.embed(0, ids.length, llm.hidden(), this::embedPromptToken);
         boolean[] vis = mask != null ? mask : features == null ? null : visualMask(ids);
         KVCache cache = llm.newCache(Math.max(ids.length, 1));
         float[] h = llm.forward(x, ids.length, vis, cache);
-        float[] out = new float[ids.length * llm.vocab()];
-        for (int t = 0; t < ids.length; t++) System.arraycopy(llm.logits(h, t), 0, out, t * llm.vocab(), llm.vocab());
-        return out;
+        int[] rows = new int[ids.length];
+        for (int t = 0; t < rows.length; t++) rows[t] = t;
+        return llm.logits(h, rows);
     }
 
     /** The prompt string's image block for one image: {@code <img>} + per scale, per frame rows + breaks + {@code </img>}. */
@@ -231,16 +255,6 @@ public final class NaViL implements VisionLanguageModel {
             perImage.forEach(g::addAll);
             return g;
         }
-    }
-
-    /** PreparedPrompt payload: the image features [contexts, D] or null for text-only prompts. */
-    record Payload(float[] features) {}
-
-    static final class State implements InferenceState {
-        final KVCache cache;
-        State(KVCache cache) { this.cache = cache; }
-        @Override public int length() { return cache.length(); }
-        @Override public long bytes() { return cache.bytes(); }
     }
 
     @Override public String family() { return "navil"; }
@@ -292,7 +306,11 @@ public final class NaViL implements VisionLanguageModel {
         return prepare(query, prepared);
     }
 
-    /** Expands the {@code <image>} placeholders of a template string, tokenizes it and encodes the images. */
+    /**
+     * Expands the {@code <image>} placeholders of a template string, tokenizes it and encodes the images: one media
+     * item per image (its extract_feature rows at its {@code <IMG_CONTEXT>} positions, from the media cache keyed by
+     * the image's patches and scale grids); {@code <IMG_CONTEXT>} and {@code <img>} tokens are visual-expert tokens.
+     */
     PreparedPrompt prepare(String query, Images images) {
         int n = images == null ? 0 : images.perImage().size();
         int placeholders = 0;
@@ -302,34 +320,58 @@ public final class NaViL implements VisionLanguageModel {
         String expanded = query;
         for (int k = 0; k < n; k++) expanded = expanded.replaceFirst("<image>", java.util.regex.Matcher.quoteReplacement(imageTokens(images.perImage().get(k))));
         int[] ids = tokenizer().encode(expanded, true);
-        float[] features = images == null ? null : extractFeature(images.pixels(), images.allGrids());
-        int contexts = features == null ? 0 : features.length / llm.hidden();
-        return new PreparedPrompt(ids, query, contexts, new Payload(features));
+        if (n == 0) return PreparedPrompt.text(ids, query);
+        int d = llm.hidden(), m = cfg.vision().mergeSize(), patch = 3 * cfg.vision().patchSize() * cfg.vision().patchSize();
+        List<MediaEmbedding> media = new ArrayList<>();
+        int t = 0, px0 = 0;
+        for (List<NaViLVisionModelAnyRes.Grid> grids : images.perImage()) {
+            int patches = 0, contexts = 0;
+            int[] shape = new int[grids.size() * 3];
+            for (int g = 0; g < grids.size(); g++) {
+                NaViLVisionModelAnyRes.Grid gr = grids.get(g);
+                patches += gr.tokens();
+                contexts += gr.tokens() / (m * m);
+                shape[3 * g] = gr.t(); shape[3 * g + 1] = gr.h(); shape[3 * g + 2] = gr.w();
+            }
+            float[] pixels = java.util.Arrays.copyOfRange(images.pixels(), px0, px0 + patches * patch);
+            px0 += patches * patch;
+            long key = MediaCache.key(pixels, shape);
+            float[] rows = mediaCache.get(key, () -> extractFeature(pixels, grids));
+            if (rows.length != contexts * d) throw new IllegalStateException("the ViT gave " + rows.length / d + " rows for " + contexts + " image tokens");
+            int[] pos = new int[contexts];
+            for (int r = 0; r < contexts; r++) {
+                while (t < ids.length && ids[t] != imgContextId) t++;
+                if (t == ids.length) throw new IllegalArgumentException("the prompt has fewer " + IMG_CONTEXT + " tokens than the images need");
+                pos[r] = t++;
+            }
+            media.add(new MediaEmbedding(pos, rows, key));
+        }
+        while (t < ids.length) if (ids[t++] == imgContextId)
+            throw new IllegalArgumentException("the prompt has more " + IMG_CONTEXT + " tokens than the images give");
+        return new PreparedPrompt(ids, query, null, visualBlocks(ids), media);
     }
 
-    @Override public InferenceState newState() { return new State(llm.newCache(maxContext)); }
+    @Override public InferenceState newState() { return new InferenceState(llm.newCache(maxContext)); }
+
+    /** Causal everywhere; image tokens take the visual experts; special tokens embed differently in prompts. */
+    @Override public ModelFlags flags() { return flags; }
+
+    @Override public int hiddenSize() { return llm.hidden(); }
 
     @Override
-    public float[] prefill(InferenceState state, PreparedPrompt prompt) {
-        State s = (State) state;
-        if (s.cache.length() != 0) throw new IllegalStateException("prefill on a state that already holds " + s.cache.length() + " tokens");
-        float[] features = prompt.payload() instanceof Payload p ? p.features() : null;
-        int[] ids = prompt.ids();
-        if (ids.length == 0) throw new IllegalArgumentException("empty prompt");
-        float[] x = embedPrompt(ids, features);
-        float[] h = llm.forward(x, ids.length, features == null ? null : visualMask(ids), s.cache);
-        return llm.logits(h, ids.length - 1);
+    public float[][] forward(BatchRows b) {
+        boolean[] visual = null;
+        if (b.anyImage()) {
+            visual = new boolean[b.n];
+            for (int t = 0; t < b.n; t++) visual[t] = b.imageBlock[t] >= 0;
+        }
+        float[] h = llm.forward(b.embeds.clone(), b.n, visual, b.runs(false), b.positions);
+        int[] last = new int[b.segments.length];
+        for (int i = 0; i < last.length; i++) last[i] = b.segments[i].row0() + b.segments[i].rows() - 1;
+        return b.split(llm.logits(h, last), llm.vocab());
     }
 
-    /** A decode step: raw embedding row (no special_token_embedding), text experts (visual mask dropped). */
-    @Override
-    public float[] decode(InferenceState state, int token) {
-        State s = (State) state;
-        float[] x = new float[llm.hidden()];
-        llm.embed(token, x, 0);
-        float[] h = llm.forward(x, 1, null, s.cache);
-        return llm.logits(h, 0);
-    }
+    @Override public MediaCache mediaCache() { return mediaCache; }
 
     /** Greedy; stops only at the template separator {@code <|im_end|>} (config eos and generation_config unused). */
     @Override

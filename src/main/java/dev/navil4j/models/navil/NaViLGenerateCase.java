@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.navil4j.chat.Conversation;
 import dev.navil4j.generate.GenerationConfig;
 import dev.navil4j.generate.Generator;
+import dev.navil4j.generate.Sequence;
 import dev.navil4j.models.PreparedPrompt;
 import dev.navil4j.verify.CaseResult;
 import dev.navil4j.verify.Compare;
@@ -30,7 +31,7 @@ final class NaViLGenerateCase {
         if (mismatch != null) return CaseResult.fail(Double.NaN, 0, "prompt_ids: " + mismatch);
         int maxNew = c.path("generation").path("max_new_tokens").asInt();
         GenerationConfig g = model.defaultGeneration().withMaxNewTokens(maxNew);
-        Generator.Result r = Generator.generate(model, prompt, g);
+        Sequence.Result r = Generator.generate(model, prompt, g);
         if (e.has("generated_ids")) {
             mismatch = Compare.ids(r.ids(), NaViLFamily.idsOf(fx, e.get("generated_ids")));
             if (mismatch != null) return CaseResult.fail(Double.NaN, 0, "generated_ids: " + mismatch);

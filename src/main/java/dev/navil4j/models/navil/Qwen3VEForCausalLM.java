@@ -1,7 +1,7 @@
 package dev.navil4j.models.navil;
 
 import dev.navil4j.models.LoadOptions;
-import dev.navil4j.nn.KVCache;
+import dev.navil4j.nn.CacheRun;
 import dev.navil4j.nn.Linear;
 import dev.navil4j.nn.Norms;
 import dev.navil4j.weights.SafeTensors;
@@ -41,7 +41,7 @@ final class Qwen3VEForCausalLM extends VisualExpertLM {
     }
 
     @Override
-    void layer(int l, float[] x, int n, ExpertRouting route, KVCache cache, int[] pos) {
+    void layer(int l, float[] x, int n, ExpertRouting route, CacheRun[] runs, int[] pos) {
         Layer ly = layers[l];
         int h = hidden(), hd = cfg.headDim(), heads = cfg.heads(), kvh = cfg.kvHeads();
         float eps = (float) cfg.rmsNormEps();
@@ -55,7 +55,7 @@ final class Qwen3VEForCausalLM extends VisualExpertLM {
                 (a, m) -> headNorm(ly.k().forward(a, m), m * kvh, hd, ly.kNorm(), eps),
                 (a, m) -> headNorm(ly.kVe().forward(a, m), m * kvh, hd, ly.kNormVe(), eps));
         float[] v = route.linear(ly.v(), ly.vVe(), hs);
-        float[] attn = attention(l, q, k, v, n, cache, pos);
+        float[] attn = attention(l, q, k, v, n, runs, pos);
         add(x, route.linear(ly.o(), ly.oVe(), attn));
         Norms.rmsNorm(x, hs, n, h, ly.postNorm(), eps);
         add(x, route.apply(hs, h, h,

@@ -1,6 +1,6 @@
 package dev.navil4j.models.navil;
 
-import dev.navil4j.nn.Attention;
+import dev.navil4j.nn.CacheRun;
 import dev.navil4j.nn.KVCache;
 import dev.navil4j.nn.Linear;
 import dev.navil4j.nn.Norms;
@@ -78,16 +78,35 @@ abstract class VisualExpertLM {
      * visual experts (null: all text). Returns the final-normed hidden states [n, hidden] (x is overwritten).
      */
     float[] forward(float[] x, int n, boolean[] visual, KVCache cache) {
+        return forward(x, n, visual, CacheRun.single(cache, n, null, cache.length() + n), null);
+    }
+
+    /**
+     * The decoder over n rows split into cache runs (several sequences in one step); {@code positions} null = each
+     * run's rows at past, past + 1, …. Returns the final-normed hidden states [n, hidden] (x is overwritten).
+     */
+    float[] forward(float[] x, int n, boolean[] visual, CacheRun[] runs, int[] positions) {
         if (x.length != n * hidden()) throw new IllegalArgumentException("embeddings of " + x.length + " values for " + n + " tokens");
         ExpertRouting route = ExpertRouting.of(visual, n);
-        cache.reserve(n);
-        int past = cache.length();
-        int[] pos = new int[n];
-        for (int t = 0; t < n; t++) pos[t] = past + t;
-        for (int l = 0; l < cfg.layers(); l++) layer(l, x, n, route, cache, pos);
-        cache.commit(n);
+        CacheRun.reserve(runs);
+        if (positions == null) {
+            positions = new int[n];
+            for (CacheRun r : runs) for (int t = 0; t < r.rows(); t++) positions[r.row0() + t] = r.past() + t;
+        }
+        for (int l = 0; l < cfg.layers(); l++) layer(l, x, n, route, runs, positions);
+        CacheRun.commit(runs);
         Norms.rmsNorm(x, x, n, hidden(), finalNorm, (float) cfg.rmsNormEps());
         return x;
+    }
+
+    /** logits [rows, vocab] of the given rows of normed hidden states, in one product. */
+    float[] logits(float[] hidden, int[] rows) {
+        int h = hidden();
+        float[] x = new float[rows.length * h];
+        for (int i = 0; i < rows.length; i++) System.arraycopy(hidden, rows[i] * h, x, i * h, h);
+        float[] out = new float[rows.length * vocab()];
+        lmHead.matmul(x, rows.length, out, null);
+        return out;
     }
 
     /** logits [vocab] of row t of normed hidden states. */
@@ -100,18 +119,14 @@ abstract class VisualExpertLM {
         return out;
     }
 
-    /** One decoder layer over x [n, hidden] in place; positions pos. */
-    abstract void layer(int l, float[] x, int n, ExpertRouting route, KVCache cache, int[] pos);
+    /** One decoder layer over x [n, hidden] in place; rows at rotary positions pos, split into cache runs. */
+    abstract void layer(int l, float[] x, int n, ExpertRouting route, CacheRun[] runs, int[] pos);
 
-    /** Rotary on q and k, then causal GQA attention over the cache (which receives k, v first). */
-    float[] attention(int l, float[] q, float[] k, float[] v, int n, KVCache cache, int[] pos) {
+    /** Rotary on q and k, then causal GQA attention over each run's cache (which receives k, v first). */
+    float[] attention(int l, float[] q, float[] k, float[] v, int n, CacheRun[] runs, int[] pos) {
         int heads = cfg.heads(), kvh = cfg.kvHeads(), hd = cfg.headDim();
-        int past = pos[0], seqLen = past + n;
-        rope.apply(q, n, heads, hd, pos, seqLen);
-        rope.apply(k, n, kvh, hd, pos, seqLen);
-        cache.put(l, k, v, n);
         float[] out = new float[n * heads * hd];
-        Attention.causal(q, n, past, cache, l, heads, kvh, hd, (float) (1.0 / Math.sqrt(hd)), null, out);
+        CacheRun.attend(runs, l, q, k, v, rope, pos, heads, kvh, hd, (float) (1.0 / Math.sqrt(hd)), out);
         return out;
     }
 

@@ -1,7 +1,8 @@
 package dev.navil4j.models.qwen2;
 
 import dev.navil4j.nn.Activations;
-import dev.navil4j.nn.Attention;
+import dev.navil4j.models.BatchRows;
+import dev.navil4j.nn.CacheRun;
 import dev.navil4j.nn.KVCache;
 import dev.navil4j.nn.Linear;
 import dev.navil4j.nn.LoraLinear;
@@ -160,19 +161,27 @@ public final class Qwen2Model {
         return logits;
     }
 
+    /**
+     * A batched step ({@link BatchRows}: rows of several sequences, each extending its own cache): the decoder over
+     * all rows, then the lm_head over each segment's last row in one product. {@code bidirectional}: image blocks
+     * attend to themselves in both directions (VoRA). Returns [segments][vocab].
+     */
+    public float[][] forward(BatchRows b, boolean bidirectional) {
+        float[] x = layers(b.embeds, b.n, b.positions, b.runs(bidirectional));
+        float[] last = b.lastRows(x);
+        float[] logits = new float[Math.multiplyExact(b.segments.length, config.vocabSize())];
+        lmHead.matmul(last, b.segments.length, logits, null);
+        return b.split(logits, config.vocabSize());
+    }
+
     /** The final-normed hidden states [n, hidden] (forward without the lm_head). */
     public float[] hidden(float[] embeds, int n, int[] positions, KVCache cache, int[] imageBlockIds) {
-        Qwen2Config c = config;
-        int h = c.hiddenSize(), heads = c.numAttentionHeads(), kvHeads = c.numKeyValueHeads(), hd = c.headDim();
         if (n <= 0) throw new IllegalArgumentException("forward needs at least one token");
-        if (embeds.length != (long) n * h) throw new IllegalArgumentException("embeddings hold " + embeds.length + " values, expected " + n + "x" + h);
         if (positions.length != n) throw new IllegalArgumentException(positions.length + " positions for " + n + " tokens");
         if (imageBlockIds != null && imageBlockIds.length != n)
             throw new IllegalArgumentException(imageBlockIds.length + " image block ids for " + n + " tokens");
-        if (cache.layers != c.numHiddenLayers() || cache.kvDim != c.kvDim()) throw new IllegalArgumentException("KV cache belongs to another model");
         int past = cache.length();
-        cache.reserve(n);
-        // Attention.causal indexes blocks by absolute position; cached tokens are never recomputed, so they are -1.
+        // Attention indexes blocks by absolute position; cached tokens are never recomputed, so they are -1.
         int[] block = null;
         if (imageBlockIds != null) {
             block = new int[past + n];
@@ -181,7 +190,19 @@ public final class Qwen2Model {
         }
         int maxPos = 0;
         for (int p : positions) maxPos = Math.max(maxPos, p);
-        int seqLen = maxPos + 1; // transformers' dynamic rope: seq_len = max(position_ids) + 1
+        // transformers' dynamic rope: seq_len = max(position_ids) + 1
+        return layers(embeds, n, positions, CacheRun.single(cache, n, block, maxPos + 1));
+    }
+
+    /** The decoder layers and final norm over n rows [n, hidden] split into cache runs. */
+    private float[] layers(float[] embeds, int n, int[] positions, CacheRun[] runs) {
+        Qwen2Config c = config;
+        int h = c.hiddenSize(), heads = c.numAttentionHeads(), kvHeads = c.numKeyValueHeads(), hd = c.headDim();
+        if (n <= 0) throw new IllegalArgumentException("forward needs at least one token");
+        if (embeds.length != (long) n * h) throw new IllegalArgumentException("embeddings hold " + embeds.length + " values, expected " + n + "x" + h);
+        for (CacheRun r : runs)
+            if (r.cache().layers != c.numHiddenLayers() || r.cache().kvDim != c.kvDim()) throw new IllegalArgumentException("KV cache belongs to another model");
+        CacheRun.reserve(runs);
         float scale = (float) (1.0 / Math.sqrt(hd));
 
         float[] x = embeds.clone();           // residual stream [n, h]
@@ -195,10 +216,7 @@ public final class Qwen2Model {
             L.qProj().forward(hs, n, q);
             L.kProj().forward(hs, n, k);
             L.vProj().forward(hs, n, v);
-            rope.apply(q, n, heads, hd, positions, seqLen);
-            rope.apply(k, n, kvHeads, hd, positions, seqLen);
-            cache.put(l, k, v, n);
-            Attention.causal(q, n, past, cache, l, heads, kvHeads, hd, scale, block, attn);
+            CacheRun.attend(runs, l, q, k, v, rope, positions, heads, kvHeads, hd, scale, attn);
             L.oProj().forward(attn, n, o);
             for (int i = 0; i < o.length; i++) x[i] += o[i];
 
@@ -209,8 +227,15 @@ public final class Qwen2Model {
             L.downProj().forward(gate, n, o);
             for (int i = 0; i < o.length; i++) x[i] += o[i];
         }
-        cache.commit(n);
+        CacheRun.commit(runs);
         Norms.rmsNorm(x, x, n, h, norm, c.rmsNormEps());
         return x;
+    }
+
+    /** dst[off..off+hidden) = embed_tokens row of id. */
+    public void embed(int id, float[] dst, int off) {
+        if (id < 0 || id >= config.vocabSize())
+            throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+        embedTokens.rowToFloat(id, dst, off);
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.navil4j.chat.Conversation;
 import dev.navil4j.generate.GenerationConfig;
 import dev.navil4j.generate.Generator;
+import dev.navil4j.generate.Sequence;
 import dev.navil4j.models.LoadOptions;
 import dev.navil4j.models.ModelFamily;
 import dev.navil4j.models.PreparedPrompt;
@@ -78,10 +79,10 @@ public final class VoRAFamily implements ModelFamily {
             float[] logits;
             if (c.hasNonNull("pixel_values")) {
                 TensorInfo pv = fx.tensor(c.get("pixel_values").asText());
-                VoRAForCausalLM.Spliced s = m.splice(ids, List.of(pv.toFloatArray()), pv.dim(2));
-                logits = m.forwardAll(s);
+                PreparedPrompt p = m.prepare(ids, List.of(pv.toFloatArray()), pv.dim(2), null);
+                logits = m.forwardAll(p);
                 if (exp.has("vision_mask") && mismatch == null)
-                    mismatch = Compare.ids(s.visionMask(), fx.ints(exp.get("vision_mask")));
+                    mismatch = Compare.ids(VoRAForCausalLM.visionMask(p), fx.ints(exp.get("vision_mask")));
             } else {
                 logits = m.forwardText(ids);
             }
@@ -98,15 +99,15 @@ public final class VoRAFamily implements ModelFamily {
         for (VoRAForCausalLM m : models(fx, c)) {
             GenerationConfig g = generationFor(m.defaultGeneration(), c.path("generation"));
             if (mismatch == null && c.has("effective_generation")) mismatch = checkEffective(g, c.get("effective_generation"));
-            PreparedPrompt p = m.prepare(conv);
-            VoRAForCausalLM.Spliced s = (VoRAForCausalLM.Spliced) p.payload();
+            VoRAForCausalLM.Processed s = m.process(conv);
+            PreparedPrompt p = m.prepare(s.inputIds(), s.pixelValues(), s.side(), s.text());
             if (mismatch == null && exp.has("prompt")) mismatch = prefix("prompt", Compare.text(p.text(), exp.get("prompt").asText()));
             if (mismatch == null && exp.has("prompt_ids")) mismatch = prefix("prompt_ids", Compare.ids(s.inputIds(), fx.ints(exp.get("prompt_ids"))));
             if (mismatch == null && exp.has("pixel_values")) {
                 double e = Compare.maxAbs(s.pixelValues().isEmpty() ? new float[0] : s.pixelValues().getFirst(), fx.floats(exp.get("pixel_values")));
                 if (e > 1e-6) mismatch = "pixel_values differ: max_abs_err " + e;
             }
-            Generator.Result r = Generator.generate(m, p, g);
+            Sequence.Result r = Generator.generate(m, p, g);
             if (mismatch == null && exp.has("generated_ids")) mismatch = prefix("generated_ids", Compare.ids(r.ids(), fx.ints(exp.get("generated_ids"))));
             if (mismatch == null && exp.has("response")) mismatch = prefix("response", Compare.text(r.text(), exp.get("response").asText()));
         }

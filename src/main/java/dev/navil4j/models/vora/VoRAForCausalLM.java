@@ -2,7 +2,11 @@ package dev.navil4j.models.vora;
 
 import dev.navil4j.chat.Conversation;
 import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.models.BatchRows;
 import dev.navil4j.models.InferenceState;
+import dev.navil4j.models.MediaCache;
+import dev.navil4j.models.MediaEmbedding;
+import dev.navil4j.models.ModelFlags;
 import dev.navil4j.models.LoadOptions;
 import dev.navil4j.models.PreparedPrompt;
 import dev.navil4j.models.VisionLanguageModel;
@@ -37,17 +41,14 @@ public final class VoRAForCausalLM implements VisionLanguageModel {
     private final VoRAProcessor processor;
     private final GenerationConfig generation;
     private final int maxContext;
+    private final ModelFlags flags;
+    private final MediaCache mediaCache = new MediaCache();
 
     /**
-     * A prompt with its image spliced in.
-     *
-     * @param inputIds    the processor's ids: text ids with one -200 per image (the reference's input_ids)
-     * @param pixelValues the preprocessed image [3, H, W] per placeholder
-     * @param embeds      [n, hidden] LLM input after _concat_embedding
-     * @param visionMask  [n] 1 at image positions (the reference's vision_mask)
-     * @param blockIds    [n] image block per position (-1 = text), null for a plain causal mask
+     * What the VoRA processor produces for a conversation (processing_vora.py): the rendered chat template, the
+     * input_ids with one -200 per image, and each image's pixel values [3, side, side].
      */
-    public record Spliced(int[] inputIds, List<float[]> pixelValues, float[] embeds, int n, int[] visionMask, int[] blockIds) {}
+    public record Processed(String text, int[] inputIds, List<float[]> pixelValues, int side) {}
 
     private VoRAForCausalLM(VoRAConfig config, Qwen2Model llm, AIMv2Embedding vision, SafeTensors weights, Tokenizer tokenizer,
                             VoRAProcessor processor, GenerationConfig generation, int maxContext) {
@@ -59,6 +60,7 @@ public final class VoRAForCausalLM implements VisionLanguageModel {
         this.processor = processor;
         this.generation = generation;
         this.maxContext = maxContext;
+        this.flags = new ModelFlags(config.bidirectionalImages(), false, null);
     }
 
     public static VoRAForCausalLM load(Path dir, LoadOptions options) {
@@ -104,63 +106,61 @@ public final class VoRAForCausalLM implements VisionLanguageModel {
     public float[] encodeImage(float[] pixels, int height, int width) { return visionEmbedding.forward(pixels, height, width); }
 
     /**
-     * _concat_embedding: text embeddings of the ids, each -200 replaced by the next image's embeddings.
-     * Images are square {@code side}×{@code side} [3, side, side] (expand2square + center crop).
+     * _concat_embedding as a typed prompt: every -200 in the processor's ids becomes the next image's embedding rows
+     * (image positions carry -200 as their id and form one image block each), text ids stay. Images are square
+     * {@code side}×{@code side} [3, side, side] (expand2square + center crop); their embeddings come from the
+     * model's media cache.
      */
-    public Spliced splice(int[] inputIds, List<float[]> pixelValues, int side) {
+    public PreparedPrompt prepare(int[] inputIds, List<float[]> pixelValues, int side, String text) {
         int placeholders = 0;
         for (int id : inputIds) if (id == config.imagePlaceholderIndex()) placeholders++;
         if (placeholders != pixelValues.size())
             throw new IllegalArgumentException("the prompt has " + placeholders + " image placeholder(s) but " + pixelValues.size()
                     + " image(s) were given (VoRA's processor uses one image per conversation)");
         int h = llm.hiddenSize();
-        List<float[]> parts = new ArrayList<>();
-        List<Integer> mask = new ArrayList<>();
-        int n = 0, img = 0, start = 0;
-        for (int i = 0; i <= inputIds.length; i++) {
-            if (i < inputIds.length && inputIds[i] != config.imagePlaceholderIndex()) continue;
-            if (i > start) {
-                int[] text = java.util.Arrays.copyOfRange(inputIds, start, i);
-                parts.add(llm.embed(text));
-                for (int k = 0; k < text.length; k++) mask.add(0);
-                n += text.length;
-            }
-            if (i < inputIds.length) {
-                float[] v = encodeImage(pixelValues.get(img++), side, side);
-                parts.add(v);
-                for (int k = 0; k < v.length / h; k++) mask.add(1);
-                n += v.length / h;
-            }
-            start = i + 1;
+        List<float[]> rows = new ArrayList<>();
+        List<Long> keys = new ArrayList<>();
+        int n = inputIds.length - placeholders;
+        for (float[] pv : pixelValues) {
+            long key = MediaCache.key(pv, side);
+            float[] e = mediaCache.get(key, () -> encodeImage(pv, side, side));
+            rows.add(e);
+            keys.add(key);
+            n += e.length / h;
         }
         if (n == 0) throw new IllegalArgumentException("empty prompt");
-        float[] embeds = new float[n * h];
-        int o = 0;
-        for (float[] p : parts) { System.arraycopy(p, 0, embeds, o, p.length); o += p.length; }
-        int[] vm = mask.stream().mapToInt(Integer::intValue).toArray();
-        return new Spliced(inputIds, pixelValues, embeds, n, vm, config.bidirectionalImages() && placeholders > 0 ? blocks(vm) : null);
+        int[] ids = new int[n], block = new int[n];
+        List<MediaEmbedding> media = new ArrayList<>();
+        int t = 0, img = 0, run = -1;
+        for (int id : inputIds) {
+            if (id != config.imagePlaceholderIndex()) { ids[t] = id; block[t++] = -1; continue; }
+            float[] e = rows.get(img);
+            int[] pos = new int[e.length / h];
+            // make_mask "bidirectional": a contiguous run of image positions is one block (_make_2dvison_mask scans
+            // vision_mask for runs of 1), so two adjacent images form a single block, as in the reference
+            if (t == 0 || block[t - 1] < 0) run++;
+            for (int r = 0; r < pos.length; r++) { pos[r] = t; ids[t] = VoRAConfig.IMAGE_TOKEN_INDEX; block[t++] = run; }
+            media.add(new MediaEmbedding(pos, e, keys.get(img++)));
+        }
+        return new PreparedPrompt(ids, text, null, block, media);
     }
 
-    /**
-     * make_mask "bidirectional": each contiguous run of image positions is one block (_make_2dvison_mask
-     * scans vision_mask for runs of 1), so two adjacent images would form a single block, as in the reference.
-     */
-    static int[] blocks(int[] visionMask) {
-        int[] b = new int[visionMask.length];
-        int id = -1;
-        for (int i = 0; i < b.length; i++) {
-            if (visionMask[i] == 1) {
-                if (i == 0 || visionMask[i - 1] != 1) id++;
-                b[i] = id;
-            } else b[i] = -1;
-        }
-        return b;
+    /** The reference's vision_mask: 1 at image positions. */
+    public static int[] visionMask(PreparedPrompt p) {
+        int[] m = new int[p.length()];
+        for (int t = 0; t < m.length; t++) m[t] = p.isMedia(t) ? 1 : 0;
+        return m;
     }
 
     /** The reference forward: logits [n, vocab] of every position (positions 0..n-1). */
-    public float[] forwardAll(Spliced s) {
-        KVCache cache = llm.newCache(s.n());
-        return llm.forward(s.embeds(), s.n(), range(0, s.n()), cache, s.blockIds(), true);
+    public float[] forwardAll(PreparedPrompt p) {
+        int n = p.length();
+        int[] blocks = null;
+        if (config.bidirectionalImages() && p.mediaTokens() > 0) {
+            blocks = new int[n];
+            for (int t = 0; t < n; t++) blocks[t] = p.imageBlock(t);
+        }
+        return llm.forward(p.embed(0, n, llm.hiddenSize(), llm::embed), n, range(0, n), llm.newCache(n), blocks, true);
     }
 
     /** A text-only forward of plain ids through the LLM (what model.llm(input_ids) computes). */
@@ -185,69 +185,45 @@ public final class VoRAForCausalLM implements VisionLanguageModel {
     @Override public int maxContext() { return maxContext; }
 
     /** The conversation as the VoRA processor prepares it: chat_template.json, '<image>' → -200, the first image. */
-    @Override
-    public PreparedPrompt prepare(Conversation conversation) {
+    public Processed process(Conversation conversation) {
         String text = VoRAChatTemplate.render(conversation);
         List<Conversation.Image> images = new ArrayList<>();
         for (Conversation.Turn t : conversation.turns())
-            for (Conversation.Media m : t.media()) if (m instanceof Conversation.Image i) images.add(i);
+            for (Conversation.Media m : t.media()) {
+                if (m instanceof Conversation.Image i) images.add(i);
+                else throw new IllegalArgumentException("VoRA takes images, not video");
+            }
         int[] ids = VoRAProcessor.inputIds(tokenizer(), text, config.imagePlaceholderIndex());
         List<float[]> pixels = new ArrayList<>();
         // processing_vora.py keeps image[0] of the batch item: one image per conversation
         if (!images.isEmpty()) pixels.add(processor.pixelValues(images.getFirst()));
-        Spliced s = splice(ids, pixels, processor.cropSize());
-        return new PreparedPrompt(splicedIds(s), text, s.n() - (ids.length - pixels.size()), s);
-    }
-
-    /** Per-position ids of the spliced sequence: text ids, and -200 at every image position. */
-    static int[] splicedIds(Spliced s) {
-        int[] out = new int[s.n()];
-        int src = 0;
-        for (int i = 0; i < s.n(); i++) {
-            if (s.visionMask()[i] == 1) {
-                out[i] = VoRAConfig.IMAGE_TOKEN_INDEX;
-                if (i + 1 == s.n() || s.visionMask()[i + 1] != 1) src++; // past this image's placeholder
-            } else out[i] = s.inputIds()[src++];
-        }
-        return out;
-    }
-
-    /** A prompt from the processor's outputs directly (ids with -200, pixel values), e.g. from a fixture. */
-    public PreparedPrompt prepare(int[] inputIds, List<float[]> pixelValues, int side, String text) {
-        Spliced s = splice(inputIds, pixelValues, side);
-        return new PreparedPrompt(splicedIds(s), text, s.n() - (inputIds.length - pixelValues.size()), s);
-    }
-
-    static final class State implements InferenceState {
-        final KVCache cache;
-        State(KVCache cache) { this.cache = cache; }
-        @Override public int length() { return cache.length(); }
-        @Override public long bytes() { return cache.bytes(); }
-    }
-
-    @Override public InferenceState newState() { return new State(llm.newCache(maxContext)); }
-
-    @Override
-    public float[] prefill(InferenceState state, PreparedPrompt prompt) {
-        State st = state(state);
-        if (!(prompt.payload() instanceof Spliced s)) throw new IllegalArgumentException("not a VoRA prompt (prepare it with this model)");
-        int past = st.cache.length();
-        // generation keeps positions 0..L-1 over the spliced sequence (position_ids = arange)
-        return llm.forward(s.embeds(), s.n(), range(past, s.n()), st.cache, s.blockIds(), false);
+        return new Processed(text, ids, pixels, processor.cropSize());
     }
 
     @Override
-    public float[] decode(InferenceState state, int token) {
-        State st = state(state);
-        int pos = st.cache.length();
-        // a new token sees everything before it and itself; older rows never see it (vora_generation_utils)
-        return llm.forward(llm.embed(new int[]{token}), 1, new int[]{pos}, st.cache, null, false);
+    public PreparedPrompt prepare(Conversation conversation) {
+        Processed p = process(conversation);
+        return prepare(p.inputIds(), p.pixelValues(), p.side(), p.text());
     }
 
-    private static State state(InferenceState s) {
-        if (!(s instanceof State st)) throw new IllegalArgumentException("state belongs to another model");
-        return st;
-    }
+    @Override public InferenceState newState() { return new InferenceState(llm.newCache(maxContext)); }
+
+    /** Image tokens attend bidirectionally inside their block when the config says so (vision_attention_mask). */
+    @Override
+    public ModelFlags flags() { return flags; }
+
+    @Override public int hiddenSize() { return llm.hiddenSize(); }
+
+    @Override public void embedPromptToken(int id, float[] dst, int off) { llm.embed(id, dst, off); }
+
+    /** A new token sees everything before it and itself; older rows never see it (vora_generation_utils). */
+    @Override public void embedDecodeToken(int id, float[] dst, int off) { llm.embed(id, dst, off); }
+
+    /** Generation keeps positions 0..L-1 over the spliced sequence (position_ids = arange). */
+    @Override
+    public float[][] forward(BatchRows batch) { return llm.forward(batch, flags.bidirectionalImageBlocks()); }
+
+    @Override public MediaCache mediaCache() { return mediaCache; }
 
     @Override public GenerationConfig defaultGeneration() { return generation; }
 

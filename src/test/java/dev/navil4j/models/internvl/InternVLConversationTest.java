@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.navil4j.chat.Conversation;
 import dev.navil4j.chat.Conversation.Turn;
 import dev.navil4j.generate.Generator;
+import dev.navil4j.generate.Sequence;
 import dev.navil4j.models.LoadOptions;
 import dev.navil4j.models.ModelRegistry;
 import dev.navil4j.models.PreparedPrompt;
@@ -52,7 +53,7 @@ class InternVLConversationTest {
         JsonNode e = c.get("expect");
         PreparedPrompt p = model.prepare(conv);
         assertThat(p.ids()).as(caseName + " prompt").containsExactly(fx.ints(e.get("prompt_ids")));
-        Generator.Result r = Generator.generate(model, p, model.defaultGeneration().withMaxNewTokens(c.get("generation").get("max_new_tokens").asInt()));
+        Sequence.Result r = Generator.generate(model, p, model.defaultGeneration().withMaxNewTokens(c.get("generation").get("max_new_tokens").asInt()));
         assertThat(r.ids()).as(caseName + " ids").containsExactly(fx.ints(e.get("generated_ids")));
         assertThat(r.text()).as(caseName + " response").isEqualTo(e.get("response").asText());
     }

@@ -92,7 +92,7 @@ class NaViLQuantTest {
                         if (!(r.maxErr() > 0 && r.maxErr() < 0.05)) failures.add(name + ": " + r.summary());
                         if (r.agreed() < r.positions() && r.maxFlipMargin() >= 2 * r.maxErr()) failures.add(name + " decisive flip: " + r.summary());
                     } else if (kind.equals("generate")) {
-                        assertTrue(((NaViL.State) mb.newState()).cache.bf16);
+                        assertTrue(mb.newState().cache().bf16);
                         PreparedPrompt p = mf.prepare(conversation(fx, c));
                         QuantAgreement.Result r = QuantAgreement.teacherForced(mf, mb, p, generation(mf, c));
                         System.out.println("  generate " + name + ": " + r.summary());

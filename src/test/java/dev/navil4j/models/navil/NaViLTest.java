@@ -82,7 +82,7 @@ class NaViLTest {
         float[] all = m.forwardLogits(ids, null, null);
         int v = m.llm.vocab();
         var state = m.newState();
-        float[] step = m.prefill(state, new PreparedPrompt(new int[] {ids[0]}, "", 0, new NaViL.Payload(null)));
+        float[] step = m.prefill(state, PreparedPrompt.text(new int[] {ids[0]}, ""));
         double err = Compare.maxAbs(step, Arrays.copyOfRange(all, 0, v));
         for (int t = 1; t < ids.length; t++) {
             step = m.decode(state, ids[t]);
@@ -90,7 +90,7 @@ class NaViLTest {
         }
         assertThat(state.length()).isEqualTo(ids.length);
         assertThat(err).isLessThan(1e-4);
-        float[] prefillLast = m.prefill(m.newState(), new PreparedPrompt(ids, "", 0, new NaViL.Payload(null)));
+        float[] prefillLast = m.prefill(m.newState(), PreparedPrompt.text(ids, ""));
         assertThat(Compare.maxAbs(prefillLast, Arrays.copyOfRange(all, (ids.length - 1) * v, ids.length * v))).isLessThan(1e-5);
     }
 
@@ -120,7 +120,7 @@ class NaViLTest {
                 features = m.extractFeature(images.pixels(), grids);
             }
             var state = m.newState();
-            float[] logits = m.prefill(state, new PreparedPrompt(ids, "", 0, new NaViL.Payload(features)));
+            float[] logits = m.prefill(state, m.prompt(ids, features));
             int max = c.path("generation").path("max_new_tokens").asInt();
             List<Integer> out = new ArrayList<>();
             while (out.size() < max) {

@@ -50,7 +50,7 @@ class VoRAModelTest {
     static float[] imageLogits(VoRAForCausalLM m) {
         int[] ids = fx.ints(Json.MAPPER.getNodeFactory().textNode("forward_image.input_ids"));
         float[] pv = fx.tensor("forward_image.pixel_values").toFloatArray();
-        return m.forwardAll(m.splice(ids, List.of(pv), 112));
+        return m.forwardAll(m.prepare(ids, List.of(pv), 112, null));
     }
 
     @Test
@@ -147,7 +147,7 @@ class VoRAModelTest {
         // one pass: the prompt with three more text tokens appended (they attend causally to the whole block)
         int[] longer = Arrays.copyOf(ids, ids.length + more.length);
         System.arraycopy(more, 0, longer, ids.length, more.length);
-        float[] all = merged.forwardAll(merged.splice(longer, List.of(pv), 112));
+        float[] all = merged.forwardAll(merged.prepare(longer, List.of(pv), 112, null));
         int v = merged.vocabSize(), n = all.length / v;
         InferenceState st = merged.newState();
         float[] l = merged.prefill(st, merged.prepare(ids, List.of(pv), 112, null));
@@ -220,18 +220,20 @@ class VoRAModelTest {
     void splicingMarksImagePositionsAndBlocks() {
         int[] ids = fx.ints(Json.MAPPER.getNodeFactory().textNode("forward_image.input_ids"));
         float[] pv = fx.tensor("forward_image.pixel_values").toFloatArray();
-        VoRAForCausalLM.Spliced s = merged.splice(ids, List.of(pv), 112);
-        assertThat(s.n()).isEqualTo(100);
-        assertThat(Compare.ids(s.visionMask(), fx.ints(Json.MAPPER.getNodeFactory().textNode("forward_image.vision_mask")))).isNull();
-        int[] spliced = VoRAForCausalLM.splicedIds(s);
+        PreparedPrompt s = merged.prepare(ids, List.of(pv), 112, null);
+        assertThat(s.length()).isEqualTo(100);
+        int[] mask = VoRAForCausalLM.visionMask(s);
+        assertThat(Compare.ids(mask, fx.ints(Json.MAPPER.getNodeFactory().textNode("forward_image.vision_mask")))).isNull();
         int images = 0;
-        for (int i = 0; i < spliced.length; i++) {
-            assertThat(spliced[i] == VoRAConfig.IMAGE_TOKEN_INDEX).isEqualTo(s.visionMask()[i] == 1);
-            if (s.blockIds()[i] >= 0) images++;
+        for (int i = 0; i < s.length(); i++) {
+            assertThat(s.id(i) == VoRAConfig.IMAGE_TOKEN_INDEX).isEqualTo(mask[i] == 1);
+            if (s.imageBlock(i) >= 0) { images++; assertThat(s.imageBlock(i)).isZero(); }
         }
         assertThat(images).isEqualTo(64);
-        assertThat(VoRAForCausalLM.blocks(new int[]{0, 1, 1, 0, 1, 0})).containsExactly(-1, 0, 0, -1, 1, -1);
-        assertThat(causal.splice(ids, List.of(pv), 112).blockIds()).as("default mask = plain causal").isNull();
-        assertThatThrownBy(() -> merged.splice(ids, List.of(), 112)).hasMessageContaining("1 image placeholder(s) but 0 image(s)");
+        assertThat(s.mediaTokens()).isEqualTo(64);
+        // the flag, not the prompt, decides whether image blocks attend bidirectionally
+        assertThat(merged.flags().bidirectionalImageBlocks()).isTrue();
+        assertThat(causal.flags().bidirectionalImageBlocks()).as("default mask = plain causal").isFalse();
+        assertThatThrownBy(() -> merged.prepare(ids, List.of(), 112, null)).hasMessageContaining("1 image placeholder(s) but 0 image(s)");
     }
 }

@@ -94,6 +94,6 @@ class VoRAQuantTest {
         int[] ids = fx.ints(c.get("input_ids"));
         if (!c.hasNonNull("pixel_values")) return m.forwardText(ids);
         var pv = fx.tensor(c.get("pixel_values").asText());
-        return m.forwardAll(m.splice(ids, List.of(pv.toFloatArray()), pv.dim(2)));
+        return m.forwardAll(m.prepare(ids, List.of(pv.toFloatArray()), pv.dim(2), null));
     }
 }

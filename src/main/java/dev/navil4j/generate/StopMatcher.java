@@ -1,23 +1,23 @@
-package dev.navil4j.server;
+package dev.navil4j.generate;
 
 import java.util.List;
 
 /**
- * Applies OpenAI {@code stop} sequences to streamed text: text is released only once it can no longer
+ * Applies stop strings (OpenAI {@code stop}, LangChain4j stop sequences) to streamed text: text is released only once it can no longer
  * be the start of a stop sequence, so a stop sequence split across tokens is never sent to the client,
  * and the output ends right before the first stop sequence.
  */
-final class StopMatcher {
+public final class StopMatcher {
     private final List<String> stops;
     private final StringBuilder held = new StringBuilder();
     private boolean stopped;
 
-    StopMatcher(List<String> stops) { this.stops = stops; }
+    public StopMatcher(List<String> stops) { this.stops = stops == null ? List.of() : List.copyOf(stops); }
 
-    boolean stopped() { return stopped; }
+    public boolean stopped() { return stopped; }
 
     /** Adds text; returns what may be released now (empty while a stop sequence might be forming). */
-    String push(String text) {
+    public String push(String text) {
         if (stopped) return "";
         if (stops.isEmpty()) return text;
         held.append(text);
@@ -43,7 +43,7 @@ final class StopMatcher {
     }
 
     /** End of generation: whatever is held was not a stop sequence after all. */
-    String flush() {
+    public String flush() {
         String out = stopped ? "" : held.toString();
         held.setLength(0);
         return out;
