@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Continuous batching over one shared model. Prompts are prepared (template, image decoding and encoding) on a
- * separate preparer thread, so a large image never holds up running streams; the scheduler thread owns every
+ * Continuous batching over one shared model. Prompts are prepared (template, image decoding and encoding) on
+ * preparer threads, so a large image never holds up running streams; the scheduler thread owns every
  * admitted sequence and, per iteration, runs ONE forward step ({@link VisionLanguageModel#step}) holding the next
  * token of every generating sequence plus a chunk of at most {@code prefillChunk} prompt rows of the sequences
  * still prefilling (the whole budget of {@code 512} when nothing is generating). The weights are read once per
@@ -110,7 +110,9 @@ public final class Scheduler implements AutoCloseable {
         this.prefillChunk = prefillChunk;
         this.prefixes = new PrefixCache(prefixCacheBytes);
         // platform threads: both loops are pure compute and must not sit on a virtual thread's carrier
-        this.preparer = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("navil4j-prepare").daemon(true).unstarted(r));
+        // a few preparers: requests arriving together are prepared together and join the batch together
+        this.preparer = Executors.newFixedThreadPool(Math.min(4, maxBatch),
+                r -> Thread.ofPlatform().name("navil4j-prepare").daemon(true).unstarted(r));
         this.thread = Thread.ofPlatform().name("navil4j-scheduler").daemon(true).start(this::loop);
     }
 
