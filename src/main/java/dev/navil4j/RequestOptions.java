@@ -1,7 +1,7 @@
 package dev.navil4j;
 
 import dev.navil4j.chat.Conversation;
-import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.models.GenerationConfig;
 
 import java.util.List;
 

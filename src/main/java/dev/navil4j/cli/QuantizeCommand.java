@@ -73,7 +73,7 @@ final class QuantizeCommand implements Callable<Integer> {
                 before += t.data().byteSize();
                 boolean floatType = t.dtype() == DType.F32 || t.dtype() == DType.BF16 || t.dtype() == DType.F16;
                 if (floatType && t.rank() == 2 && t.dim(1) % 32 == 0 && include.matcher(name).find()) {
-                    WeightTensor qt = QuantPolicy.apply(WeightTensor.of(t), target.safetensorsName);
+                    WeightTensor qt = QuantPolicy.apply(t.matrix(), target.safetensorsName);
                     w.add(qt);
                     after += qt.byteSize();
                     q++;

@@ -1,5 +1,6 @@
 package dev.navil4j.generate;
 
+import dev.navil4j.models.GenerationConfig;
 import dev.navil4j.models.InferenceState;
 import dev.navil4j.models.PreparedPrompt;
 import dev.navil4j.models.VisionLanguageModel;

@@ -1,5 +1,6 @@
 package dev.navil4j.generate;
 
+import dev.navil4j.models.GenerationConfig;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 

@@ -1,7 +1,6 @@
 package dev.navil4j.models;
 
 import dev.navil4j.chat.Conversation;
-import dev.navil4j.generate.GenerationConfig;
 import dev.navil4j.tokenizer.Tokenizer;
 
 import java.util.List;

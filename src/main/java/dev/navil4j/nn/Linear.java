@@ -13,7 +13,7 @@ public record Linear(WeightTensor weight, float[] bias) implements Projection {
 
     /** Loads {@code prefix.weight} [out, in] and, if {@code withBias}, {@code prefix.bias} [out]. */
     public static Linear load(SafeTensors st, String prefix, int in, int out, boolean withBias) {
-        WeightTensor w = WeightTensor.of(st.get(prefix + ".weight", out, in));
+        WeightTensor w = st.get(prefix + ".weight", out, in).matrix();
         float[] b = withBias ? st.get(prefix + ".bias", out).toFloatArray() : null;
         return new Linear(w, b);
     }
@@ -27,7 +27,7 @@ public record Linear(WeightTensor weight, float[] bias) implements Projection {
     public static Linear loadPatchConv(SafeTensors st, String prefix, int inChannels, int patch, int out) {
         TensorInfo t = st.get(prefix + ".weight", out, inChannels, patch, patch);
         float[] b = st.contains(prefix + ".bias") ? st.get(prefix + ".bias", out).toFloatArray() : null;
-        return new Linear(WeightTensor.of(t), b);
+        return new Linear(t.matrix(), b);
     }
 
     /** out[n, out] = x[n, in]·Wᵀ + b. */

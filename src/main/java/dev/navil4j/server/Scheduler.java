@@ -3,7 +3,7 @@ package dev.navil4j.server;
 import dev.navil4j.RequestOptions;
 import dev.navil4j.chat.Conversation;
 import dev.navil4j.generate.ContextLimitException;
-import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.models.GenerationConfig;
 import dev.navil4j.generate.Sequence;
 import dev.navil4j.models.InferenceState;
 import dev.navil4j.models.PreparedPrompt;

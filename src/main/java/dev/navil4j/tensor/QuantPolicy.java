@@ -1,14 +1,12 @@
 package dev.navil4j.tensor;
 
-import dev.navil4j.models.LoadOptions;
-
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Locale;
 
 /**
  * The {@code --weights} load policy for the LLM's linear layers. Family code calls
- * {@link #apply(WeightTensor, LoadOptions)} on each LLM linear weight it loads (q/k/v/o, gate/up/down, wqkv/wo,
+ * {@link #apply(WeightTensor, String)} (with {@code LoadOptions.weights()}) on each LLM linear weight it loads (q/k/v/o, gate/up/down, wqkv/wo,
  * w1/w2/w3, experts) — never on embeddings, norms, the vision encoder or the projector — and otherwise does not
  * change: quantization is a tensor type.
  * <ul>
@@ -21,10 +19,6 @@ import java.util.Locale;
  */
 public final class QuantPolicy {
     private QuantPolicy() {}
-
-    public static WeightTensor apply(WeightTensor w, LoadOptions options) {
-        return apply(w, options == null ? null : options.weights());
-    }
 
     public static WeightTensor apply(WeightTensor w, String weights) {
         String p = weights == null ? "auto" : weights.toLowerCase(Locale.ROOT);

@@ -1,7 +1,5 @@
 package dev.navil4j.tensor;
 
-import dev.navil4j.weights.TensorInfo;
-import dev.navil4j.weights.WeightsException;
 
 import java.lang.foreign.MemorySegment;
 
@@ -32,15 +30,6 @@ public abstract class WeightTensor {
     /** Bytes of weight data read per full pass (for bandwidth figures). */
     public abstract long byteSize();
 
-    /** A 2-D view of a checkpoint tensor; higher ranks flatten trailing dims (Conv2d [out, c, kh, kw] → [out, c·kh·kw]). */
-    public static WeightTensor of(TensorInfo t) {
-        if (t.rank() < 2) throw new WeightsException(t.name() + ": expected a matrix, got shape " + t.shapeString());
-        int rows = t.dim(0);
-        long colsL = t.numel() / Math.max(1, rows);
-        int cols = Math.toIntExact(colsL);
-        return of(t.name(), t.dtype(), t.data(), rows, cols);
-    }
-
     public static WeightTensor of(String name, DType dtype, MemorySegment data, int rows, int cols) {
         return switch (dtype) {
             case F32 -> new F32(name, data, rows, cols);
@@ -48,19 +37,10 @@ public abstract class WeightTensor {
             case F16 -> new F16(name, data, rows, cols);
             case Q8 -> new Q8Tensor(name, data, rows, cols);
             case Q4 -> new Q4Tensor(name, data, rows, cols);
-            default -> throw new WeightsException(name + ": cannot use a " + dtype + " tensor as weights");
+            default -> throw new IllegalArgumentException(name + ": cannot use a " + dtype + " tensor as weights");
         };
     }
 
-    /**
-     * The {@code --weights} policy (q8/q4/f32/bf16/f16/auto) applied to one LLM linear weight at load; see
-     * {@link QuantPolicy}. Families call this for the LLM's linear layers only.
-     */
-    public static WeightTensor quantizeIfRequested(WeightTensor w, dev.navil4j.models.LoadOptions options) {
-        return QuantPolicy.apply(w, options);
-    }
-
-    /** A heap f32 matrix (merged LoRA weights, synthesized tensors). */
     public static WeightTensor ofFloats(String name, float[] data, int rows, int cols) {
         if ((long) rows * cols != data.length) throw new IllegalArgumentException(name + ": " + data.length + " values for " + rows + "x" + cols);
         return new F32(name, MemorySegment.ofArray(data), rows, cols);

@@ -21,9 +21,7 @@ import java.util.function.Predicate;
 public final class Verify {
     private static final Map<String, CaseRunner> RUNNERS = Map.of(
             "tokenize", TokenizerCases::tokenize,
-            "decode", TokenizerCases::decode,
-            "preprocess", PreprocessCases::preprocess,
-            "video", VideoCases::video);
+            "decode", TokenizerCases::decode);
 
     public record Totals(int passed, int failed, int skipped) {
         public Totals plus(Totals o) { return new Totals(passed + o.passed, failed + o.failed, skipped + o.skipped); }
@@ -70,8 +68,11 @@ public final class Verify {
         try {
             CaseRunner r = RUNNERS.get(kind);
             if (r != null) return r.run(fx, c);
+            for (ModelFamily f : ModelRegistry.families())
+                if (f instanceof FixtureCases cases && cases.handlesFixture(fx.family())) return cases.verify(fx, c);
             ModelFamily family = ModelRegistry.detect(fx.modelDir(c));
-            return family.verify(fx, c);
+            if (family instanceof FixtureCases cases) return cases.verify(fx, c);
+            return CaseResult.skip("the " + family.name() + " family runs no fixture cases");
         } catch (ModelRegistry.UnsupportedModelException e) {
             return CaseResult.skip(e.getMessage());
         } catch (Exception | StackOverflowError | OutOfMemoryError e) {

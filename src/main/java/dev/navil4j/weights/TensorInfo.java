@@ -56,4 +56,16 @@ public record TensorInfo(String name, DType dtype, long[] shape, MemorySegment d
         for (int i = 0; i < l.length; i++) out[i] = Math.toIntExact(l[i]);
         return out;
     }
+
+    /** A 2-D weight view of this tensor; higher ranks flatten trailing dims (Conv2d [out, c, kh, kw] → [out, c·kh·kw]). */
+    public dev.navil4j.tensor.WeightTensor matrix() {
+        if (rank() < 2) throw new WeightsException(name() + ": expected a matrix, got shape " + shapeString());
+        int rows = dim(0);
+        int cols = Math.toIntExact(numel() / Math.max(1, rows));
+        try {
+            return dev.navil4j.tensor.WeightTensor.of(name(), dtype(), data(), rows, cols);
+        } catch (IllegalArgumentException e) {
+            throw new WeightsException(e.getMessage());
+        }
+    }
 }

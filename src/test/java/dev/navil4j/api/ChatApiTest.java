@@ -11,7 +11,7 @@ import dev.navil4j.Response;
 import dev.navil4j.Stripping;
 import dev.navil4j.TokenStream;
 import dev.navil4j.chat.Conversation;
-import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.models.GenerationConfig;
 import dev.navil4j.toy.ToyFamily;
 import dev.navil4j.toy.ToyModel;
 import dev.navil4j.toy.ToyTokenizer;

@@ -1,6 +1,6 @@
 package dev.navil4j.bench;
 
-import dev.navil4j.image.NaViLImageProcessor;
+import dev.navil4j.models.navil.NaViLImageProcessor;
 import dev.navil4j.models.navil.NaViLVisionModelAnyRes;
 import dev.navil4j.tensor.DType;
 import dev.navil4j.weights.Json;

@@ -67,11 +67,11 @@ class QuantizeCommandTest {
                     boolean quantized = name.endsWith("q_proj.weight") || name.endsWith("down_proj.weight");
                     assertEquals(quantized ? q : ta.dtype(), tb.dtype(), name);
                     assertArrayEquals(ta.shape(), tb.shape(), name);
-                    WeightTensor expect = quantized ? QuantPolicy.apply(WeightTensor.of(ta), fmt) : null;
+                    WeightTensor expect = quantized ? QuantPolicy.apply(ta.matrix(), fmt) : null;
                     MemorySegment want = quantized ? expect.data() : ta.data();
                     assertEquals(-1, want.mismatch(tb.data()), name + " bytes differ");
                     if (quantized) {
-                        WeightTensor loaded = WeightTensor.of(tb);
+                        WeightTensor loaded = tb.matrix();
                         assertEquals(q == DType.Q8 ? Q8Tensor.class : Q4Tensor.class, loaded.getClass());
                         // the load policy must not re-quantize an already quantized tensor
                         assertSame(loaded, QuantPolicy.apply(loaded, fmt));

@@ -1,5 +1,6 @@
 package dev.navil4j.generate;
 
+import dev.navil4j.models.GenerationConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.navil4j.chat.Conversation;
 import dev.navil4j.models.LoadOptions;

@@ -1,5 +1,7 @@
 package dev.navil4j.image;
 
+import dev.navil4j.models.navil.NaViLImageProcessor;
+import dev.navil4j.models.vora.VoRAImageProcessor;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package dev.navil4j.server;
 
 import dev.navil4j.chat.Conversation;
-import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.models.GenerationConfig;
 import dev.navil4j.models.BatchRows;
 import dev.navil4j.models.InferenceState;
 import dev.navil4j.models.MediaCache;

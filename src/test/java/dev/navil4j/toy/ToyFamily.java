@@ -5,8 +5,6 @@ import dev.navil4j.models.LoadOptions;
 import dev.navil4j.models.ModelFamily;
 import dev.navil4j.models.ModelRegistry;
 import dev.navil4j.models.VisionLanguageModel;
-import dev.navil4j.verify.CaseResult;
-import dev.navil4j.verify.Fixture;
 import dev.navil4j.weights.Json;
 
 import java.io.IOException;
@@ -52,6 +50,4 @@ public final class ToyFamily implements ModelFamily {
         return new ToyModel(ctx, c.integer("tokens_per_tile"), c.integer("default_tiles"), c.integer("max_new_tokens"));
     }
 
-    @Override
-    public CaseResult verify(Fixture fixture, JsonNode testCase) { return CaseResult.skip("toy family has no fixtures"); }
 }

@@ -1,6 +1,6 @@
 package dev.navil4j.verify;
 
-import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.models.GenerationConfig;
 import dev.navil4j.generate.Sampler;
 import dev.navil4j.models.InferenceState;
 import dev.navil4j.models.PreparedPrompt;

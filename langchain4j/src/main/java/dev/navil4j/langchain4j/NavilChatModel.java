@@ -18,7 +18,7 @@ import dev.langchain4j.model.output.TokenUsage;
 import dev.navil4j.chat.Conversation;
 import dev.navil4j.RequestOptions;
 import dev.navil4j.generate.ContextLimitException;
-import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.models.GenerationConfig;
 import dev.navil4j.generate.Sequence;
 import dev.navil4j.generate.Generator;
 import dev.navil4j.models.PreparedPrompt;

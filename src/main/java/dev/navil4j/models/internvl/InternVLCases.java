@@ -1,10 +1,9 @@
 package dev.navil4j.models.internvl;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.models.GenerationConfig;
 import dev.navil4j.generate.Generator;
 import dev.navil4j.generate.Sequence;
-import dev.navil4j.image.InternVLImageProcessor;
 import dev.navil4j.models.PreparedPrompt;
 import dev.navil4j.models.internvl.InternVLTemplate.Exchange;
 import dev.navil4j.verify.CaseResult;

@@ -6,6 +6,8 @@ import dev.navil4j.models.LoadOptions;
 import dev.navil4j.models.ModelFamily;
 import dev.navil4j.models.VisionLanguageModel;
 import dev.navil4j.verify.CaseResult;
+import dev.navil4j.verify.Checker;
+import dev.navil4j.verify.FixtureCases;
 import dev.navil4j.verify.Compare;
 import dev.navil4j.verify.Fixture;
 import dev.navil4j.weights.Json;
@@ -16,7 +18,10 @@ import dev.navil4j.weights.SafeTensors;
 import java.nio.file.Path;
 
 /** InternVL (InternVLChatModel checkpoints: InternViT + MLP projector + LLM). */
-public final class InternVLFamily implements ModelFamily {
+public final class InternVLFamily implements ModelFamily, FixtureCases {
+    @Override
+    public boolean handlesFixture(String fixtureFamily) { return fixtureFamily.startsWith("internvl"); }
+
     @Override
     public String name() { return "internvl3"; }
 
@@ -73,6 +78,8 @@ public final class InternVLFamily implements ModelFamily {
     @Override
     public CaseResult verify(Fixture fx, JsonNode c) throws Exception {
         return switch (c.path("kind").asText()) {
+            case "preprocess" -> preprocess(fx, c);
+            case "video" -> InternVLVideoCases.video(fx, c);
             case "vision" -> vision(fx, c);
             case "forward" -> forward(fx, c);
             case "generate" -> InternVLCases.generate(fx, c);
@@ -123,5 +130,18 @@ public final class InternVLFamily implements ModelFamily {
         if (e.has("vit_embeds")) err = Math.max(err, Compare.maxAbs(vit, fx.floats(e.get("vit_embeds"))));
         if (e.has("features")) err = Math.max(err, Compare.maxAbs(feats, fx.floats(e.get("features"))));
         return CaseResult.of(err, c.path("atol").asDouble(), null);
+    }
+
+    /** load_image(): dynamic_preprocess tiles of the case's image with its params. */
+    private static CaseResult preprocess(Fixture fx, JsonNode c) {
+        JsonNode p = c.path("params");
+        dev.navil4j.image.RgbImage img = dev.navil4j.image.ImageLoader.loadRgb(fx.resolve(c.path("image").asText()));
+        InternVLImageProcessor.Tiles t = InternVLImageProcessor.preprocess(img, p.path("min_num").asInt(1),
+                p.path("max_num").asInt(12), p.path("input_size").asInt(448), p.path("use_thumbnail").asBoolean(true));
+        Checker ck = new Checker(fx, c);
+        ck.intEq("num_patches", t.numTiles());
+        ck.intsEq("grid", new int[]{t.cols(), t.rows()});
+        ck.floats("pixel_values", t.pixelValues());
+        return ck.result();
     }
 }

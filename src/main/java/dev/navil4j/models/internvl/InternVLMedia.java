@@ -2,10 +2,8 @@ package dev.navil4j.models.internvl;
 
 import dev.navil4j.chat.Conversation;
 import dev.navil4j.image.ImageLoader;
-import dev.navil4j.image.InternVLImageProcessor;
 import dev.navil4j.image.RgbImage;
 
-import dev.navil4j.video.InternVLVideo;
 
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -5,6 +5,8 @@ import dev.navil4j.models.LoadOptions;
 import dev.navil4j.models.ModelFamily;
 import dev.navil4j.models.VisionLanguageModel;
 import dev.navil4j.verify.CaseResult;
+import dev.navil4j.verify.Checker;
+import dev.navil4j.verify.FixtureCases;
 import dev.navil4j.verify.Compare;
 import dev.navil4j.verify.Fixture;
 import dev.navil4j.weights.Json;
@@ -14,7 +16,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** NaViL (OpenGVLab): config.json architectures ["NaViL"], model_type "navil_chat". */
-public final class NaViLFamily implements ModelFamily {
+public final class NaViLFamily implements ModelFamily, FixtureCases {
+    @Override
+    public boolean handlesFixture(String fixtureFamily) { return fixtureFamily.startsWith("navil"); }
+
     @Override public String name() { return "navil"; }
 
     @Override
@@ -53,6 +58,7 @@ public final class NaViLFamily implements ModelFamily {
     @Override
     public CaseResult verify(Fixture fx, JsonNode c) throws Exception {
         return switch (c.path("kind").asText()) {
+            case "preprocess" -> preprocess(fx, c);
             case "vision" -> vision(fx, c);
             case "forward" -> forward(fx, c);
             case "generate" -> NaViLGenerateCase.run(fx, c, model(fx, c));
@@ -88,5 +94,27 @@ public final class NaViLFamily implements ModelFamily {
         int[] ids = new int[l.length];
         for (int i = 0; i < l.length; i++) ids[i] = Math.toIntExact(l[i]);
         return ids;
+    }
+
+    /** demo.load_image's multi-scale any-resolution pyramid of the case's image(s) with its params. */
+    private static CaseResult preprocess(Fixture fx, JsonNode c) {
+        JsonNode p = c.path("params");
+        NaViLImageProcessor.Params params = new NaViLImageProcessor.Params(p.path("min_pixels").asLong(),
+                p.path("max_pixels").asLong(), p.path("scale_downsample_ratio").asDouble(), p.path("patch_size").asInt(16),
+                p.path("merge_size").asInt(2), Checker.floats(p.path("image_mean")), Checker.floats(p.path("image_std")),
+                p.path("rescale_factor").asDouble(1.0 / 255));
+        List<dev.navil4j.image.RgbImage> images = new ArrayList<>();
+        if (c.has("images")) for (JsonNode n : c.get("images")) images.add(dev.navil4j.image.ImageLoader.loadRgb(fx.resolve(n.asText())));
+        else images.add(dev.navil4j.image.ImageLoader.loadRgb(fx.resolve(c.path("image").asText())));
+        NaViLImageProcessor.Result r = NaViLImageProcessor.preprocess(images, params);
+        Checker ck = new Checker(fx, c);
+        long[] grid = new long[r.gridThw().length * 3];
+        for (int i = 0; i < r.gridThw().length; i++) for (int j = 0; j < 3; j++) grid[i * 3 + j] = r.gridThw()[i][j];
+        ck.longsEq("grid_thw", grid);
+        JsonNode ns = c.path("expect").path("num_scales");
+        if (ns.isInt()) ck.intEq("num_scales", r.numScales().length == 1 ? r.numScales()[0] : -1);
+        else ck.intsEq("num_scales", r.numScales());
+        ck.floats("pixel_values", r.pixelValues());
+        return ck.result();
     }
 }

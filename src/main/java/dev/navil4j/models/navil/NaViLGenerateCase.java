@@ -2,7 +2,7 @@ package dev.navil4j.models.navil;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.navil4j.chat.Conversation;
-import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.models.GenerationConfig;
 import dev.navil4j.generate.Generator;
 import dev.navil4j.generate.Sequence;
 import dev.navil4j.models.PreparedPrompt;

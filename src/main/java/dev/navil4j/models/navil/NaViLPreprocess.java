@@ -1,7 +1,6 @@
 package dev.navil4j.models.navil;
 
 import dev.navil4j.image.ImageLoader;
-import dev.navil4j.image.NaViLImageProcessor;
 import dev.navil4j.image.RgbImage;
 
 import java.util.ArrayList;

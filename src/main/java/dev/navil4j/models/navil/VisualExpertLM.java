@@ -35,9 +35,9 @@ abstract class VisualExpertLM {
         this.cfg = cfg;
         this.options = options == null ? LoadOptions.defaults() : options;
         int h = cfg.hiddenSize(), v = cfg.vocabSize();
-        this.embedTokens = WeightTensor.of(st.get(embedName, v, h));
+        this.embedTokens = st.get(embedName, v, h).matrix();
         this.finalNorm = st.get(normName, h).toFloatArray();
-        WeightTensor head = cfg.tieWordEmbeddings() && !st.contains(headName) ? embedTokens : WeightTensor.of(st.get(headName, v, h));
+        WeightTensor head = cfg.tieWordEmbeddings() && !st.contains(headName) ? embedTokens : st.get(headName, v, h).matrix();
         // q4 layers keep a q8 head (Qwen2Model's rule, after llama.cpp); a tied head becomes its own copy
         this.lmHead = QuantPolicy.apply(head, QuantPolicy.headWeights(this.options.weights()));
         this.rope = new Rope(cfg.headDim(), cfg.ropeTheta(), cfg.ropeDynamicFactor(), cfg.maxPositionEmbeddings());
@@ -46,7 +46,7 @@ abstract class VisualExpertLM {
     /** The bias-free linear layer {@code prefix} [out, in] of the LLM, its weight under the {@code --weights} policy. */
     Linear linear(SafeTensors st, String prefix, int in, int out) {
         Linear l = Linear.load(st, prefix, in, out, false);
-        l = new Linear(QuantPolicy.apply(l.weight(), options), l.bias());
+        l = new Linear(QuantPolicy.apply(l.weight(), options.weights()), l.bias());
         linears.add(l);
         return l;
     }

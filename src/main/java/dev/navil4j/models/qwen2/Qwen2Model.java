@@ -73,7 +73,7 @@ public final class Qwen2Model {
         ProjectionLoader raw = linear;
         linear = (s, name, in, out) -> quantize(raw.load(s, name, in, out), options);
         int h = c.hiddenSize(), inter = c.intermediateSize();
-        WeightTensor embed = WeightTensor.of(st.get(prefix + "model.embed_tokens.weight", c.vocabSize(), h));
+        WeightTensor embed = st.get(prefix + "model.embed_tokens.weight", c.vocabSize(), h).matrix();
         Layer[] layers = new Layer[c.numHiddenLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = prefix + "model.layers." + i + ".";
@@ -89,7 +89,7 @@ public final class Qwen2Model {
                     linear.load(st, p + "mlp.down_proj", inter, h));
         }
         float[] norm = st.get(prefix + "model.norm.weight", h).toFloatArray();
-        WeightTensor head = c.tieWordEmbeddings() ? embed : WeightTensor.of(st.get(prefix + "lm_head.weight", c.vocabSize(), h));
+        WeightTensor head = c.tieWordEmbeddings() ? embed : st.get(prefix + "lm_head.weight", c.vocabSize(), h).matrix();
         head = QuantPolicy.apply(head, QuantPolicy.headWeights(options.weights()));
         return new Qwen2Model(c, embed, layers, norm, head, options.kvCacheBf16());
     }
@@ -97,7 +97,7 @@ public final class Qwen2Model {
     /** A built layer with its base weight under the policy (LoRA factors are rank-r and stay as stored). */
     static Projection quantize(Projection p, LoadOptions options) {
         return switch (p) {
-            case Linear l -> new Linear(QuantPolicy.apply(l.weight(), options), l.bias());
+            case Linear l -> new Linear(QuantPolicy.apply(l.weight(), options.weights()), l.bias());
             case LoraLinear lo -> new LoraLinear((Linear) quantize(lo.base(), options), lo.loraA(), lo.loraB(), lo.scale());
             default -> p;
         };

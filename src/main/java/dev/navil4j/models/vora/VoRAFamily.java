@@ -2,7 +2,7 @@ package dev.navil4j.models.vora;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.navil4j.chat.Conversation;
-import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.models.GenerationConfig;
 import dev.navil4j.generate.Generator;
 import dev.navil4j.generate.Sequence;
 import dev.navil4j.models.LoadOptions;
@@ -10,6 +10,8 @@ import dev.navil4j.models.ModelFamily;
 import dev.navil4j.models.PreparedPrompt;
 import dev.navil4j.models.VisionLanguageModel;
 import dev.navil4j.verify.CaseResult;
+import dev.navil4j.verify.Checker;
+import dev.navil4j.verify.FixtureCases;
 import dev.navil4j.verify.Compare;
 import dev.navil4j.verify.Fixture;
 import dev.navil4j.weights.Json;
@@ -22,7 +24,10 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /** VoRA (Hon-Wong/VoRA): {@code VoRAForCausalLM} checkpoints, model_type "vora". */
-public final class VoRAFamily implements ModelFamily {
+public final class VoRAFamily implements ModelFamily, FixtureCases {
+    @Override
+    public boolean handlesFixture(String fixtureFamily) { return fixtureFamily.equals("vora"); }
+
     @Override public String name() { return "vora"; }
 
     @Override
@@ -39,6 +44,7 @@ public final class VoRAFamily implements ModelFamily {
     @Override
     public CaseResult verify(Fixture fx, JsonNode c) throws Exception {
         return switch (c.path("kind").asText()) {
+            case "preprocess" -> preprocess(fx, c);
             case "vision" -> vision(fx, c);
             case "forward" -> forward(fx, c);
             case "generate" -> generate(fx, c);
@@ -178,5 +184,19 @@ public final class VoRAFamily implements ModelFamily {
         }
         if (user != null) turns.add(new Conversation.Turn(user, media, null));
         return new Conversation(system, turns);
+    }
+
+    /** The VoRA processor's image path (expand2square, resize, center crop, normalize) with the case's params. */
+    private static CaseResult preprocess(Fixture fx, JsonNode c) {
+        JsonNode p = c.path("params");
+        VoRAImageProcessor.Params params = new VoRAImageProcessor.Params(p.path("expand2square").asBoolean(true),
+                Checker.ints(p.path("background")), p.path("size").asInt(), p.path("crop_size").asInt(),
+                p.path("rescale_factor").asDouble(1.0 / 255), Checker.floats(p.path("image_mean")), Checker.floats(p.path("image_std")), 14);
+        VoRAImageProcessor.Result r = VoRAImageProcessor.load(fx.resolve(c.path("image").asText()), params);
+        Checker ck = new Checker(fx, c);
+        ck.intsEq("square_size", r.squareSize());
+        ck.intsEq("grid_thw", r.gridThw());
+        ck.floats("pixel_values", r.pixelValues());
+        return ck.result();
     }
 }

@@ -41,7 +41,7 @@ final class VoRALora {
             if (a.rank() != 2 || a.dim(1) != in || a.dim(0) != c.loraRank())
                 throw new WeightsException(st.location() + ": " + a.name() + " has shape " + a.shapeString() + ", expected [" + c.loraRank() + ", " + in + "]");
             TensorInfo b = st.get(name + ".lora_B.weight", out, c.loraRank());
-            LoraLinear lora = new LoraLinear(base, WeightTensor.of(a), WeightTensor.of(b), 1f);
+            LoraLinear lora = new LoraLinear(base, a.matrix(), b.matrix(), 1f);
             return merge ? lora.merge() : lora;
         };
     }

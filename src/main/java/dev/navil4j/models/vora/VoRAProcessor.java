@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.navil4j.chat.Conversation;
 import dev.navil4j.image.ImageLoader;
 import dev.navil4j.image.RgbImage;
-import dev.navil4j.image.VoRAImageProcessor;
 import dev.navil4j.tokenizer.Tokenizer;
 import dev.navil4j.tokenizer.Tokenizers;
 import dev.navil4j.weights.Json;

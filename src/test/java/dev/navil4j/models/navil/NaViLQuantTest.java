@@ -1,7 +1,7 @@
 package dev.navil4j.models.navil;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.models.GenerationConfig;
 import dev.navil4j.generate.Generator;
 import dev.navil4j.models.LoadOptions;
 import dev.navil4j.models.PreparedPrompt;

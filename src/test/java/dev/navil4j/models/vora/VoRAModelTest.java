@@ -1,7 +1,7 @@
 package dev.navil4j.models.vora;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.models.GenerationConfig;
 import dev.navil4j.generate.Sampler;
 import dev.navil4j.models.InferenceState;
 import dev.navil4j.models.LoadOptions;

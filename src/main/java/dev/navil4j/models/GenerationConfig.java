@@ -1,4 +1,4 @@
-package dev.navil4j.generate;
+package dev.navil4j.models;
 
 import java.util.List;
 import java.util.Set;

@@ -1,5 +1,6 @@
-package dev.navil4j.image;
+package dev.navil4j.models.internvl;
 
+import dev.navil4j.image.RgbImage;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

@@ -1,4 +1,8 @@
-package dev.navil4j.image;
+package dev.navil4j.models.internvl;
+
+import dev.navil4j.image.RgbImage;
+import dev.navil4j.image.PilResize;
+import dev.navil4j.image.ImageLoader;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.navil4j.image;
+package dev.navil4j.models.internvl;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,8 @@
-package dev.navil4j.image;
+package dev.navil4j.models.vora;
+
+import dev.navil4j.image.RgbImage;
+import dev.navil4j.image.PilResize;
+import dev.navil4j.image.ImageLoader;
 
 import dev.navil4j.weights.Json;
 

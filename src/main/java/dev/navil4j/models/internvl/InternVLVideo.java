@@ -1,6 +1,9 @@
-package dev.navil4j.video;
+package dev.navil4j.models.internvl;
 
-import dev.navil4j.image.InternVLImageProcessor;
+import dev.navil4j.video.FrameSampler;
+import dev.navil4j.video.VideoReader;
+
+import dev.navil4j.models.internvl.InternVLImageProcessor;
 import dev.navil4j.image.RgbImage;
 
 import java.nio.file.Path;

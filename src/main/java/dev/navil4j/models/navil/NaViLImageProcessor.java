@@ -1,4 +1,9 @@
-package dev.navil4j.image;
+package dev.navil4j.models.navil;
+
+import dev.navil4j.image.RgbImage;
+import dev.navil4j.image.PilResize;
+import dev.navil4j.image.ImageLoader;
+import dev.navil4j.image.ImageException;
 
 import dev.navil4j.weights.Json;
 

@@ -1,9 +1,12 @@
-package dev.navil4j.verify;
+package dev.navil4j.models.internvl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.navil4j.image.RgbImage;
+import dev.navil4j.verify.CaseResult;
+import dev.navil4j.verify.Checker;
+import dev.navil4j.verify.Fixture;
 import dev.navil4j.video.FrameSampler;
-import dev.navil4j.video.InternVLVideo;
+import dev.navil4j.models.internvl.InternVLVideo;
 import dev.navil4j.video.VideoReader;
 
 import java.util.List;
@@ -12,12 +15,12 @@ import java.util.List;
  * Fixture cases of kind {@code video} (internvl3-video/README.md): frame sampling ({@code get_index}),
  * decoded RGB frames, per-frame tiles (pixel_values) and num_patches_list.
  */
-public final class VideoCases {
-    private VideoCases() {}
+final class InternVLVideoCases {
+    private InternVLVideoCases() {}
 
-    public static CaseResult video(Fixture fx, JsonNode c) throws Exception {
+    static CaseResult video(Fixture fx, JsonNode c) throws Exception {
         VideoReader vr = VideoReader.open(fx.resolve(c.path("video").asText()));
-        PreprocessCases.Checker ck = new PreprocessCases.Checker(fx, c);
+        Checker ck = new Checker(fx, c);
         StringBuilder meta = new StringBuilder();
         if (c.has("num_frames") && c.get("num_frames").asInt() != vr.numFrames())
             meta.append("num_frames = ").append(vr.numFrames()).append(", expected ").append(c.get("num_frames").asInt());
