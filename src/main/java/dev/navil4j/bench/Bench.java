@@ -1,6 +1,6 @@
 package dev.navil4j.bench;
 
-import dev.navil4j.nn.KVCache;
+import dev.navil4j.models.PreparedPrompt;
 import dev.navil4j.tensor.DType;
 import dev.navil4j.tensor.Parallel;
 import dev.navil4j.tensor.WeightTensor;
@@ -21,17 +21,32 @@ import java.util.function.Consumer;
 public final class Bench {
     /** One measured figure; {@code bound} and {@code fraction} are NaN when they do not apply. */
     public record Measurement(String shape, String format, int threads, String metric, double value, String unit,
-                              double bound, double fraction) {
+                              double bound, double fraction, int concurrency) {
+        public Measurement(String shape, String format, int threads, String metric, double value, String unit, double bound, double fraction) {
+            this(shape, format, threads, metric, value, unit, bound, fraction, 0);
+        }
+
+        /** One JSON object; {@code concurrency} (sequences decoded as one batch) only on the batched-decode figures. */
         public String json() {
-            return String.format(Locale.ROOT, "{\"shape\":\"%s\",\"format\":\"%s\",\"threads\":%d,\"metric\":\"%s\",\"value\":%s,\"unit\":\"%s\",\"bandwidth_bound\":%s,\"fraction_of_bound\":%s}",
-                    shape, format, threads, metric, num(value), unit, num(bound), num(fraction));
+            return String.format(Locale.ROOT, "{\"shape\":\"%s\",\"format\":\"%s\",\"threads\":%d,%s\"metric\":\"%s\",\"value\":%s,\"unit\":\"%s\",\"bandwidth_bound\":%s,\"fraction_of_bound\":%s}",
+                    shape, format, threads, concurrency > 0 ? "\"concurrency\":" + concurrency + "," : "", metric, num(value), unit, num(bound), num(fraction));
         }
 
         private static String num(double d) { return Double.isNaN(d) ? "null" : String.format(Locale.ROOT, "%.4g", d); }
     }
 
+    /**
+     * @param concurrency decode N sequences as one batch for each N (aggregate tok/s); empty = skip
+     * @param engine      also the engine-level figures: second chat turn's time to first token (prefix reuse, media
+     *                    cache) and inter-token latency of running streams while a long prompt is admitted
+     */
     public record Options(BenchShape shape, List<String> formats, List<Integer> threads, int prompt, int gen, int reps,
-                          boolean vision, boolean llm) {}
+                          boolean vision, boolean llm, List<Integer> concurrency, boolean engine) {
+        public Options(BenchShape shape, List<String> formats, List<Integer> threads, int prompt, int gen, int reps,
+                       boolean vision, boolean llm) {
+            this(shape, formats, threads, prompt, gen, reps, vision, llm, List.of(), false);
+        }
+    }
 
     private Bench() {}
 
@@ -57,28 +72,28 @@ public final class Bench {
                 // llama.cpp's Q4_0 files keep the output matrix at higher precision (Q6_K); Q8 is our nearest
                 DType head = f == DType.Q4 ? DType.Q8 : f;
                 resetPeakRss(log); // the previous format's weights are freed: its peak must not carry over
-                try (SyntheticWeights w = new SyntheticWeights(42)) {
+                try (SyntheticInternVL m = new SyntheticInternVL(s, f, 42)) {
                     long t0 = System.nanoTime();
-                    BenchDecoder dec = o.llm() ? new BenchDecoder(s, f, head, w) : null;
-                    BenchVision vis = o.vision() && s.vision() != null ? new BenchVision(s, f, w) : null;
-                    log.printf(Locale.ROOT, "# %s %s: weights synthesized in %.1f s%s%s%n", s.name(), fname, (System.nanoTime() - t0) * 1e-9,
-                            dec == null ? "" : String.format(Locale.ROOT, " (LLM %.0f MiB, %.0f MiB read per token%s)", dec.weightBytes() / 1048576.0,
-                                    dec.bytesPerToken() / 1048576.0, head != f ? "; embedding/lm_head " + head.name().toLowerCase(Locale.ROOT) : ""),
-                            vis == null ? "" : "; vision tower " + BenchVision.linearFormat(f).name().toLowerCase(Locale.ROOT));
+                    log.printf(Locale.ROOT, "# %s %s: InternVLChatModel on synthesized weights (LLM %.0f MiB read per token%s)%s%n", s.name(), fname,
+                            m.bytesPerToken() / 1048576.0, head != f ? "; embedding/lm_head " + head.name().toLowerCase(Locale.ROOT) : "",
+                            s.vision() == null ? "" : "; vision tower " + (f == DType.Q4 ? "q8" : fname));
                     boolean first = true;
                     for (int th : o.threads()) {
                         Parallel.setThreads(th);
                         if (!first) resetPeakRss(log); // peak_rss of this thread count: the weights + its own run
                         first = false;
-                        double bw = Bandwidth.readGBs(w.segments(), 5);
+                        double bw = Bandwidth.readGBs(m.segments(), 5);
                         sink.accept(new Measurement(s.name(), fname, th, "read_bandwidth", bw, "GB/s", Double.NaN, Double.NaN));
-                        if (dec != null) measureLlm(o, s, fname, th, dec, bw, sink);
-                        if (vis != null) {
-                            vis.encode(); // warm-up (JIT)
+                        if (o.llm()) measureLlm(o, s, fname, th, m, bw, sink);
+                        if (o.llm() && !o.concurrency().isEmpty()) EngineBench.concurrency(o, s, fname, th, m, sink);
+                        if (o.engine()) EngineBench.engine(o, s, fname, th, m, sink, log);
+                        if (o.vision() && s.vision() != null) {
+                            float[] tile = m.tile();
+                            m.model.vision.extractFeature(tile, 1); // warm-up (JIT)
                             double[] secs = new double[o.reps()];
                             for (int r = 0; r < o.reps(); r++) {
                                 long a = System.nanoTime();
-                                vis.encode();
+                                m.model.vision.extractFeature(tile, 1);
                                 secs[r] = (System.nanoTime() - a) * 1e-9;
                             }
                             sink.accept(new Measurement(s.name(), fname, th, "vision_tile_s", median(secs), "s", Double.NaN, Double.NaN));
@@ -118,39 +133,50 @@ public final class Bench {
         }
     }
 
-    private static void measureLlm(Options o, BenchShape s, String fname, int th, BenchDecoder dec, double bw, Consumer<Measurement> sink) {
-        int[] prompt = new int[Math.max(o.prompt(), 64)];
-        for (int i = 0; i < prompt.length; i++) prompt[i] = (i * 7919 + 13) % s.vocab();
+    /** pp (prefill of {@code prompt} ids on a fresh sequence) and tg (one token at a time), through the model's step(). */
+    private static void measureLlm(Options o, BenchShape s, String fname, int th, SyntheticInternVL m, double bw, Consumer<Measurement> sink) {
+        var model = m.model;
+        int[] prompt = ids(Math.max(o.prompt(), 64), s.vocab(), 0);
         // warm-up: JIT-compiles the GEMM, GEMV and attention paths (first calls are 60-400x slower, JAVA-NOTES)
         for (int r = 0; r < 2; r++) {
-            KVCache warm = dec.newCache(80);
-            dec.forward(Arrays.copyOf(prompt, 64), warm);
-            for (int i = 0; i < 8; i++) dec.forward(new int[]{i}, warm);
+            var warm = model.newState();
+            model.prefill(warm, PreparedPrompt.text(Arrays.copyOf(prompt, 64), null));
+            for (int i = 0; i < 8; i++) model.decode(warm, i);
         }
         double[] pp = new double[o.reps()], tg = new double[o.reps()];
         for (int r = 0; r < o.reps(); r++) {
             if (o.prompt() > 0) {
-                KVCache c = dec.newCache(o.prompt());
+                var st = model.newState();
                 long a = System.nanoTime();
-                dec.forward(Arrays.copyOf(prompt, o.prompt()), c);
+                model.prefill(st, PreparedPrompt.text(Arrays.copyOf(prompt, o.prompt()), null));
                 pp[r] = o.prompt() / ((System.nanoTime() - a) * 1e-9);
             }
             if (o.gen() > 0) {
-                KVCache c = dec.newCache(o.gen());
+                var st = model.newState();
                 int tok = 1;
                 long a = System.nanoTime();
-                for (int i = 0; i < o.gen(); i++) tok = argmax(dec.forward(new int[]{tok}, c));
+                for (int i = 0; i < o.gen(); i++) tok = textToken(argmax(model.decode(st, tok)), m);
                 tg[r] = o.gen() / ((System.nanoTime() - a) * 1e-9);
             }
         }
         if (o.prompt() > 0)
             sink.accept(new Measurement(s.name(), fname, th, "pp" + o.prompt(), median(pp), "tok/s", Double.NaN, Double.NaN));
         if (o.gen() > 0) {
-            double bound = bw * 1e9 / dec.bytesPerToken();
+            double bound = bw * 1e9 / m.bytesPerToken();
             double v = median(tg);
             sink.accept(new Measurement(s.name(), fname, th, "tg" + o.gen(), v, "tok/s", bound, v / bound));
         }
     }
+
+    /** n pseudo-random text ids (never the image placeholder), different for each {@code salt}. */
+    static int[] ids(int n, int vocab, int salt) {
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) ids[i] = (int) (((long) (i + 31L * salt) * 7919 + 13 + salt) % (vocab - 2));
+        return ids;
+    }
+
+    /** A sampled id fed back as text (random weights may pick the image placeholder). */
+    static int textToken(int id, SyntheticInternVL m) { return id >= m.imgContextId ? 1 : id; }
 
     static int argmax(float[] v) {
         int best = 0;

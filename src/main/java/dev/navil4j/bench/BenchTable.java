@@ -76,7 +76,7 @@ public final class BenchTable implements Consumer<Bench.Measurement> {
                 c.add(num(decode, 2));
                 c.add(num(bound, 1));
                 c.add(percent(fraction));
-                // BenchVision keeps the tower in Q8 for Q4 runs: say so where the cell would read as a Q4 ViT
+                // the bench keeps the vision tower in Q8 for Q4 runs: say so where the cell would read as a Q4 ViT
                 c.add(Double.isNaN(vision) ? NONE : num(vision, 2) + (fmt.startsWith("q4") ? " (q8 ViT)" : ""));
             } else {
                 Image i = img.getValue();

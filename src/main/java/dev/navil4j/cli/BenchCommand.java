@@ -61,6 +61,16 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--no-llm", description = "skip the language model (vision tile only)")
     boolean noLlm;
 
+    @Option(names = "--concurrency", split = ",", paramLabel = "N",
+            description = "also decode N sequences as one batch (one forward per token for all N): aggregate tok/s "
+                    + "(metric decode_aggregate; with --json each line carries \"concurrency\") and the speed-up over N = 1")
+    List<Integer> concurrency;
+
+    @Option(names = "--engine", description = "also the engine figures: a 2nd image-chat turn's time to first token vs the "
+            + "1st (prefix reuse + media cache), and inter-token latency p50/p99 of 4 streams while a 2000-token prompt is "
+            + "admitted by the server's scheduler, chunked and in one piece")
+    boolean engine;
+
     @Option(names = "--kernels", description = "instead: GEMV GB/s per format out of DRAM (4096x4096 and 4864x896 rows, 512 MiB of "
             + "distinct matrices) and GEMM GFLOP/s (1024^3); JMH microbenchmarks: docs/KERNELS.md")
     boolean kernels;
@@ -78,6 +88,7 @@ final class BenchCommand implements Callable<Integer> {
         if (prompt < 0 || gen < 0) throw new IllegalArgumentException("--prompt and --gen must be >= 0");
         if (table && kernels) throw new IllegalArgumentException("--table and --kernels cannot be combined");
         List<Integer> th = threadCounts();
+        if (concurrency != null) for (int n : concurrency) if (n < 1) throw new IllegalArgumentException("--concurrency must be >= 1, got " + n);
         for (int t : th) if (t < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + t);
         if (kernels) {
             printHeader();
@@ -115,7 +126,8 @@ final class BenchCommand implements Callable<Integer> {
                 if (navilImages != null) NaViLBench.run(navil, o, navilImages, sink, System.err);
                 else NaViLBench.run(navil, o, sink, System.err);
             } else {
-                Bench.run(new Bench.Options((BenchShape) shape, fs, th, prompt, gen, reps, vision, !noLlm), sink, System.err);
+                Bench.run(new Bench.Options((BenchShape) shape, fs, th, prompt, gen, reps, vision, !noLlm,
+                        concurrency == null ? List.of() : concurrency, engine), sink, System.err);
             }
         }
         if (tab != null) {

@@ -1,7 +1,7 @@
 package dev.navil4j.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.navil4j.nn.KVCache;
+import dev.navil4j.models.PreparedPrompt;
 import dev.navil4j.tensor.DType;
 import dev.navil4j.weights.Json;
 import org.junit.jupiter.api.Test;
@@ -15,17 +15,16 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The benchmark's decoder is a working transformer (prefill = step-by-step decode) and the runner reports every figure. */
 class BenchTest {
+    /** The benchmark runs the shipped InternVLChatModel: prefill = token-by-token decode on its synthesized weights. */
     @Test
     void prefillEqualsTokenByTokenDecode() {
         for (DType f : new DType[]{DType.F32, DType.BF16, DType.Q8}) {
-            try (SyntheticWeights w = new SyntheticWeights(3)) {
-                BenchDecoder d = new BenchDecoder(BenchShape.tiny(false), f, f, w);
-                int[] toks = new int[40]; // ≥ 32: the prefill takes the blocked attention path, decode the row path
-                for (int i = 0; i < toks.length; i++) toks[i] = (i * 37 + 5) % 160;
-                float[] prefill = d.forward(toks, d.newCache(40));
-                KVCache c = d.newCache(40);
+            try (SyntheticInternVL m = new SyntheticInternVL(BenchShape.tiny(false), f, 3)) {
+                int[] toks = Bench.ids(40, 160, 5); // ≥ 32: the prefill takes the blocked attention path, decode the row path
+                float[] prefill = m.model.prefill(m.model.newState(), PreparedPrompt.text(toks, null));
+                var st = m.model.newState();
                 float[] step = null;
-                for (int t : toks) step = d.forward(new int[]{t}, c);
+                for (int t : toks) step = m.model.decode(st, t);
                 // Q8 decode (one token) multiplies with activations rounded to int8 per 32-block (≤ 0.4 % of the block's
                 // max each, as llama.cpp's Q8_0 matmuls); prefill (GEMM) keeps them f32. That rounding moves these
                 // logits by up to ~0.5 % here; a wrong cache or attention path moves them by O(1).
@@ -35,10 +34,25 @@ class BenchTest {
                     assertEquals(prefill[i], step[i], rel * (1 + Math.abs(prefill[i])), f + " logit " + i);
                     worst = Math.max(worst, Math.abs(prefill[i] - step[i]) / (1 + Math.abs(prefill[i])));
                 }
-                System.out.printf("bench decoder %s: prefill vs token-by-token decode, max |dlogit|/(1+|logit|) %.2e%n", f, worst);
+                System.out.printf("bench model %s: prefill vs token-by-token decode, max |dlogit|/(1+|logit|) %.2e%n", f, worst);
                 assertTrue(Float.isFinite(prefill[0]));
             }
         }
+    }
+
+    /** --concurrency and the engine figures are reported, with the concurrency in the JSON. */
+    @Test
+    void reportsConcurrencyAndEngineFigures() throws Exception {
+        List<Bench.Measurement> got = new ArrayList<>();
+        var o = new Bench.Options(BenchShape.tiny(true), List.of("bf16"), List.of(1), 8, 4, 1, false, true, List.of(1, 4), true);
+        Bench.run(o, got::add, new PrintStream(OutputStream.nullOutputStream()));
+        for (int n : new int[] {1, 4}) {
+            Bench.Measurement m = got.stream().filter(x -> x.metric().equals("decode_aggregate") && x.concurrency() == n).findFirst().orElseThrow();
+            assertTrue(m.value() > 0);
+            assertEquals(n, Json.MAPPER.readTree(m.json()).get("concurrency").asInt());
+        }
+        for (String metric : new String[]{"ttft_turn1_s", "ttft_turn2_s", "ttft_turn2_over_turn1", "itl_p99_ms_alone", "itl_p99_ms_admit_chunk16"})
+            assertTrue(got.stream().anyMatch(x -> x.metric().equals(metric) && x.value() > 0 && Double.isFinite(x.value())), metric);
     }
 
     @Test

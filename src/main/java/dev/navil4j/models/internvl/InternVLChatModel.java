@@ -60,6 +60,15 @@ public final class InternVLChatModel implements VisionLanguageModel {
         return id;
     }
 
+    /**
+     * An InternVLChatModel over already-open weights (e.g. {@link SafeTensors#synthetic} for benchmarks), config.json
+     * given as parsed JSON; the tokenizer may be a stand-in when prompts are built as ids.
+     */
+    public static InternVLChatModel of(SafeTensors st, dev.navil4j.weights.Json.Obj config, Tokenizer tokenizer, LoadOptions options,
+                                       int imgContextId, int stopId) {
+        return load(st, InternVLChatConfig.parse(config), tokenizer, options, imgContextId, stopId);
+    }
+
     /** Loads an InternVLChatModel checkpoint whose LLM is Qwen2ForCausalLM. */
     static InternVLChatModel load(SafeTensors st, InternVLChatConfig cfg, Tokenizer tokenizer, LoadOptions options) {
         return load(st, cfg, tokenizer, options, requireToken(tokenizer, InternVLTemplate.IMG_CONTEXT),
