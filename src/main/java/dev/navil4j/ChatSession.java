@@ -40,6 +40,9 @@ public final class ChatSession {
             turns.add(new Conversation.Turn(t.user(), t.media() == null ? List.of() : List.copyOf(t.media()), t.assistant()));
     }
 
+    /** The model this session talks to. */
+    public ChatModel model() { return model; }
+
     /** The system message (null = the family's default). */
     public String system() { return system; }
 

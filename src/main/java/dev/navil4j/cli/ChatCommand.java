@@ -138,10 +138,11 @@ final class ChatCommand implements Callable<Integer> {
         out.flush();
         if (stats) {
             double decode = r.decodeTokensPerSecond();
-            err.printf(Locale.ROOT, "prepare+image encode %.3f s (%d media tokens) · prefill %d tokens %.3f s, %.1f tok/s · decode %d tokens, %s tok/s (%s)%n",
-                    r.prepareNanos() / 1e9, r.mediaTokens(), r.promptTokens(), r.prefillNanos() / 1e9, r.prefillTokensPerSecond(),
+            var mediaCache = session.model().model().mediaCache();
+            err.printf(Locale.ROOT, "prepare+image encode %.3f s (%d media tokens) · prefill %d tokens (%d reused from the session's KV cache) %.3f s, %.1f tok/s · decode %d tokens, %s tok/s (%s) · media cache %d hits, %d misses%n",
+                    r.prepareNanos() / 1e9, r.mediaTokens(), r.promptTokens(), r.cachedTokens(), r.prefillNanos() / 1e9, r.prefillTokensPerSecond(),
                     r.generatedTokens(), Double.isNaN(decode) ? "n/a" : String.format(Locale.ROOT, "%.1f", decode),
-                    r.finish().name().toLowerCase(Locale.ROOT));
+                    r.finish().name().toLowerCase(Locale.ROOT), mediaCache.hits(), mediaCache.misses());
             err.flush();
         }
     }

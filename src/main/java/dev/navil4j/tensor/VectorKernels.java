@@ -280,4 +280,66 @@ public final class VectorKernels {
         }
         return s;
     }
+
+    // ---------------------------------------------------------------------------------------------
+    // Small-batch GEMV (batched decode, 2..8 rows): one widened weight row (in L1) against up to four
+    // activation rows at a time — each weight vector is loaded once for four FMAs.
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * out[oo + k·os] = Σ_j w[wo+j]·x[xk + j] for the {@code rows} (1..4) activation rows starting at xk = x0 + k·xs;
+     * two accumulators per activation row.
+     */
+    public static void dotRows4(float[] w, int wo, float[] x, int x0, int xs, int rows, int n, float[] out, int oo, int os) {
+        if (rows < 4) {
+            // the same two-accumulator order as the 4-row loop below, so a row's result never depends on its neighbours
+            for (int k = 0; k < rows; k++) {
+                int xk = x0 + k * xs;
+                FloatVector a = FloatVector.zero(F), b = FloatVector.zero(F);
+                int i = 0;
+                for (; i <= n - 2 * L; i += 2 * L) {
+                    a = FloatVector.fromArray(F, w, wo + i).fma(FloatVector.fromArray(F, x, xk + i), a);
+                    b = FloatVector.fromArray(F, w, wo + i + L).fma(FloatVector.fromArray(F, x, xk + i + L), b);
+                }
+                float s = a.add(b).reduceLanes(VectorOperators.ADD);
+                for (; i < n; i++) s += w[wo + i] * x[xk + i];
+                out[oo + k * os] = s;
+            }
+            return;
+        }
+        int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+        int i = 0;
+        for (; i <= n - 2 * L; i += 2 * L) {
+            FloatVector w0 = FloatVector.fromArray(F, w, wo + i), w1 = FloatVector.fromArray(F, w, wo + i + L);
+            a0 = w0.fma(FloatVector.fromArray(F, x, x0 + i), a0);
+            a1 = w0.fma(FloatVector.fromArray(F, x, x1 + i), a1);
+            a2 = w0.fma(FloatVector.fromArray(F, x, x2 + i), a2);
+            a3 = w0.fma(FloatVector.fromArray(F, x, x3 + i), a3);
+            b0 = w1.fma(FloatVector.fromArray(F, x, x0 + i + L), b0);
+            b1 = w1.fma(FloatVector.fromArray(F, x, x1 + i + L), b1);
+            b2 = w1.fma(FloatVector.fromArray(F, x, x2 + i + L), b2);
+            b3 = w1.fma(FloatVector.fromArray(F, x, x3 + i + L), b3);
+        }
+        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD), s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
+        float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD), s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float wv = w[wo + i];
+            s0 += wv * x[x0 + i];
+            s1 += wv * x[x1 + i];
+            s2 += wv * x[x2 + i];
+            s3 += wv * x[x3 + i];
+        }
+        out[oo] = s0; out[oo + os] = s1; out[oo + 2 * os] = s2; out[oo + 3 * os] = s3;
+    }
+
+    /** The plain reference of {@link #dotRows4}: one double-accumulated dot per activation row. */
+    public static void dotRows4Reference(float[] w, int wo, float[] x, int x0, int xs, int rows, int n, float[] out, int oo, int os) {
+        for (int k = 0; k < rows; k++) {
+            double s = 0;
+            for (int i = 0; i < n; i++) s += (double) w[wo + i] * x[x0 + k * xs + i];
+            out[oo + k * os] = (float) s;
+        }
+    }
 }

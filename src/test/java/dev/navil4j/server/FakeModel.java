@@ -36,6 +36,8 @@ final class FakeModel implements VisionLanguageModel {
     final long decodeDelayMillis;
     final List<Integer> decodeLog = Collections.synchronizedList(new ArrayList<>());
     final AtomicInteger prefills = new AtomicInteger();
+    /** Per forward step: {prompt rows, decoded rows}. */
+    final List<int[]> steps = Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger nextSeq = new AtomicInteger();
 
     FakeModel(int maxContext, long decodeDelayMillis) {
@@ -106,6 +108,9 @@ final class FakeModel implements VisionLanguageModel {
     public float[][] forward(BatchRows b) {
         float[][] out = new float[b.segments.length][];
         boolean decoded = false;
+        int promptRows = 0, decodeRows = 0;
+        for (BatchRows.Segment s : b.segments) if (b.embeds[s.row0()] < 0) decodeRows += s.rows(); else promptRows += s.rows();
+        steps.add(new int[] {promptRows, decodeRows});
         for (int i = 0; i < out.length; i++) {
             BatchRows.Segment s = b.segments[i];
             KVCache cache = s.state().cache();

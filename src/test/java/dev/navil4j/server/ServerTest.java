@@ -209,6 +209,50 @@ class ServerTest {
         assertThat(o.path("choices").get(0).path("finish_reason").asText()).isEqualTo("length");
     }
 
+    /**
+     * A long prompt arriving while a stream decodes is prefilled in chunks of at most the scheduler's prefill chunk,
+     * each chunk in the same forward step as the running stream's next token: the stream keeps producing tokens.
+     */
+    @Test
+    void longPromptIsPrefilledInChunksBesideRunningDecodes() throws Exception {
+        start(new FakeModel(4096, 1), ServerOptions.defaults("fake-model"));
+        CompletableFuture<HttpResponse<String>> stream = http.sendAsync(HttpRequest.newBuilder(URI.create(url("/v1/chat/completions")))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(user("LOOP") + ",\"max_tokens\":600}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        while (server.scheduler().active() == 0) Thread.sleep(2);
+        String longText = "x".repeat(400);
+        HttpResponse<String> r = post(user(longText) + ",\"max_tokens\":3}");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(r.body()).path("choices").get(0).path("message").path("content").asText()).isEqualTo("ech");
+        assertThat(stream.get().statusCode()).isEqualTo(200);
+        List<int[]> steps = List.copyOf(model.steps);
+        int mixed = 0, chunk = Scheduler.DEFAULT_PREFILL_CHUNK;
+        for (int[] st : steps) {
+            if (st[1] > 0) assertThat(st[0]).as("prompt rows in a step with a running stream").isLessThanOrEqualTo(chunk);
+            if (st[0] > 0 && st[1] > 0) mixed++;
+        }
+        assertThat(mixed).as("steps holding a prompt chunk and a decoded token").isGreaterThanOrEqualTo(400 / chunk);
+    }
+
+    /** A repeated request starts from the cached KV of the first: its prompt is not recomputed, its answer the same. */
+    @Test
+    void repeatedPromptReusesTheCachedPrefix() throws Exception {
+        start(new FakeModel(4096, 0), ServerOptions.defaults("fake-model"));
+        String body = "{\"model\":\"fake-model\",\"messages\":[{\"role\":\"system\",\"content\":" + quote("s".repeat(200)) + "},"
+                + "{\"role\":\"user\",\"content\":\"hello there\"}]}";
+        JsonNode a = JSON.readTree(post(body).body());
+        int before = model.steps.stream().mapToInt(x -> x[0]).sum();
+        JsonNode b = JSON.readTree(post(body).body());
+        int prefilled = model.steps.stream().mapToInt(x -> x[0]).sum() - before;
+        assertThat(b.path("choices").get(0).path("message").path("content").asText())
+                .isEqualTo(a.path("choices").get(0).path("message").path("content").asText()).isEqualTo("echo: hello there");
+        assertThat(prefilled).as("prompt rows recomputed").isEqualTo(1);
+        JsonNode h = JSON.readTree(get("/health").body());
+        assertThat(h.path("prefix_cache").path("hits").asInt()).isEqualTo(1);
+        assertThat(h.path("prefix_cache").path("reused_tokens").asInt()).isEqualTo(a.path("usage").path("prompt_tokens").asInt() - 1);
+    }
+
     /** A request that arrives while another decodes joins the running batch and may finish first. */
     @Test
     void continuousBatching() throws Exception {

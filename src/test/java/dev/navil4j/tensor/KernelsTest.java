@@ -95,7 +95,7 @@ class KernelsTest {
         for (int rows = 1; rows <= 37; rows += (rows < 9 ? 1 : 7)) {
             for (int cols : colsList) {
                 WeightTensor w = make(dt, random(rnd, rows * cols), rows, cols);
-                for (int n : new int[]{1, 2, 3, 4, 5, 6, 9, 13}) { // every partial tile height of the MR = 6 micro-kernel
+                for (int n : new int[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 13}) { // small batches (2..8) and every partial tile height of the MR = 6 GEMM
                     float[] x = random(rnd, n * cols);
                     float[] bias = n % 2 == 1 ? random(rnd, rows) : null;
                     float[] out = new float[n * rows];
@@ -116,6 +116,20 @@ class KernelsTest {
                 }
             }
         }
+    }
+
+    /** The small-batch kernel (one weight row against 1..4 activation rows) against its double-accumulated reference. */
+    @Test void dotRows4MatchesItsReference() {
+        Random rnd = new Random(11);
+        for (int n : new int[]{1, 7, 15, 16, 17, 33, 896, 4867})
+            for (int rows = 1; rows <= 4; rows++) {
+                float[] w = random(rnd, n + 3), x = random(rnd, rows * (n + 5) + 2);
+                float[] got = new float[8], want = new float[8];
+                VectorKernels.dotRows4(w, 3, x, 2, n + 5, rows, n, got, 1, 2);
+                VectorKernels.dotRows4Reference(w, 3, x, 2, n + 5, rows, n, want, 1, 2);
+                for (int k = 0; k < rows; k++) assertEquals(want[1 + 2 * k], got[1 + 2 * k], 1e-5 * Math.sqrt(n) * 4, "n=" + n + " row " + k);
+                for (int k = rows; k < 4; k++) assertEquals(0f, got[1 + 2 * k], "untouched slot " + k);
+            }
     }
 
     @Test void floatFormatsOddShapes() {
