@@ -28,7 +28,14 @@ public record Conversation(String system, List<Turn> turns, Limits limits) {
 
     public record Image(java.nio.file.Path path, java.awt.image.BufferedImage image) implements Media {}
 
-    public record Video(java.nio.file.Path path, int frames, double[] boundSeconds) implements Media {}
+    /**
+     * A video file, or (when {@code data} is not null) a video held in memory, e.g. one uploaded to the server:
+     * it is demuxed from memory and never written to a file.
+     */
+    public record Video(java.nio.file.Path path, int frames, double[] boundSeconds, byte[] data) implements Media {
+        /** A video file. */
+        public Video(java.nio.file.Path path, int frames, double[] boundSeconds) { this(path, frames, boundSeconds, null); }
+    }
 
     /**
      * Caps that keep many-tile images and long videos from exhausting memory; 0 means "the family's default".

@@ -24,8 +24,8 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
     public interface ImageResolver {
         BufferedImage resolve(String url, String param);
 
-        /** A video_url (extension) as a local file the family decodes; the caller deletes it after the request. */
-        default java.nio.file.Path video(String url, String param) {
+        /** A video_url (extension) as validated container bytes the family decodes from memory. */
+        default byte[] video(String url, String param) {
             throw ApiException.invalid(param, "video input is not enabled on this server");
         }
     }
@@ -158,7 +158,7 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
                                     }
                                     if (++images > maxImages)
                                         throw ApiException.invalid(pp, "too_many_images", "at most " + maxImages + " images or videos per request");
-                                    media.add(new Conversation.Video(resolver.video(url.asText(), pp + ".video_url"), frames, null));
+                                    media.add(new Conversation.Video(null, frames, null, resolver.video(url.asText(), pp + ".video_url")));
                                 }
                                 default -> throw ApiException.invalid(pp + ".type", "unsupported content part type '" + type
                                         + "'; expected text, image_url or video_url");

@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.navil4j.generate.GenerationConfig;
+import dev.navil4j.Media;
 import dev.navil4j.models.VisionLanguageModel;
+import dev.navil4j.video.VideoReader;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 
@@ -101,6 +103,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** Starts serving on host:port (port 0 = any free port). */
     public static OpenAiServer start(VisionLanguageModel model, ServerOptions options, String host, int port) {
+        removeStaleVideoFiles(Path.of(System.getProperty("java.io.tmpdir")), java.time.Duration.ofHours(1));
         OpenAiServer s = new OpenAiServer(model, options, host, port);
         s.app.start(); // host and port are the connector's (above)
         return s;
@@ -163,29 +166,10 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void chatRequest(Context ctx) throws Exception {
         if (closing) throw new ApiException(503, "server_error", null, "shutting_down", "the server is shutting down", 0);
-        List<Path> temp = new ArrayList<>();
-        try {
-            chatRequest(ctx, temp);
-        } finally {
-            for (Path p : temp) Files.deleteIfExists(p); // uploaded videos live as long as their request
-        }
-    }
-
-    private void chatRequest(Context ctx, List<Path> temp) throws Exception {
         ChatRequest req = ChatRequest.parse(readJson(ctx), options.maxImages(), options.maxTiles(), new ChatRequest.ImageResolver() {
             public BufferedImage resolve(String url, String param) { return resolveImage(url, param); }
 
-            public Path video(String url, String param) {
-                byte[] b = images.fetchVideo(url, param, options.maxRequestBytes());
-                try {
-                    Path f = Files.createTempFile("navil4j-video-", ".bin");
-                    temp.add(f);
-                    Files.write(f, b);
-                    return f;
-                } catch (IOException e) {
-                    throw new ApiException(500, "server_error", param, null, "cannot store the video: " + e.getMessage(), 0);
-                }
-            }
+            public byte[] video(String url, String param) { return resolveVideo(url, param); }
         });
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
         Scheduler.Job job = new Scheduler.Job(req.conversation(), req.maxTokens(), sampling(req), req.stop(),
@@ -382,6 +366,51 @@ public final class OpenAiServer implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new ApiException(503, "server_error", null, null, "interrupted", 0);
         }
+    }
+
+    /**
+     * A video stays in memory (no temp file): its container and header are checked here, on the decode pool, so that
+     * an unsupported container, a manifest or playlist, oversized frames or corrupt data are a 400 before the request
+     * is queued; the family decodes the frames from the same bytes.
+     */
+    private byte[] resolveVideo(String url, String param) {
+        byte[] bytes = images.fetchVideo(url, param, options.maxRequestBytes());
+        VideoReader.Limits limits = VideoReader.Limits.DEFAULT.withMaxPixels(options.maxImagePixels());
+        Future<?> f = imageDecoders.submit(() -> VideoReader.open(bytes, "video", limits));
+        try {
+            f.get();
+            return bytes;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Media.MediaException m) throw ApiException.invalid(param, "invalid_video", m.getMessage());
+            throw ApiException.invalid(param, "invalid_video", "the video could not be decoded");
+        } catch (InterruptedException e) {
+            f.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new ApiException(503, "server_error", null, null, "interrupted", 0);
+        }
+    }
+
+    /**
+     * Removes {@code navil4j-video-*.bin} files that earlier versions stored uploaded videos in (left behind when
+     * such a server was killed); videos no longer touch the disk. Only files older than an hour (past any request timeout) are removed, so a
+     * server of an older version still running beside this one keeps its files.
+     */
+    static int removeStaleVideoFiles(Path dir, java.time.Duration age) {
+        int removed = 0;
+        long cutoff = System.currentTimeMillis() - age.toMillis();
+        try (var files = Files.newDirectoryStream(dir, "navil4j-video-*.bin")) {
+            for (Path p : files) {
+                try {
+                    if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                            && Files.getLastModifiedTime(p).toMillis() < cutoff && Files.deleteIfExists(p)) removed++;
+                } catch (IOException ignored) {
+                    // another process's file, or gone meanwhile
+                }
+            }
+        } catch (IOException ignored) {
+            // no temp directory listing: nothing to clean
+        }
+        return removed;
     }
 
     // ---- output -------------------------------------------------------------------------------------
