@@ -57,11 +57,11 @@ public final class OpenAiServer implements AutoCloseable {
      */
     static final int ACCEPT_QUEUE = 1024;
 
-    private OpenAiServer(VisionLanguageModel model, ServerOptions options, String host, int port) {
+    private OpenAiServer(VisionLanguageModel model, ServerOptions options, String host, int port, ImageInput images) {
         this.model = model;
         this.options = options;
         this.scheduler = new Scheduler(model, options.maxBatch(), options.maxQueue(), options.defaultMaxTokens());
-        this.images = new ImageInput(options.maxImageBytes(), options.maxImagePixels(), options.allowRemoteImages());
+        this.images = images;
         this.imageDecoders = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "navil4j-image");
             t.setDaemon(true);
@@ -87,6 +87,15 @@ public final class OpenAiServer implements AutoCloseable {
                 return c;
             });
         });
+        AccessControl access = new AccessControl(options.access(), host);
+        app.before(ctx -> {
+            access.check(ctx);
+            // CORS preflight: answered here (no OPTIONS routes, which would turn unknown paths' 404 into 405)
+            if (ctx.method().name().equals("OPTIONS")) {
+                access.preflight(ctx);
+                ctx.skipRemainingHandlers();
+            }
+        });
         app.get("/health", this::health);
         app.get("/v1/models", this::models);
         app.get("/v1/models/{id}", this::model);
@@ -104,7 +113,13 @@ public final class OpenAiServer implements AutoCloseable {
     /** Starts serving on host:port (port 0 = any free port). */
     public static OpenAiServer start(VisionLanguageModel model, ServerOptions options, String host, int port) {
         removeStaleVideoFiles(Path.of(System.getProperty("java.io.tmpdir")), java.time.Duration.ofHours(1));
-        OpenAiServer s = new OpenAiServer(model, options, host, port);
+        return start(model, options, host, port,
+                new ImageInput(options.maxImageBytes(), options.maxImagePixels(), options.allowRemoteImages()));
+    }
+
+    /** With a given image fetcher (tests: one whose address policy admits a loopback test server). */
+    static OpenAiServer start(VisionLanguageModel model, ServerOptions options, String host, int port, ImageInput images) {
+        OpenAiServer s = new OpenAiServer(model, options, host, port, images);
         s.app.start(); // host and port are the connector's (above)
         return s;
     }
@@ -142,8 +157,13 @@ public final class OpenAiServer implements AutoCloseable {
         send(ctx, 200, o);
     }
 
+    /** Whether a request's model name names the served model (its id or a configured alias). */
+    private boolean serves(String name) {
+        return options.modelId().equals(name) || options.access().modelAliases().contains(name);
+    }
+
     private void model(Context ctx) {
-        if (!options.modelId().equals(ctx.pathParam("id")))
+        if (!serves(ctx.pathParam("id")))
             throw new ApiException(404, "invalid_request_error", "model", "model_not_found",
                     "the model '" + ctx.pathParam("id") + "' does not exist; this server runs '" + options.modelId() + "'", 0);
         send(ctx, 200, modelObject());
@@ -166,7 +186,14 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void chatRequest(Context ctx) throws Exception {
         if (closing) throw new ApiException(503, "server_error", null, "shutting_down", "the server is shutting down", 0);
-        ChatRequest req = ChatRequest.parse(readJson(ctx), options.maxImages(), options.maxTiles(), new ChatRequest.ImageResolver() {
+        JsonNode body = readJson(ctx);
+        // absent model: the served one (as vLLM and llama.cpp do); a wrong name is never answered by another model.
+        // Checked before the media are decoded.
+        JsonNode name = body == null ? null : body.get("model");
+        if (name != null && name.isTextual() && !serves(name.asText()))
+            throw new ApiException(404, "invalid_request_error", "model", "model_not_found", "the model '" + name.asText()
+                    + "' does not exist; this server runs '" + options.modelId() + "'", 0);
+        ChatRequest req = ChatRequest.parse(body, options.maxImages(), options.maxTiles(), new ChatRequest.ImageResolver() {
             public BufferedImage resolve(String url, String param) { return resolveImage(url, param); }
 
             public byte[] video(String url, String param) { return resolveVideo(url, param); }
@@ -317,7 +344,9 @@ public final class OpenAiServer implements AutoCloseable {
             float temp = r.temperature() != null && r.temperature() > 0 ? r.temperature().floatValue() : base.temperature();
             float topP = r.topP() != null ? r.topP().floatValue() : base.topP();
             long seed = r.seed() != null ? r.seed() : (sample && r.temperature() != null ? System.nanoTime() : base.seed());
-            return base.withSampling(sample, temp, topP, base.topK(), seed);
+            int topK = r.topK() != null ? r.topK() : base.topK();
+            GenerationConfig c = base.withSampling(sample, temp, topP, topK, seed);
+            return r.repetitionPenalty() != null ? c.withRepetitionPenalty(r.repetitionPenalty().floatValue()) : c;
         };
     }
 
@@ -326,10 +355,12 @@ public final class OpenAiServer implements AutoCloseable {
     private JsonNode readJson(Context ctx) {
         long declared = ctx.req().getContentLengthLong();
         if (declared > options.maxRequestBytes()) throw tooLarge();
+        // required: a browser sends a cross-origin text/plain or form POST without a CORS preflight, and a body
+        // without a type would be accepted from such a page too
         String type = ctx.contentType();
-        if (type != null && !type.toLowerCase().startsWith("application/json"))
+        if (type == null || !type.trim().toLowerCase(java.util.Locale.ROOT).matches("application/json\\s*(;.*)?"))
             throw new ApiException(415, "invalid_request_error", null, "unsupported_media_type",
-                    "Content-Type must be application/json, got '" + type + "'", 0);
+                    type == null ? "Content-Type: application/json is required" : "Content-Type must be application/json, got '" + type + "'", 0);
         byte[] body;
         try (InputStream in = ctx.req().getInputStream()) {
             body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, options.maxRequestBytes() + 1));
