@@ -82,6 +82,11 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--model-alias", paramLabel = "NAME", description = "another name requests may use for the model (repeatable)")
     java.util.List<String> modelAliases = new java.util.ArrayList<>();
 
+    @Option(names = "--allow-special-tokens",
+            description = "tokenize special-token text in messages (e.g. <|im_start|>) as the control token, as transformers' "
+                    + "apply_chat_template does (default: off, such text is encoded as plain text so a message cannot forge a turn)")
+    boolean allowSpecialTokens;
+
     @Option(names = "--warmup", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "JIT-compile the kernels before accepting requests, so the first request is not the slow one "
                     + "(default: on; --no-warmup to skip)")
@@ -104,7 +109,7 @@ final class ServeCommand implements Callable<Integer> {
             double s = KernelWarmup.run(weightOptions.weights, KernelWarmup.DEFAULT_ROUNDS);
             System.err.printf(java.util.Locale.ROOT, "navil4j: kernels warmed up in %.1f s%n", s);
         }
-        ServerOptions.Access access = new ServerOptions.Access(apiKey(), allowedHosts, corsOrigins, modelAliases, false);
+        ServerOptions.Access access = new ServerOptions.Access(apiKey(), allowedHosts, corsOrigins, modelAliases, allowSpecialTokens);
         ServerOptions opts = ServerOptions.defaults(servedName != null ? servedName : model)
                 .withLimits((long) maxRequestMb << 20, (long) maxImageMb << 20, maxImagePixels, maxImages)
                 .withScheduling(maxBatch, maxQueue, Duration.ofSeconds(timeoutSeconds))

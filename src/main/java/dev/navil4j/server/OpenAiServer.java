@@ -199,7 +199,8 @@ public final class OpenAiServer implements AutoCloseable {
             public byte[] video(String url, String param) { return resolveVideo(url, param); }
         });
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
-        Scheduler.Job job = new Scheduler.Job(req.conversation(), req.maxTokens(), sampling(req), req.stop(),
+        // --allow-special-tokens: special-token text in messages is tokenized as control tokens (default: plain text)
+        Scheduler.Job job = new Scheduler.Job(req.conversation().withSpecialTokens(options.access().allowSpecialTokens()), req.maxTokens(), sampling(req), req.stop(),
                 options.requestTimeout(), new Scheduler.Sink() {
             public void onText(String delta) { events.add(new Text(delta)); }
             public void onFinish(Scheduler.Completion c) { events.add(new Done(c)); }
