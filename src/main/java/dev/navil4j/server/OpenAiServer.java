@@ -101,8 +101,11 @@ public final class OpenAiServer implements AutoCloseable {
         app.get("/v1/models/{id}", this::model);
         app.post("/v1/chat/completions", this::chat);
         app.exception(ApiException.class, (e, ctx) -> error(ctx, e));
-        app.exception(Exception.class, (e, ctx) ->
-                error(ctx, new ApiException(500, "server_error", null, null, "internal error: " + e, 0)));
+        // a server fault: the client gets no internals (exception text can hold paths and library details); the log has them
+        app.exception(Exception.class, (e, ctx) -> {
+            System.err.println("navil4j: internal error on " + ctx.method() + " " + ctx.path() + ": " + e);
+            error(ctx, new ApiException(500, "server_error", null, null, "internal server error", 0));
+        });
         // Javalin calls these after a handler too: keep an error the handler already answered
         app.error(404, ctx -> { if (ctx.attribute("navil4j.error") == null) error(ctx, new ApiException(404,
                 "invalid_request_error", null, "not_found", "no route " + ctx.method() + " " + ctx.path(), 0)); });
@@ -392,7 +395,7 @@ public final class OpenAiServer implements AutoCloseable {
             return f.get();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof ApiException a) throw a;
-            throw ApiException.invalid(param, "invalid_image", "the image could not be decoded: " + e.getCause());
+            throw ApiException.invalid(param, "invalid_image", "the image could not be decoded");
         } catch (InterruptedException e) {
             f.cancel(true);
             Thread.currentThread().interrupt();
