@@ -10,16 +10,30 @@ import java.util.List;
  * @param system the system message; null = the family's default (the one its reference template uses)
  * @param turns  earlier turns (with answers) then the new question (answer null)
  * @param limits per-request caps on media size; {@link Limits#NONE} = the family's defaults
+ * @param allowSpecialTokens whether special-token text inside messages is tokenized as control tokens (default false:
+ *               as plain text)
  */
-public record Conversation(String system, List<Turn> turns, Limits limits) {
+public record Conversation(String system, List<Turn> turns, Limits limits, boolean allowSpecialTokens) {
     public Conversation {
         if (turns == null) throw new IllegalArgumentException("turns is null");
         turns = List.copyOf(turns);
         if (limits == null) limits = Limits.NONE;
     }
 
+    /**
+     * Special-token text in messages (e.g. {@code <|im_start|>}) is encoded as plain text, so a message cannot forge a
+     * role turn or an image-context token; see {@link #withSpecialTokens}.
+     */
+    public Conversation(String system, List<Turn> turns, Limits limits) { this(system, turns, limits, false); }
+
     /** A conversation with the family's default media limits. */
     public Conversation(String system, List<Turn> turns) { this(system, turns, Limits.NONE); }
+
+    /**
+     * {@code allow} true: special-token text in messages is tokenized as the special token, as transformers'
+     * {@code apply_chat_template} does (it renders the whole prompt, then matches special tokens everywhere).
+     */
+    public Conversation withSpecialTokens(boolean allow) { return new Conversation(system, turns, limits, allow); }
 
     public record Turn(String user, List<Media> media, String assistant) {}
 
@@ -28,7 +42,14 @@ public record Conversation(String system, List<Turn> turns, Limits limits) {
 
     public record Image(java.nio.file.Path path, java.awt.image.BufferedImage image) implements Media {}
 
-    public record Video(java.nio.file.Path path, int frames, double[] boundSeconds) implements Media {}
+    /**
+     * A video file, or (when {@code data} is not null) a video held in memory, e.g. one uploaded to the server:
+     * it is demuxed from memory and never written to a file.
+     */
+    public record Video(java.nio.file.Path path, int frames, double[] boundSeconds, byte[] data) implements Media {
+        /** A video file. */
+        public Video(java.nio.file.Path path, int frames, double[] boundSeconds) { this(path, frames, boundSeconds, null); }
+    }
 
     /**
      * Caps that keep many-tile images and long videos from exhausting memory; 0 means "the family's default".

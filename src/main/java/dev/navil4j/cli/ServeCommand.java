@@ -62,6 +62,31 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--allow-remote-images", description = "fetch http(s) image URLs (off: only data: URIs)")
     boolean allowRemoteImages;
 
+    @Option(names = "--api-key", paramLabel = "KEY",
+            description = "require 'Authorization: Bearer KEY' on /v1 (visible in the process list: prefer --api-key-file "
+                    + "or the NAVIL4J_API_KEY environment variable)")
+    String apiKey;
+
+    @Option(names = "--api-key-file", paramLabel = "FILE", description = "read the API key from FILE (first line)")
+    Path apiKeyFile;
+
+    @Option(names = "--allowed-hosts", split = ",", paramLabel = "NAME",
+            description = "names the Host header may carry (default: localhost, 127.0.0.1, ::1 when bound to loopback, "
+                    + "any otherwise; '*' = any)")
+    java.util.List<String> allowedHosts;
+
+    @Option(names = "--cors-origin", paramLabel = "ORIGIN",
+            description = "enable CORS for this web origin (scheme://host[:port], repeatable, '*' = any; default: CORS off)")
+    java.util.List<String> corsOrigins = new java.util.ArrayList<>();
+
+    @Option(names = "--model-alias", paramLabel = "NAME", description = "another name requests may use for the model (repeatable)")
+    java.util.List<String> modelAliases = new java.util.ArrayList<>();
+
+    @Option(names = "--allow-special-tokens",
+            description = "tokenize special-token text in messages (e.g. <|im_start|>) as the control token, as transformers' "
+                    + "apply_chat_template does (default: off, such text is encoded as plain text so a message cannot forge a turn)")
+    boolean allowSpecialTokens;
+
     @Option(names = "--warmup", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "JIT-compile the kernels before accepting requests, so the first request is not the slow one "
                     + "(default: on; --no-warmup to skip)")
@@ -72,6 +97,7 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        apiKey();   // a bad key file fails before the model loads
         // Javalin/Jetty log through slf4j-simple: keep them to warnings
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         Path dir = ModelSource.resolve(model, System.err);
@@ -83,12 +109,14 @@ final class ServeCommand implements Callable<Integer> {
             double s = KernelWarmup.run(weightOptions.weights, KernelWarmup.DEFAULT_ROUNDS);
             System.err.printf(java.util.Locale.ROOT, "navil4j: kernels warmed up in %.1f s%n", s);
         }
+        ServerOptions.Access access = new ServerOptions.Access(apiKey(), allowedHosts, corsOrigins, modelAliases, allowSpecialTokens);
         ServerOptions opts = ServerOptions.defaults(servedName != null ? servedName : model)
                 .withLimits((long) maxRequestMb << 20, (long) maxImageMb << 20, maxImagePixels, maxImages)
                 .withScheduling(maxBatch, maxQueue, Duration.ofSeconds(timeoutSeconds))
                 .withDefaultMaxTokens(defaultMaxTokens)
                 .withRemoteImages(allowRemoteImages)
-                .withMaxTiles(maxTiles);
+                .withMaxTiles(maxTiles)
+                .withAccess(access);
         OpenAiServer server = OpenAiServer.start(m, opts, host, port);
         System.err.println("navil4j: serving " + opts.modelId() + " (" + m.family() + ") on http://" + host + ":" + server.port()
                 + "/v1  (batch " + maxBatch + ", queue " + maxQueue + ")");
@@ -101,5 +129,20 @@ final class ServeCommand implements Callable<Integer> {
         }, "navil4j-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    /** --api-key, else the first line of --api-key-file, else $NAVIL4J_API_KEY, else none. */
+    String apiKey() throws java.io.IOException {
+        if (apiKey != null && apiKeyFile != null) throw new picocli.CommandLine.ParameterException(
+                new picocli.CommandLine(this), "give --api-key or --api-key-file, not both");
+        String k = apiKey;
+        if (k == null && apiKeyFile != null) {
+            String text = java.nio.file.Files.readString(apiKeyFile).strip();
+            k = text.lines().findFirst().orElse("").strip();
+            if (k.isEmpty()) throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "the API key file " + apiKeyFile + " is empty");
+        }
+        if (k == null) k = System.getenv("NAVIL4J_API_KEY");
+        return k == null || k.isBlank() ? null : k.strip();
     }
 }

@@ -61,6 +61,8 @@ public final class ModelRegistry {
     }
 
     public static VisionLanguageModel load(Path modelDir, LoadOptions options) {
-        return detect(modelDir).load(modelDir, options);
+        ModelFamily f = detect(modelDir);
+        dev.navil4j.weights.Json.checkConfigFiles(modelDir);   // a broken config file is a load error naming it
+        return f.load(modelDir, options);
     }
 }

@@ -23,10 +23,14 @@ public record Linear(WeightTensor weight, float[] bias) implements Projection {
         return load(st, prefix, in, out, st.contains(prefix + ".bias"));
     }
 
-    /** Loads a Conv2d with kernel = stride (a patch embedding) as a Linear over flattened (c, kh, kw) patches. */
+    /**
+     * Loads a Conv2d with kernel = stride (a patch embedding) as a Linear over flattened (c, kh, kw) patches. The bias is
+     * required: every family's patch embedding is an {@code nn.Conv2d} with the default bias=True (InternViT, NaViL's
+     * anyres ViT, AIMv2), so a checkpoint without it is broken, not bias-free.
+     */
     public static Linear loadPatchConv(SafeTensors st, String prefix, int inChannels, int patch, int out) {
         TensorInfo t = st.get(prefix + ".weight", out, inChannels, patch, patch);
-        float[] b = st.contains(prefix + ".bias") ? st.get(prefix + ".bias", out).toFloatArray() : null;
+        float[] b = st.get(prefix + ".bias", out).toFloatArray();
         return new Linear(t.matrix(), b);
     }
 

@@ -9,28 +9,97 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A validated {@code POST /v1/chat/completions} body. {@link #parse} checks every field the server uses
- * and answers each mistake with a 400 that names the field; fields it does not use are ignored, as
- * most OpenAI-compatible servers do.
+ * A validated {@code POST /v1/chat/completions} body. {@link #parse} checks every field and answers each
+ * mistake with a 400 that names the field. Honour or refuse: a field navil4j does not implement is a 400
+ * naming it ({@code unsupported_parameter}), unless it is given its no-op value (e.g. {@code n: 1},
+ * {@code presence_penalty: 0}, {@code response_format: {"type":"text"}}), so no client is answered as if
+ * it had been honoured. The lists are in docs/SERVER.md.
  *
  * @param maxTokens   requested completion length, or -1 for the server default
  * @param temperature null when absent (the model's own default decoding applies)
  * @param seed        null when absent
  */
 public record ChatRequest(String model, Conversation conversation, int imageCount, int maxTokens, Double temperature,
-                          Double topP, Long seed, List<String> stop, boolean stream, boolean includeUsage) {
+                          Double topP, Long seed, List<String> stop, boolean stream, boolean includeUsage,
+                          Integer topK, Double repetitionPenalty) {
 
     /** Resolves an image URL to a decoded image (limits enforced); throws ApiException on bad input. */
     public interface ImageResolver {
         BufferedImage resolve(String url, String param);
 
-        /** A video_url (extension) as a local file the family decodes; the caller deletes it after the request. */
-        default java.nio.file.Path video(String url, String param) {
+        /** A video_url (extension) as validated container bytes the family decodes from memory. */
+        default byte[] video(String url, String param) {
             throw ApiException.invalid(param, "video input is not enabled on this server");
         }
     }
 
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
+
+    /** Fields navil4j implements (the last three are extensions: vLLM's top_k and repetition_penalty, InternVL's max tiles). */
+    static final Set<String> IMPLEMENTED = Set.of("model", "messages", "max_tokens", "max_completion_tokens", "temperature",
+            "top_p", "seed", "stop", "stream", "stream_options", "top_k", "repetition_penalty", "max_tiles");
+
+    /** Fields that do not change the completion (identifiers for the provider's own bookkeeping): accepted. */
+    static final Set<String> NO_EFFECT = Set.of("user", "safety_identifier", "prompt_cache_key", "metadata");
+
+    /**
+     * Parameters refused unless given their no-op value; anything outside these three sets is refused whatever its
+     * value (tools, logit_bias, audio, prediction, reasoning_effort, min_p, best_of, …).
+     */
+    static final Set<String> ONLY_DEFAULT = Set.of("n", "frequency_penalty", "presence_penalty", "logprobs", "top_logprobs",
+            "response_format", "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call", "modalities",
+            "store", "service_tier", "logit_bias");
+
+    /** Refuses every field that is neither implemented nor harmless at the value given. */
+    private static void refuseUnsupported(JsonNode body) {
+        for (var it = body.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            JsonNode v = body.get(f);
+            if (IMPLEMENTED.contains(f) || NO_EFFECT.contains(f) || v.isNull()) continue;
+            if (ONLY_DEFAULT.contains(f) && isNoOp(f, v, body)) continue;
+            throw new ApiException(400, "invalid_request_error", f, "unsupported_parameter", ONLY_DEFAULT.contains(f)
+                    ? "'" + f + "' is not supported by this server with the value given (" + noOpHint(f) + ")"
+                    : "unsupported parameter '" + f + "': this server does not implement it", 0);
+        }
+    }
+
+    private static boolean isNoOp(String f, JsonNode v, JsonNode body) {
+        JsonNode tools = body.get("tools");
+        boolean noTools = tools == null || tools.isNull() || (tools.isArray() && tools.isEmpty());
+        return switch (f) {
+            case "n" -> v.isIntegralNumber() && v.asLong() == 1;
+            case "frequency_penalty", "presence_penalty" -> v.isNumber() && v.asDouble() == 0;
+            case "logprobs" -> v.isBoolean() && !v.asBoolean();
+            case "top_logprobs" -> v.isIntegralNumber() && v.asLong() == 0;
+            case "response_format" -> v.isObject() && v.size() == 1 && "text".equals(v.path("type").asText(null));
+            case "tools", "functions" -> v.isArray() && v.isEmpty();
+            case "tool_choice", "function_call" -> v.isTextual() && (v.asText().equals("none") || (v.asText().equals("auto") && noTools));
+            case "parallel_tool_calls" -> v.isBoolean() && noTools;
+            case "modalities" -> v.isArray() && v.size() == 1 && "text".equals(v.get(0).asText(null));
+            case "store" -> v.isBoolean() && !v.asBoolean();
+            case "service_tier" -> v.isTextual() && (v.asText().equals("auto") || v.asText().equals("default"));
+            case "logit_bias" -> v.isObject() && v.isEmpty();
+            default -> false;
+        };
+    }
+
+    private static String noOpHint(String f) {
+        return switch (f) {
+            case "n" -> "only n=1";
+            case "frequency_penalty", "presence_penalty" -> "only 0";
+            case "logprobs" -> "only false";
+            case "top_logprobs" -> "only 0";
+            case "response_format" -> "only {\"type\":\"text\"}; structured output is not implemented";
+            case "tools", "functions" -> "tool calling is not implemented; only an empty list";
+            case "tool_choice", "function_call" -> "tool calling is not implemented; only \"none\"";
+            case "parallel_tool_calls" -> "only without tools";
+            case "modalities" -> "only [\"text\"]";
+            case "store" -> "only false";
+            case "service_tier" -> "only \"auto\" or \"default\"";
+            case "logit_bias" -> "only an empty object";
+            default -> "unsupported";
+        };
+    }
 
     /**
      * @param maxTilesCap the server's cap on tiles per image (0 = the family's default, no request may exceed it
@@ -38,10 +107,8 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
      */
     public static ChatRequest parse(JsonNode body, int maxImages, int maxTilesCap, ImageResolver images) {
         if (body == null || !body.isObject()) throw ApiException.invalid(null, "request body must be a JSON object");
+        refuseUnsupported(body);
         String model = optString(body, "model");
-        JsonNode n = body.get("n");
-        if (n != null && !n.isNull() && (!n.isIntegralNumber() || n.asLong() != 1))
-            throw ApiException.invalid("n", "only n=1 is supported");
         int maxTokens = -1;
         for (String f : new String[]{"max_completion_tokens", "max_tokens"}) {
             JsonNode m = body.get(f);
@@ -65,8 +132,23 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
         if (so != null && !so.isNull()) {
             if (!so.isObject()) throw ApiException.invalid("stream_options", "stream_options must be an object");
             if (!stream) throw ApiException.invalid("stream_options", "stream_options is only allowed when stream is true");
+            for (var it = so.fieldNames(); it.hasNext(); ) {
+                String f = it.next();
+                if (!f.equals("include_usage"))
+                    throw new ApiException(400, "invalid_request_error", "stream_options." + f, "unsupported_parameter",
+                            "unsupported parameter 'stream_options." + f + "': this server does not implement it", 0);
+            }
             includeUsage = optBoolean(so, "include_usage");
         }
+        Integer topK = null;
+        JsonNode k = body.get("top_k");
+        if (k != null && !k.isNull()) {
+            // vLLM's extension: -1 (and 0, as in transformers) = no top-k filtering
+            if (!k.isIntegralNumber() || !k.canConvertToInt() || k.asInt() < -1)
+                throw ApiException.invalid("top_k", "top_k must be an integer >= -1 (-1 or 0: no top-k filtering)");
+            topK = Math.max(0, k.asInt());
+        }
+        Double repetitionPenalty = optNumber(body, "repetition_penalty", 0, 2, false);
         int tiles = maxTilesCap;
         JsonNode mt = body.get("max_tiles");
         if (mt != null && !mt.isNull()) {
@@ -78,7 +160,8 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
         }
         Messages msgs = parseMessages(body.get("messages"), maxImages, images);
         Conversation conv = new Conversation(msgs.conversation.system(), msgs.conversation.turns(), new Conversation.Limits(tiles, 0));
-        return new ChatRequest(model, conv, msgs.images, maxTokens, temperature, topP, seed, stop, stream, includeUsage);
+        return new ChatRequest(model, conv, msgs.images, maxTokens, temperature, topP, seed, stop, stream, includeUsage,
+                topK, repetitionPenalty);
     }
 
     private record Messages(Conversation conversation, int images) {}
@@ -101,6 +184,15 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
             String p = "messages[" + i + "]";
             JsonNode m = messages.get(i);
             if (!m.isObject()) throw ApiException.invalid(p, p + " must be an object");
+            for (var it = m.fieldNames(); it.hasNext(); ) {
+                String f = it.next();
+                JsonNode v = m.get(f);
+                // an assistant message echoed back by a client carries refusal null and, without tools, no tool calls
+                boolean noOp = v.isNull() || (f.equals("tool_calls") && v.isArray() && v.isEmpty());
+                if (!f.equals("role") && !f.equals("content") && !noOp)
+                    throw new ApiException(400, "invalid_request_error", p + "." + f, "unsupported_parameter",
+                            "unsupported message field '" + f + "' in " + p + ": this server does not implement it", 0);
+            }
             JsonNode r = m.get("role");
             if (r == null || !r.isTextual()) throw ApiException.invalid(p + ".role", p + ".role must be a string");
             String role = r.asText();
@@ -158,7 +250,7 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
                                     }
                                     if (++images > maxImages)
                                         throw ApiException.invalid(pp, "too_many_images", "at most " + maxImages + " images or videos per request");
-                                    media.add(new Conversation.Video(resolver.video(url.asText(), pp + ".video_url"), frames, null));
+                                    media.add(new Conversation.Video(null, frames, null, resolver.video(url.asText(), pp + ".video_url")));
                                 }
                                 default -> throw ApiException.invalid(pp + ".type", "unsupported content part type '" + type
                                         + "'; expected text, image_url or video_url");

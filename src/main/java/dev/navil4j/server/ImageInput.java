@@ -4,6 +4,7 @@ import dev.navil4j.image.ImageException;
 import dev.navil4j.image.ImageLoader;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,6 +13,7 @@ import java.io.InputStream;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Locale;
+import java.util.function.Predicate;
 
 /**
  * Turns an {@code image_url} of a chat request into a decoded image, enforcing the byte and pixel limits
@@ -22,12 +24,21 @@ public final class ImageInput {
     private final long maxBytes;
     private final boolean allowRemote;
     private final ImageLoader loader;
+    private final Predicate<InetAddress> blocked;
+    private final Duration timeout;
     private volatile HttpClient http;
 
     public ImageInput(long maxBytes, long maxPixels, boolean allowRemote) {
+        this(maxBytes, maxPixels, allowRemote, ImageInput::isNonPublic, Duration.ofSeconds(10));
+    }
+
+    /** @param blocked which resolved addresses are never fetched (tests allow one loopback address); @param timeout connect and per-request */
+    ImageInput(long maxBytes, long maxPixels, boolean allowRemote, Predicate<InetAddress> blocked, Duration timeout) {
         this.maxBytes = maxBytes;
         this.allowRemote = allowRemote;
         this.loader = new ImageLoader(maxPixels);
+        this.blocked = blocked;
+        this.timeout = timeout;
     }
 
     /** Resolves a data: URI (or an http(s) URL when allowed) to image bytes, then decodes them. */
@@ -78,34 +89,121 @@ public final class ImageInput {
         }
     }
 
+    /** Redirects followed per remote fetch; each hop's target is checked like the first URL. */
+    static final int MAX_REDIRECTS = 5;
+
+    /**
+     * A remote fetch (--allow-remote-images). The server must not become a proxy into the network it runs in: every
+     * URL, the first and each redirect target (redirects are followed here, not by the HTTP client), is resolved and
+     * refused when any of its addresses is not public (loopback, private, link-local, multicast, …; see
+     * {@link #isNonPublic}). The HTTP client then resolves the same name again, which the JDK's positive DNS cache
+     * (30 s by default) answers with the addresses checked here, so a rebinding DNS server cannot swap them in between.
+     * Every transport failure (refused, unreachable, timed out, reset, unknown host) gets the same message, so the
+     * answers do not tell which internal ports are open.
+     */
     private byte[] download(String url, String param, String kind, long maxBytes) {
         HttpClient c = http;
         if (c == null) {
             synchronized (this) {
-                if (http == null) http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
-                        .followRedirects(HttpClient.Redirect.NORMAL).build();
+                if (http == null) http = HttpClient.newBuilder().connectTimeout(timeout)
+                        .followRedirects(HttpClient.Redirect.NEVER).proxy(java.net.ProxySelector.of(null)).build();
                 c = http;
             }
         }
+        URI uri;
         try {
-            HttpRequest req = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).GET().build();
-            HttpResponse<InputStream> resp = c.send(req, HttpResponse.BodyHandlers.ofInputStream());
-            try (InputStream in = resp.body()) {
-                if (resp.statusCode() != 200)
-                    throw ApiException.invalid(param, "fetching the " + kind + " URL failed with HTTP " + resp.statusCode());
-                byte[] b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
-                if (b.length > maxBytes) throw new ApiException(413, "invalid_request_error", param, kind + "_too_large",
-                        kind + " is larger than the limit of " + maxBytes + " bytes", 0);
-                return b;
+            uri = URI.create(url);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid(param, "invalid " + kind + " URL");
+        }
+        try {
+            for (int hop = 0; ; hop++) {
+                checkTarget(uri, param, kind);
+                HttpRequest req = HttpRequest.newBuilder(uri).timeout(timeout).GET().build();
+                HttpResponse<InputStream> resp = c.send(req, HttpResponse.BodyHandlers.ofInputStream());
+                try (InputStream in = resp.body()) {
+                    int status = resp.statusCode();
+                    if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
+                        String loc = resp.headers().firstValue("Location").orElse(null);
+                        if (loc == null) throw ApiException.invalid(param, "fetching the " + kind + " URL failed: a redirect without a Location");
+                        if (hop >= MAX_REDIRECTS) throw ApiException.invalid(param, "fetching the " + kind + " URL failed: more than "
+                                + MAX_REDIRECTS + " redirects");
+                        try {
+                            uri = uri.resolve(new URI(loc));
+                        } catch (java.net.URISyntaxException | IllegalArgumentException e) {
+                            throw ApiException.invalid(param, "fetching the " + kind + " URL failed: an invalid redirect Location");
+                        }
+                        continue;
+                    }
+                    if (status != 200)
+                        throw ApiException.invalid(param, "fetching the " + kind + " URL failed with HTTP " + status);
+                    byte[] b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+                    if (b.length > maxBytes) throw new ApiException(413, "invalid_request_error", param, kind + "_too_large",
+                            kind + " is larger than the limit of " + maxBytes + " bytes", 0);
+                    return b;
+                }
             }
         } catch (IllegalArgumentException e) {
-            throw ApiException.invalid(param, "invalid image URL: " + e.getMessage());
+            throw ApiException.invalid(param, "invalid " + kind + " URL");
         } catch (IOException e) {
-            throw ApiException.invalid(param, "fetching the " + kind + " URL failed: " + e);
+            throw unreachable(param, kind);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw ApiException.invalid(param, "interrupted while fetching the " + kind + " URL");
         }
+    }
+
+    private static ApiException unreachable(String param, String kind) {
+        return ApiException.invalid(param, "fetch_failed", "could not fetch the " + kind + " URL (no answer from its host)");
+    }
+
+    /** The scheme must be http(s) and every address the host resolves to public (policy {@link #blocked}). */
+    private void checkTarget(URI uri, String param, String kind) {
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https"))
+            throw ApiException.invalid(param, "fetching the " + kind + " URL failed: only http(s) URLs are fetched");
+        String host = uri.getHost();
+        if (host == null || host.isEmpty()) throw ApiException.invalid(param, "invalid " + kind + " URL: no host");
+        InetAddress[] addrs;
+        try {
+            addrs = InetAddress.getAllByName(host.startsWith("[") ? host.substring(1, host.length() - 1) : host);
+        } catch (java.net.UnknownHostException e) {
+            throw unreachable(param, kind);
+        }
+        for (InetAddress a : addrs)
+            if (blocked.test(a))
+                throw ApiException.invalid(param, "url_not_allowed", "the " + kind + " URL's host is not a public address "
+                        + "(loopback, private, link-local and multicast targets are never fetched)");
+    }
+
+    /**
+     * Whether an address is outside the public unicast internet: unspecified, loopback, link-local, private (RFC 1918,
+     * IPv6 unique-local fc00::/7, site-local), multicast, carrier-grade NAT 100.64/10, 0/8, benchmark 198.18/15,
+     * IETF 192.0.0/24, reserved 240/4, and IPv6 forms embedding such an IPv4 address (IPv4-compatible, NAT64 64:ff9b::/96,
+     * 6to4 2002::/16).
+     */
+    static boolean isNonPublic(InetAddress a) {
+        if (a.isAnyLocalAddress() || a.isLoopbackAddress() || a.isLinkLocalAddress() || a.isSiteLocalAddress()
+                || a.isMulticastAddress()) return true;
+        byte[] b = a.getAddress();
+        if (b.length == 4) {
+            int x = b[0] & 0xff, y = b[1] & 0xff;
+            return x == 0 || x >= 240 || (x == 100 && (y & 0xc0) == 64) || (x == 198 && (y & 0xfe) == 18)
+                    || (x == 192 && y == 0 && (b[2] & 0xff) == 0) || (x == 169 && y == 254);
+        }
+        if ((b[0] & 0xfe) == 0xfc) return true;                                          // fc00::/7
+        boolean zero12 = true;
+        for (int i = 0; i < 12; i++) zero12 &= b[i] == 0;
+        boolean nat64 = (b[0] & 0xff) == 0 && (b[1] & 0xff) == 0x64 && (b[2] & 0xff) == 0xff && (b[3] & 0xff) == 0x9b;
+        for (int i = 4; i < 12 && nat64; i++) nat64 = b[i] == 0;
+        try {
+            if (zero12 || nat64) return isNonPublic(InetAddress.getByAddress(java.util.Arrays.copyOfRange(b, 12, 16)));
+            if ((b[0] & 0xff) == 0x20 && (b[1] & 0xff) == 0x02)                          // 2002:v4::/48
+                return isNonPublic(InetAddress.getByAddress(java.util.Arrays.copyOfRange(b, 2, 6)));
+        } catch (java.net.UnknownHostException e) {
+            return true;
+        }
+        return false;
     }
 
     /**

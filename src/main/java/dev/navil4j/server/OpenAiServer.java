@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.navil4j.RequestOptions;
+import dev.navil4j.Media;
 import dev.navil4j.models.VisionLanguageModel;
+import dev.navil4j.video.VideoReader;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 
@@ -55,11 +57,11 @@ public final class OpenAiServer implements AutoCloseable {
      */
     static final int ACCEPT_QUEUE = 1024;
 
-    private OpenAiServer(VisionLanguageModel model, ServerOptions options, String host, int port) {
+    private OpenAiServer(VisionLanguageModel model, ServerOptions options, String host, int port, ImageInput images) {
         this.model = model;
         this.options = options;
         this.scheduler = new Scheduler(model, options.maxBatch(), options.maxQueue(), options.defaultMaxTokens());
-        this.images = new ImageInput(options.maxImageBytes(), options.maxImagePixels(), options.allowRemoteImages());
+        this.images = images;
         this.imageDecoders = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "navil4j-image");
             t.setDaemon(true);
@@ -85,13 +87,25 @@ public final class OpenAiServer implements AutoCloseable {
                 return c;
             });
         });
+        AccessControl access = new AccessControl(options.access(), host);
+        app.before(ctx -> {
+            access.check(ctx);
+            // CORS preflight: answered here (no OPTIONS routes, which would turn unknown paths' 404 into 405)
+            if (ctx.method().name().equals("OPTIONS")) {
+                access.preflight(ctx);
+                ctx.skipRemainingHandlers();
+            }
+        });
         app.get("/health", this::health);
         app.get("/v1/models", this::models);
         app.get("/v1/models/{id}", this::model);
         app.post("/v1/chat/completions", this::chat);
         app.exception(ApiException.class, (e, ctx) -> error(ctx, e));
-        app.exception(Exception.class, (e, ctx) ->
-                error(ctx, new ApiException(500, "server_error", null, null, "internal error: " + e, 0)));
+        // a server fault: the client gets no internals (exception text can hold paths and library details); the log has them
+        app.exception(Exception.class, (e, ctx) -> {
+            System.err.println("navil4j: internal error on " + ctx.method() + " " + ctx.path() + ": " + e);
+            error(ctx, new ApiException(500, "server_error", null, null, "internal server error", 0));
+        });
         // Javalin calls these after a handler too: keep an error the handler already answered
         app.error(404, ctx -> { if (ctx.attribute("navil4j.error") == null) error(ctx, new ApiException(404,
                 "invalid_request_error", null, "not_found", "no route " + ctx.method() + " " + ctx.path(), 0)); });
@@ -101,7 +115,14 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** Starts serving on host:port (port 0 = any free port). */
     public static OpenAiServer start(VisionLanguageModel model, ServerOptions options, String host, int port) {
-        OpenAiServer s = new OpenAiServer(model, options, host, port);
+        removeStaleVideoFiles(Path.of(System.getProperty("java.io.tmpdir")), java.time.Duration.ofHours(1));
+        return start(model, options, host, port,
+                new ImageInput(options.maxImageBytes(), options.maxImagePixels(), options.allowRemoteImages()));
+    }
+
+    /** With a given image fetcher (tests: one whose address policy admits a loopback test server). */
+    static OpenAiServer start(VisionLanguageModel model, ServerOptions options, String host, int port, ImageInput images) {
+        OpenAiServer s = new OpenAiServer(model, options, host, port, images);
         s.app.start(); // host and port are the connector's (above)
         return s;
     }
@@ -150,8 +171,13 @@ public final class OpenAiServer implements AutoCloseable {
         send(ctx, 200, o);
     }
 
+    /** Whether a request's model name names the served model (its id or a configured alias). */
+    private boolean serves(String name) {
+        return options.modelId().equals(name) || options.access().modelAliases().contains(name);
+    }
+
     private void model(Context ctx) {
-        if (!options.modelId().equals(ctx.pathParam("id")))
+        if (!serves(ctx.pathParam("id")))
             throw new ApiException(404, "invalid_request_error", "model", "model_not_found",
                     "the model '" + ctx.pathParam("id") + "' does not exist; this server runs '" + options.modelId() + "'", 0);
         send(ctx, 200, modelObject());
@@ -174,32 +200,22 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void chatRequest(Context ctx) throws Exception {
         if (closing) throw new ApiException(503, "server_error", null, "shutting_down", "the server is shutting down", 0);
-        List<Path> temp = new ArrayList<>();
-        try {
-            chatRequest(ctx, temp);
-        } finally {
-            for (Path p : temp) Files.deleteIfExists(p); // uploaded videos live as long as their request
-        }
-    }
-
-    private void chatRequest(Context ctx, List<Path> temp) throws Exception {
-        ChatRequest req = ChatRequest.parse(readJson(ctx), options.maxImages(), options.maxTiles(), new ChatRequest.ImageResolver() {
+        JsonNode body = readJson(ctx);
+        // absent model: the served one (as vLLM and llama.cpp do); a wrong name is never answered by another model.
+        // Checked before the media are decoded.
+        JsonNode name = body == null ? null : body.get("model");
+        if (name != null && name.isTextual() && !serves(name.asText()))
+            throw new ApiException(404, "invalid_request_error", "model", "model_not_found", "the model '" + name.asText()
+                    + "' does not exist; this server runs '" + options.modelId() + "'", 0);
+        ChatRequest req = ChatRequest.parse(body, options.maxImages(), options.maxTiles(), new ChatRequest.ImageResolver() {
             public BufferedImage resolve(String url, String param) { return resolveImage(url, param); }
 
-            public Path video(String url, String param) {
-                byte[] b = images.fetchVideo(url, param, options.maxRequestBytes());
-                try {
-                    Path f = Files.createTempFile("navil4j-video-", ".bin");
-                    temp.add(f);
-                    Files.write(f, b);
-                    return f;
-                } catch (IOException e) {
-                    throw new ApiException(500, "server_error", param, null, "cannot store the video: " + e.getMessage(), 0);
-                }
-            }
+            public byte[] video(String url, String param) { return resolveVideo(url, param); }
         });
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
-        Scheduler.Job job = new Scheduler.Job(req.conversation(), requestOptions(req), options.requestTimeout(), new Scheduler.Sink() {
+        // --allow-special-tokens: special-token text in messages is tokenized as control tokens (default: plain text)
+        Scheduler.Job job = new Scheduler.Job(req.conversation().withSpecialTokens(options.access().allowSpecialTokens()), requestOptions(req),
+                options.requestTimeout(), new Scheduler.Sink() {
             public void onText(String delta) { events.add(new Text(delta)); }
             public void onFinish(Scheduler.Completion c) { events.add(new Done(c)); }
             public void onError(ApiException e) { events.add(new Failed(e)); }
@@ -348,6 +364,8 @@ public final class OpenAiServer implements AutoCloseable {
         if (r.topP() != null) o = o.withTopP(r.topP().floatValue());
         if (r.seed() != null) o = o.withSeed(r.seed());
         else if (r.temperature() != null && r.temperature() > 0) o = o.withSeed(System.nanoTime());
+        if (r.topK() != null) o = o.withTopK(r.topK());
+        if (r.repetitionPenalty() != null) o = o.withRepetitionPenalty(r.repetitionPenalty().floatValue());
         if (!r.stop().isEmpty()) o = o.withStop(r.stop());
         return o;
     }
@@ -357,10 +375,12 @@ public final class OpenAiServer implements AutoCloseable {
     private JsonNode readJson(Context ctx) {
         long declared = ctx.req().getContentLengthLong();
         if (declared > options.maxRequestBytes()) throw tooLarge();
+        // required: a browser sends a cross-origin text/plain or form POST without a CORS preflight, and a body
+        // without a type would be accepted from such a page too
         String type = ctx.contentType();
-        if (type != null && !type.toLowerCase().startsWith("application/json"))
+        if (type == null || !type.trim().toLowerCase(java.util.Locale.ROOT).matches("application/json\\s*(;.*)?"))
             throw new ApiException(415, "invalid_request_error", null, "unsupported_media_type",
-                    "Content-Type must be application/json, got '" + type + "'", 0);
+                    type == null ? "Content-Type: application/json is required" : "Content-Type must be application/json, got '" + type + "'", 0);
         byte[] body;
         try (InputStream in = ctx.req().getInputStream()) {
             body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, options.maxRequestBytes() + 1));
@@ -391,12 +411,57 @@ public final class OpenAiServer implements AutoCloseable {
             return f.get();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof ApiException a) throw a;
-            throw ApiException.invalid(param, "invalid_image", "the image could not be decoded: " + e.getCause());
+            throw ApiException.invalid(param, "invalid_image", "the image could not be decoded");
         } catch (InterruptedException e) {
             f.cancel(true);
             Thread.currentThread().interrupt();
             throw new ApiException(503, "server_error", null, null, "interrupted", 0);
         }
+    }
+
+    /**
+     * A video stays in memory (no temp file): its container and header are checked here, on the decode pool, so that
+     * an unsupported container, a manifest or playlist, oversized frames or corrupt data are a 400 before the request
+     * is queued; the family decodes the frames from the same bytes.
+     */
+    private byte[] resolveVideo(String url, String param) {
+        byte[] bytes = images.fetchVideo(url, param, options.maxRequestBytes());
+        VideoReader.Limits limits = VideoReader.Limits.DEFAULT.withMaxPixels(options.maxImagePixels());
+        Future<?> f = imageDecoders.submit(() -> VideoReader.open(bytes, "video", limits));
+        try {
+            f.get();
+            return bytes;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Media.MediaException m) throw ApiException.invalid(param, "invalid_video", m.getMessage());
+            throw ApiException.invalid(param, "invalid_video", "the video could not be decoded");
+        } catch (InterruptedException e) {
+            f.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new ApiException(503, "server_error", null, null, "interrupted", 0);
+        }
+    }
+
+    /**
+     * Removes {@code navil4j-video-*.bin} files that earlier versions stored uploaded videos in (left behind when
+     * such a server was killed); videos no longer touch the disk. Only files older than an hour (past any request timeout) are removed, so a
+     * server of an older version still running beside this one keeps its files.
+     */
+    static int removeStaleVideoFiles(Path dir, java.time.Duration age) {
+        int removed = 0;
+        long cutoff = System.currentTimeMillis() - age.toMillis();
+        try (var files = Files.newDirectoryStream(dir, "navil4j-video-*.bin")) {
+            for (Path p : files) {
+                try {
+                    if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                            && Files.getLastModifiedTime(p).toMillis() < cutoff && Files.deleteIfExists(p)) removed++;
+                } catch (IOException ignored) {
+                    // another process's file, or gone meanwhile
+                }
+            }
+        } catch (IOException ignored) {
+            // no temp directory listing: nothing to clean
+        }
+        return removed;
     }
 
     // ---- output -------------------------------------------------------------------------------------

@@ -13,8 +13,10 @@ import java.util.Map;
  * absorbing the neighbouring whitespace. Transformers' slow-tokenizer trie finds the same matches.
  */
 final class AddedTokenMatcher {
-    /** A piece of the input: an added token id (text null) or a text segment (id -1). */
-    record Piece(int id, String text) {
+    /** A piece of the input: an added token id (text null) or a text segment (id -1) starting at {@code start}. */
+    record Piece(int id, String text, int start) {
+        Piece(int id, String text) { this(id, text, 0); }
+
         boolean isToken() { return text == null; }
     }
 
@@ -33,9 +35,18 @@ final class AddedTokenMatcher {
 
     boolean isEmpty() { return byFirst.isEmpty(); }
 
-    List<Piece> split(String s) {
+    List<Piece> split(String s) { return split(s, NO_RANGES, 0, null); }
+
+    static final int[] NO_RANGES = new int[0];
+
+    /**
+     * As {@link #split(String)}, but no added token of {@code only} (null: none at all) is matched where it would
+     * overlap a literal range ([start, end) pairs over a text of which {@code s} starts at {@code offset}): that text
+     * stays in the text pieces, to be encoded like any other text.
+     */
+    List<Piece> split(String s, int[] literal, int offset, java.util.Set<String> only) {
         List<Piece> out = new ArrayList<>();
-        if (byFirst.isEmpty()) { if (!s.isEmpty()) out.add(new Piece(-1, s)); return out; }
+        if (byFirst.isEmpty()) { if (!s.isEmpty()) out.add(new Piece(-1, s, 0)); return out; }
         int startOffset = 0, i = 0, n = s.length();
         while (i < n) {
             AddedToken[] cands = byFirst.get(s.charAt(i));
@@ -45,6 +56,8 @@ final class AddedTokenMatcher {
                     if (s.startsWith(t.content(), i)) { hit = t; break; }
                 }
             }
+            if (hit != null && literal.length > 0 && (only == null || only.contains(hit.content()))
+                    && overlaps(literal, offset + i, offset + i + hit.content().length())) hit = null;
             if (hit == null) { i++; continue; }
             int end = i + hit.content().length();
             // single_word: HF drops the leftmost-longest match unless word boundaries surround it, and the
@@ -60,13 +73,18 @@ final class AddedTokenMatcher {
             if (hit.rstrip()) {
                 while (stop < n && isWhitespace(s.codePointAt(stop))) stop += Character.charCount(s.codePointAt(stop));
             }
-            if (startOffset < start) out.add(new Piece(-1, s.substring(startOffset, start)));
+            if (startOffset < start) out.add(new Piece(-1, s.substring(startOffset, start), startOffset));
             out.add(new Piece(hit.id(), null));
             startOffset = stop;
             i = stop;
         }
-        if (startOffset < n) out.add(new Piece(-1, s.substring(startOffset)));
+        if (startOffset < n) out.add(new Piece(-1, s.substring(startOffset), startOffset));
         return out;
+    }
+
+    private static boolean overlaps(int[] ranges, int a, int b) {
+        for (int k = 0; k < ranges.length; k += 2) if (a < ranges[k + 1] && b > ranges[k]) return true;
+        return false;
     }
 
     /** Rust char::is_alphanumeric() || '_' (the AddedVocabulary word test). */

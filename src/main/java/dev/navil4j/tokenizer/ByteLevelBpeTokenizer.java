@@ -302,15 +302,49 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
 
     @Override
     public int[] encode(String text, boolean addSpecialTokens) {
+        return encode(text, addSpecialTokens, AddedTokenMatcher.NO_RANGES, null);
+    }
+
+    @Override
+    public int[] encode(String text, boolean addSpecialTokens, int[] literalRanges, java.util.Set<String> literalTokens) {
         IntList out = new IntList();
         if (addSpecialTokens) for (int id : prefixIds) out.add(id);
         List<String> words = new ArrayList<>();
-        if (normalizeFirst) for (Normalizer.Form f : normalizers) text = Normalizer.normalize(text, f);
-        for (AddedTokenMatcher.Piece p : rawMatcher.split(text)) {
+        int[] lit = literalRanges;
+        if (normalizeFirst && !normalizers.isEmpty()) {
+            if (lit.length == 0) for (Normalizer.Form f : normalizers) text = Normalizer.normalize(text, f);
+            else {
+                // normalized segment by segment so that the literal ranges still mark the same characters
+                StringBuilder b = new StringBuilder();
+                lit = new int[literalRanges.length];
+                int at = 0;
+                for (int k = 0; k <= literalRanges.length; k++) {
+                    int to = k < literalRanges.length ? literalRanges[k] : text.length();
+                    String seg = text.substring(at, to);
+                    for (Normalizer.Form f : normalizers) seg = Normalizer.normalize(seg, f);
+                    b.append(seg);
+                    if (k < literalRanges.length) lit[k] = b.length();
+                    at = to;
+                }
+                text = b.toString();
+            }
+        }
+        for (AddedTokenMatcher.Piece p : rawMatcher.split(text, lit, 0, literalTokens)) {
             if (p.isToken()) { out.add(p.id()); continue; }
             String s = p.text();
-            if (!normalizeFirst) for (Normalizer.Form f : normalizers) s = Normalizer.normalize(s, f);
-            for (AddedTokenMatcher.Piece q : normalizedMatcher.split(s)) {
+            int[] pieceLit = lit;
+            int pieceStart = p.start();
+            if (!normalizeFirst && !normalizers.isEmpty()) {
+                String raw = s;
+                for (Normalizer.Form f : normalizers) s = Normalizer.normalize(s, f);
+                if (lit.length > 0 && !s.equals(raw)) {
+                    // normalization changed the piece's length: the whole piece is literal if any of it is (a
+                    // literal range is a whole message, so at worst a template character next to it stays literal)
+                    pieceLit = overlapsAny(lit, p.start(), p.start() + raw.length()) ? new int[]{0, s.length()} : AddedTokenMatcher.NO_RANGES;
+                    pieceStart = 0;
+                }
+            }
+            for (AddedTokenMatcher.Piece q : normalizedMatcher.split(s, pieceLit, pieceStart, literalTokens)) {
                 if (q.isToken()) { out.add(q.id()); continue; }
                 words.clear();
                 preTokenizer.split(q.text(), words);
@@ -319,6 +353,11 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
         }
         if (addSpecialTokens) for (int id : suffixIds) out.add(id);
         return out.toArray();
+    }
+
+    private static boolean overlapsAny(int[] ranges, int a, int b) {
+        for (int k = 0; k < ranges.length; k += 2) if (a < ranges[k + 1] && b > ranges[k]) return true;
+        return false;
     }
 
     @Override

@@ -122,14 +122,31 @@ public final class InternLM2Tokenizer implements Tokenizer {
 
     @Override
     public int[] encode(String text, boolean addSpecialTokens) {
+        return encode(text, addSpecialTokens, AddedTokenMatcher.NO_RANGES, null);
+    }
+
+    @Override
+    public int[] encode(String text, boolean addSpecialTokens, int[] literalRanges, Set<String> literalTokens) {
+        Set<String> plain = addedEncoder.keySet();
+        if (literalTokens != null) {
+            plain = new java.util.HashSet<>(literalTokens);
+            plain.retainAll(addedEncoder.keySet());
+        }
         IntList out = new IntList();
         if (addSpecialTokens && addBos && bosId >= 0) out.add(bosId);
-        for (AddedTokenMatcher.Piece p : matcher.split(text)) {
+        for (AddedTokenMatcher.Piece p : matcher.split(text, literalRanges, 0, literalTokens)) {
             if (p.isToken()) out.add(p.id());
+            // message text: added tokens that are also user-defined sentencepiece symbols must not come back from sp
+            else if (overlaps(literalRanges, p.start(), p.start() + p.text().length())) sp.encode(p.text(), out, plain);
             else sp.encode(p.text(), out); // each segment separately: its own dummy prefix
         }
         if (addSpecialTokens && addEos && eosId >= 0) out.add(eosId);
         return out.toArray();
+    }
+
+    private static boolean overlaps(int[] ranges, int a, int b) {
+        for (int k = 0; k < ranges.length; k += 2) if (a < ranges[k + 1] && b > ranges[k]) return true;
+        return false;
     }
 
     private String idToToken(int id) {

@@ -193,10 +193,16 @@ public final class SentencePieceModel {
         return out.toArray();
     }
 
-    void encode(String text, IntList out) {
+    void encode(String text, IntList out) { encode(text, out, java.util.Set.of()); }
+
+    /**
+     * As {@link #encode(String, IntList)}, with the user-defined symbols in {@code plain} neither atomic nor produced
+     * by a merge: their text is spelled with ordinary pieces (message text holding special-token text).
+     */
+    void encode(String text, IntList out, java.util.Set<String> plain) {
         String norm = normalize(text);
         if (norm.isEmpty()) return;
-        List<String> segs = bpe(norm);
+        List<String> segs = bpe(norm, plain);
         boolean prevUnk = false;
         for (String w : segs) {
             int id = pieceToId(w);
@@ -211,13 +217,13 @@ public final class SentencePieceModel {
     private record Pair(int left, int right, float score, int size) {}
 
     /** bpe_model.cc Model::Encode on a normalized string: the pieces (as strings) in order. */
-    private List<String> bpe(String s) {
+    private List<String> bpe(String s, java.util.Set<String> plain) {
         // split into characters; user-defined symbols are atomic (PrefixMatcher) and never merged
         List<String> sym = new ArrayList<>();
         List<Boolean> frozen = new ArrayList<>();
         for (int i = 0; i < s.length(); ) {
             String ud = null;
-            for (String u : userDefined) if (s.startsWith(u, i)) { ud = u; break; }
+            for (String u : userDefined) if (s.startsWith(u, i) && !plain.contains(u)) { ud = u; break; }
             int len = ud != null ? ud.length() : Character.charCount(s.codePointAt(i));
             sym.add(s.substring(i, i + len));
             frozen.add(ud != null);
@@ -234,7 +240,7 @@ public final class SentencePieceModel {
             if (l < 0 || r < 0 || frozen.get(l) || frozen.get(r)) return;
             String m = piece[l] + piece[r];
             Integer id = mergeable.get(m);
-            if (id == null) return;
+            if (id == null || plain.contains(m)) return;
             agenda.add(new Pair(l, r, scores[id], m.length()));
             if (types[id] == UNUSED) revMerge.put(m, new String[]{piece[l], piece[r]});
         };

@@ -11,6 +11,25 @@ public interface Tokenizer {
     default int[] encode(String text) { return encode(text, true); }
 
     /**
+     * Ids of a templated prompt: special tokens are matched in its template text only; in message text they are
+     * encoded as plain text ({@link PromptText}). The ids equal {@code encode(prompt.text(), ...)} whenever no
+     * message contains special-token text.
+     */
+    default int[] encode(PromptText prompt, boolean addSpecialTokens) {
+        return encode(prompt.text(), addSpecialTokens, prompt.contentRanges(), prompt.structuralTokens());
+    }
+
+    /**
+     * Ids of {@code text} with none of {@code literalTokens} (null: no added token at all) matched where it would
+     * overlap a literal range ([start, end) pairs, ascending). A tokenizer that cannot do this refuses literal ranges
+     * rather than ignore them.
+     */
+    default int[] encode(String text, boolean addSpecialTokens, int[] literalRanges, java.util.Set<String> literalTokens) {
+        if (literalRanges.length == 0) return encode(text, addSpecialTokens);
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot keep special tokens out of message text");
+    }
+
+    /**
      * Text of ids, as the reference tokenizer's decode gives it. Invalid UTF-8 becomes U+FFFD: per maximal
      * subpart for byte-level BPE (Python's decode('utf-8', 'replace'), Rust's from_utf8_lossy), one per
      * ill-formed byte for SentencePiece byte pieces (the sentencepiece library's rule).

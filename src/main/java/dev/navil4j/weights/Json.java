@@ -22,6 +22,33 @@ public final class Json {
 
     private Json() {}
 
+    /**
+     * Integer config keys a model cannot have zero or fewer of (layer, head and size counts: the reference divides by
+     * them or builds that many modules); {@link Obj#integer} refuses such values, naming the file and the key, instead
+     * of a "/ by zero" later or an empty model.
+     */
+    static final java.util.Set<String> POSITIVE = java.util.Set.of("hidden_size", "intermediate_size", "num_attention_heads",
+            "num_key_value_heads", "num_hidden_layers", "head_dim", "vocab_size", "patch_size", "image_size", "num_channels",
+            "force_image_size", "max_position_embeddings", "vision_embedding_intermediate_size");
+
+    /** The JSON files of a Hugging Face checkpoint directory that are parsed when present. */
+    static final List<String> CONFIG_FILES = List.of("config.json", "generation_config.json", "preprocessor_config.json",
+            "processor_config.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "chat_template.json");
+
+    /**
+     * Every config file of the checkpoint that exists parses as a JSON object, so a broken file is a load error naming
+     * it even when this engine reads nothing from it (transformers' from_pretrained reads them all; for
+     * generation_config.json it logs and falls back to defaults, which hides a broken file).
+     */
+    public static void checkConfigFiles(Path dir) {
+        for (String name : CONFIG_FILES) {
+            Path f = dir.resolve(name);
+            if (!Files.isRegularFile(f)) continue;
+            JsonNode n = read(f);
+            if (!n.isObject()) throw new WeightsException(f + ": must hold a JSON object, got " + n.getNodeType().toString().toLowerCase(java.util.Locale.ROOT));
+        }
+    }
+
     public static JsonNode read(Path file) {
         try {
             JsonNode n = MAPPER.readTree(file.toFile());
@@ -59,7 +86,12 @@ public final class Json {
 
         public int integer(String key) {
             JsonNode n = required(key);
-            if (!n.canConvertToInt()) throw new WeightsException(where + ": \"" + key + "\" must be an integer, got " + n);
+            // isIntegralNumber: Jackson's canConvertToInt alone accepts 1.5 (and asInt truncates it); Python would
+            // fail on a float layer count, so must we
+            if (!n.isIntegralNumber() || !n.canConvertToInt())
+                throw new WeightsException(where + ": \"" + key + "\" must be an integer, got " + n);
+            if (POSITIVE.contains(key) && n.asInt() < 1)
+                throw new WeightsException(where + ": \"" + key + "\" must be at least 1, got " + n);
             return n.asInt();
         }
 
@@ -93,7 +125,7 @@ public final class Json {
             if (!n.isArray()) throw new WeightsException(where + ": \"" + key + "\" must be a list");
             List<Integer> out = new ArrayList<>();
             for (JsonNode x : n) {
-                if (!x.canConvertToInt()) throw new WeightsException(where + ": \"" + key + "\" must hold integers");
+                if (!x.isIntegralNumber() || !x.canConvertToInt()) throw new WeightsException(where + ": \"" + key + "\" must hold integers, got " + x);
                 out.add(x.asInt());
             }
             return out;

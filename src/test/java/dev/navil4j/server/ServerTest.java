@@ -351,7 +351,11 @@ class ServerTest {
         assertThat(done.statusCode()).isEqualTo(503);
     }
 
-    /** http(s) image URLs are fetched only with --allow-remote-images; fetch failures are the client's 400. */
+    /**
+     * http(s) image URLs are fetched only with --allow-remote-images, and never from non-public addresses (the loopback
+     * test server is refused by default; an address policy admitting it stands in for a public host); fetch failures
+     * are the client's 400.
+     */
     @Test
     void remoteImagesWhenAllowed() throws Exception {
         com.sun.net.httpserver.HttpServer images = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
@@ -363,6 +367,15 @@ class ServerTest {
             String base = "http://127.0.0.1:" + images.getAddress().getPort();
             String body = "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"see\"},"
                     + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"" + base + "/cat.png\"}}]}]}";
+            HttpResponse<String> refused = post(body);
+            assertThat(refused.statusCode()).isEqualTo(400);
+            assertThat(JSON.readTree(refused.body()).path("error").path("code").asText()).isEqualTo("url_not_allowed");
+            server.close();
+            java.net.InetAddress loopback = java.net.InetAddress.getByName("127.0.0.1");
+            ServerOptions o = ServerOptions.defaults("fake-model").withRemoteImages(true);
+            model = new FakeModel(512, 0);
+            server = OpenAiServer.start(model, o, "127.0.0.1", 0, new ImageInput(o.maxImageBytes(), o.maxImagePixels(), true,
+                    a -> !a.equals(loopback), Duration.ofSeconds(10)));
             HttpResponse<String> r = post(body);
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
             assertThat(JSON.readTree(r.body()).path("choices").get(0).path("message").path("content").asText()).isEqualTo("echo: see [img 9x5]");

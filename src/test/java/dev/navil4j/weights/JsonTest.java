@@ -38,4 +38,28 @@ class JsonTest {
         assertThatThrownBy(() -> Json.read(f)).isInstanceOf(WeightsException.class).hasMessageContaining("invalid JSON");
         assertThatThrownBy(() -> Json.read(tmp.resolve("none.json"))).hasMessageContaining("no such file");
     }
+
+    /** Jackson's canConvertToInt accepts 1.5 (asInt gives 1): integer fields must be integral, counts at least 1. */
+    @Test
+    void integersMustBeIntegralAndCountsPositive() throws IOException {
+        Path f = tmp.resolve("config.json");
+        Files.writeString(f, "{\"num_hidden_layers\": 1.5, \"num_attention_heads\": 0, \"select_layer\": -1, \"window_size\": 0,"
+                + " \"hidden_size\": 2.0, \"ids\": [1, 2.5]}");
+        Json.Obj o = Json.Obj.of(f);
+        assertThatThrownBy(() -> o.integer("num_hidden_layers")).hasMessageContaining(f.toString())
+                .hasMessageContaining("\"num_hidden_layers\" must be an integer, got 1.5");
+        assertThatThrownBy(() -> o.integer("hidden_size")).hasMessageContaining("must be an integer");
+        assertThatThrownBy(() -> o.integer("num_attention_heads")).hasMessageContaining("\"num_attention_heads\" must be at least 1, got 0");
+        assertThat(o.integer("select_layer")).isEqualTo(-1);   // not a count: negative values have a meaning
+        assertThat(o.integer("window_size")).isZero();
+        assertThatThrownBy(() -> o.intList("ids")).hasMessageContaining("must hold integers, got 2.5");
+    }
+
+    @Test
+    void everyConfigFileOfTheCheckpointMustParse() throws IOException {
+        Files.writeString(tmp.resolve("config.json"), "{}");
+        Json.checkConfigFiles(tmp);
+        Files.writeString(tmp.resolve("preprocessor_config.json"), "{\"size\": ");
+        assertThatThrownBy(() -> Json.checkConfigFiles(tmp)).hasMessageContaining("preprocessor_config.json").hasMessageContaining("invalid JSON");
+    }
 }

@@ -4,6 +4,7 @@ import dev.navil4j.chat.Conversation;
 import dev.navil4j.image.ImageLoader;
 import dev.navil4j.image.RgbImage;
 
+import dev.navil4j.video.VideoReader;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -40,9 +41,10 @@ final class InternVLMedia {
      * chat), each frame becoming one {@code Frame{i}: <image>}.
      */
     static List<Tiles> videoFrames(Conversation.Video v, int tileSize) {
-        if (v.path() == null) throw new IllegalArgumentException("a video needs a path");
+        if (v.path() == null && v.data() == null) throw new IllegalArgumentException("a video needs a path or its bytes");
         int segments = v.frames() > 0 ? v.frames() : DEFAULT_SEGMENTS;
-        InternVLVideo.Result r = InternVLVideo.load(v.path(), v.boundSeconds(), tileSize, 1, segments);
+        VideoReader vr = v.data() != null ? VideoReader.open(v.data(), "video") : VideoReader.open(v.path());
+        InternVLVideo.Result r = InternVLVideo.load(vr, v.boundSeconds(), tileSize, 1, segments);
         int per = 3 * tileSize * tileSize, o = 0;
         List<Tiles> out = new ArrayList<>();
         for (int n : r.numPatchesList()) {

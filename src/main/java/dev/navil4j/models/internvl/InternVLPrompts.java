@@ -5,6 +5,7 @@ import dev.navil4j.models.MediaCache;
 import dev.navil4j.models.MediaEmbedding;
 import dev.navil4j.models.PreparedPrompt;
 import dev.navil4j.models.internvl.InternVLTemplate.Exchange;
+import dev.navil4j.tokenizer.PromptText;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -36,11 +37,11 @@ final class InternVLPrompts {
         if (numPatchesList == null) numPatchesList = pixels != null ? new int[] {tiles} : new int[0];
         List<Exchange> all = new ArrayList<>(history);
         all.add(new Exchange(question, null));
-        return build(system, all, new Pixels(pixels, pixels == null ? 0 : tiles, numPatchesList), maxMediaTokens);
+        return build(system, all, new Pixels(pixels, pixels == null ? 0 : tiles, numPatchesList), maxMediaTokens, false);
     }
 
     /** Template → expansion → ids → features, for exchanges whose last answer is null. */
-    PreparedPrompt build(String system, List<Exchange> exchanges, Pixels px, int maxMediaTokens) {
+    PreparedPrompt build(String system, List<Exchange> exchanges, Pixels px, int maxMediaTokens, boolean allowSpecialTokens) {
         int sum = 0;
         for (int n : px.numPatchesList()) {
             if (n <= 0) throw new IllegalArgumentException("every image needs at least one tile, got " + n);
@@ -53,13 +54,13 @@ final class InternVLPrompts {
         if (maxMediaTokens > 0 && mediaTokens > maxMediaTokens)
             throw new IllegalArgumentException("the images need " + mediaTokens + " image tokens (" + sum + " tiles × " + perTile
                     + "), over the request's media token budget of " + maxMediaTokens + "; send fewer images or lower max tiles");
-        String query = InternVLTemplate.render(system, exchanges);
+        PromptText prompt = InternVLTemplate.renderText(system, exchanges, allowSpecialTokens);
+        String query = prompt.text();
         int placeholders = InternVLTemplate.countPlaceholders(query);
         if (placeholders < px.numPatchesList().length)
             throw new IllegalArgumentException("the prompt has " + placeholders + " <image> placeholders for "
                     + px.numPatchesList().length + " images");
-        String text = InternVLTemplate.expandImages(query, px.numPatchesList(), perTile);
-        int[] ids = model.tokenizer().encode(text, true);
+        int[] ids = model.tokenizer().encode(InternVLTemplate.expandImages(prompt, px.numPatchesList(), perTile), true);
         if (ids.length >= model.maxContext())
             throw new IllegalArgumentException("the prompt has " + ids.length + " tokens (" + mediaTokens + " of them image tokens); the context holds "
                     + model.maxContext() + " tokens and generation needs at least one more");
@@ -122,7 +123,7 @@ final class InternVLPrompts {
             for (float[] ts : tileSets) { System.arraycopy(ts, 0, all, o, ts.length); o += ts.length; }
             px = new Pixels(all, total, numPatches.stream().mapToInt(Integer::intValue).toArray());
         }
-        return build(system, exchanges, px, conv.limits().maxMediaTokens());
+        return build(system, exchanges, px, conv.limits().maxMediaTokens(), conv.allowSpecialTokens());
     }
 
     /**

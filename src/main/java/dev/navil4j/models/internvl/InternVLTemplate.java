@@ -1,5 +1,7 @@
 package dev.navil4j.models.internvl;
 
+import dev.navil4j.tokenizer.PromptText;
+
 import java.util.List;
 
 /**
@@ -16,6 +18,13 @@ public final class InternVLTemplate {
             "你是书生·万象，英文名是InternVL，是由上海人工智能实验室、清华大学及多家合作单位联合开发的多模态大语言模型。";
     static final String SYSTEM_PREFIX = "<|im_start|>system\n", USER = "<|im_start|>user\n",
             ASSISTANT = "<|im_start|>assistant\n", SEP = "<|im_end|>\n";
+    /**
+     * The tokens this prompt format is built from (role markers, separators, end of text, image expansion): never
+     * matched inside system/user text. Other added tokens (grounding {@code <ref>}, {@code <box>}) stay usable there.
+     */
+    public static final java.util.Set<String> STRUCTURAL = java.util.Set.of("<|im_start|>", "<|im_end|>", "<|endoftext|>",
+            IMG_START, IMG_END, IMG_CONTEXT);
+
     /** template.sep.strip(): the stop token and the string responses are cut at. */
     public static final String STOP = "<|im_end|>";
 
@@ -34,17 +43,26 @@ public final class InternVLTemplate {
      * message is empty/None (Python truthiness: an empty answer loses its sep, as the reference does).
      */
     public static String render(String system, List<Exchange> exchanges) {
-        StringBuilder b = new StringBuilder(SYSTEM_PREFIX).append(system).append(SEP);
-        for (Exchange e : exchanges) {
-            message(b, USER, e.question());
-            message(b, ASSISTANT, e.answer());
-        }
-        return b.toString();
+        return renderText(system, exchanges, true).text();
     }
 
-    private static void message(StringBuilder b, String role, String text) {
-        b.append(role);
-        if (text != null && !text.isEmpty()) b.append(text).append(SEP);
+    /**
+     * {@link #render} with the system and user messages marked as content (special-token text in them stays text
+     * unless allowed). Answers are the model's own output and are tokenized as the reference re-tokenizes the history
+     * (special tokens matched), so multi-turn prompts keep the reference ids.
+     */
+    public static PromptText renderText(String system, List<Exchange> exchanges, boolean allowSpecialInContent) {
+        PromptText b = new PromptText(allowSpecialInContent, STRUCTURAL).control(SYSTEM_PREFIX).content(system).control(SEP);
+        for (Exchange e : exchanges) {
+            message(b, USER, e.question(), true);
+            message(b, ASSISTANT, e.answer(), false);
+        }
+        return b;
+    }
+
+    private static void message(PromptText b, String role, String text, boolean content) {
+        b.control(role);
+        if (text != null && !text.isEmpty()) (content ? b.content(text) : b.control(text)).control(SEP);
     }
 
     /** Replaces the first {@code numPatchesList.length} {@code <image>} placeholders (query.replace(..., 1) in a loop). */
@@ -57,6 +75,14 @@ public final class InternVLTemplate {
             out = out.substring(0, at) + imageTokens(tiles, numImageToken) + out.substring(at + IMAGE.length());
         }
         return out;
+    }
+
+    /** {@link #expandImages(String, int[], int)} on a templated prompt: the expansions are template text. */
+    public static PromptText expandImages(PromptText query, int[] numPatchesList, int numImageToken) {
+        for (int tiles : numPatchesList)
+            if (!query.replaceFirst(IMAGE, imageTokens(tiles, numImageToken)))
+                throw new IllegalArgumentException("the prompt has fewer <image> placeholders than images (" + numPatchesList.length + ")");
+        return query;
     }
 
     static String imageTokens(int tiles, int numImageToken) {

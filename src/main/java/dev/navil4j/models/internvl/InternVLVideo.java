@@ -28,7 +28,11 @@ public final class InternVLVideo {
 
     /** {@code load_video} with {@code bound} = [start_s, end_s] or null. */
     public static Result load(Path video, double[] bound, int inputSize, int maxNum, int numSegments) {
-        VideoReader vr = VideoReader.open(video);
+        return load(VideoReader.open(video), bound, inputSize, maxNum, numSegments);
+    }
+
+    /** {@code load_video} of an opened video (a file or bytes in memory). */
+    public static Result load(VideoReader vr, double[] bound, int inputSize, int maxNum, int numSegments) {
         int[] idx = FrameSampler.getIndex(bound, vr.fps(), vr.numFrames() - 1, numSegments);
         return fromFrames(idx, vr.frames(idx), inputSize, maxNum);
     }

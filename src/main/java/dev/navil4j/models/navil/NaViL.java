@@ -1,5 +1,6 @@
 package dev.navil4j.models.navil;
 
+import dev.navil4j.tokenizer.PromptText;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.navil4j.chat.Conversation;
 import dev.navil4j.models.GenerationConfig;
@@ -292,7 +293,8 @@ public final class NaViL implements VisionLanguageModel {
             if (nMedia > 0 && !q.contains("<image>")) q = "<image>\n".repeat(nMedia) + q;
             ex.add(new NaViLTemplate.Exchange(q, i == turns.size() - 1 ? null : t.assistant()));
         }
-        String query = template.prompt(conversation.system() != null ? conversation.system() : cfg.systemMessage(), ex);
+        PromptText query = template.promptText(conversation.system() != null ? conversation.system() : cfg.systemMessage(), ex,
+                conversation.allowSpecialTokens());
         Images prepared = images.isEmpty() ? null : NaViLPreprocess.load(images, cfg);
         int budget = conversation.limits().maxMediaTokens();
         if (prepared != null && budget > 0) {
@@ -306,20 +308,23 @@ public final class NaViL implements VisionLanguageModel {
         return prepare(query, prepared);
     }
 
+    /** Expands the {@code <image>} placeholders of a template string, tokenizes it and encodes the images. */
+    PreparedPrompt prepare(String query, Images images) { return prepare(PromptText.ofControl(query), images); }
+
     /**
-     * Expands the {@code <image>} placeholders of a template string, tokenizes it and encodes the images: one media
-     * item per image (its extract_feature rows at its {@code <IMG_CONTEXT>} positions, from the media cache keyed by
-     * the image's patches and scale grids); {@code <IMG_CONTEXT>} and {@code <img>} tokens are visual-expert tokens.
+     * As {@link #prepare(String, Images)}; special-token text in the prompt's messages stays text (unless allowed).
+     * One media item per image (its extract_feature rows at its {@code <IMG_CONTEXT>} positions, from the media cache
+     * keyed by the image's patches and scale grids); {@code <IMG_CONTEXT>} and {@code <img>} tokens are visual-expert tokens.
      */
-    PreparedPrompt prepare(String query, Images images) {
+    PreparedPrompt prepare(PromptText prompt, Images images) {
+        String query = prompt.text();
         int n = images == null ? 0 : images.perImage().size();
         int placeholders = 0;
         for (int i = query.indexOf("<image>"); i >= 0; i = query.indexOf("<image>", i + 1)) placeholders++;
         if (n > 0 && placeholders != n)
             throw new IllegalArgumentException("the prompt has " + placeholders + " <image> placeholders for " + n + " images");
-        String expanded = query;
-        for (int k = 0; k < n; k++) expanded = expanded.replaceFirst("<image>", java.util.regex.Matcher.quoteReplacement(imageTokens(images.perImage().get(k))));
-        int[] ids = tokenizer().encode(expanded, true);
+        for (int k = 0; k < n; k++) prompt.replaceFirst("<image>", imageTokens(images.perImage().get(k)));
+        int[] ids = tokenizer().encode(prompt, true);
         if (n == 0) return PreparedPrompt.text(ids, query);
         int d = llm.hidden(), m = cfg.vision().mergeSize(), patch = 3 * cfg.vision().patchSize() * cfg.vision().patchSize();
         List<MediaEmbedding> media = new ArrayList<>();

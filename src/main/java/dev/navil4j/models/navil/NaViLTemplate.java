@@ -1,5 +1,7 @@
 package dev.navil4j.models.navil;
 
+import dev.navil4j.tokenizer.PromptText;
+
 import java.util.List;
 
 /**
@@ -22,22 +24,38 @@ public record NaViLTemplate(String name, String systemMessage, String userRole, 
         };
     }
 
+    /**
+     * The tokens the prompt format and the image expansion are built from: never matched inside system/user text
+     * (grounding tokens such as {@code <ref>}/{@code <box>} stay usable there, as the reference's prompts use them).
+     */
+    static final java.util.Set<String> STRUCTURAL = java.util.Set.of("<|im_start|>", "<|im_end|>", "<|endoftext|>", "<s>",
+            "</s>", "<think>", "</think>", "<img>", "</img>", "<IMG_CONTEXT>", "<IMG_LINE_BREAK>", "<IMG_FRAME_BREAK>", "<img_uncond>");
+
     /** A (question, answer) pair; answer null or empty for the open last turn. */
     public record Exchange(String question, String answer) {}
 
     /** The prompt string get_prompt() returns, ending with the assistant role of the last (open) exchange. */
     public String prompt(String system, List<Exchange> exchanges) {
-        StringBuilder b = new StringBuilder("<|im_start|>system\n").append(system == null ? systemMessage : system).append(sep);
+        return promptText(system, exchanges, true).text();
+    }
+
+    /**
+     * {@link #prompt} with the system and user messages marked as content (special-token text in them stays text unless
+     * allowed); answers, the model's own output, are tokenized as the reference re-tokenizes the history.
+     */
+    public PromptText promptText(String system, List<Exchange> exchanges, boolean allowSpecialInContent) {
+        PromptText b = new PromptText(allowSpecialInContent, STRUCTURAL).control("<|im_start|>system\n")
+                .content(system == null ? systemMessage : system).control(sep);
         for (Exchange e : exchanges) {
-            message(b, userRole, e.question());
-            message(b, assistantRole, e.answer());
+            message(b, userRole, e.question(), true);
+            message(b, assistantRole, e.answer(), false);
         }
-        return b.toString();
+        return b;
     }
 
     /** Python truthiness: an empty message writes only the role. */
-    private void message(StringBuilder b, String role, String text) {
-        b.append(role);
-        if (text != null && !text.isEmpty()) b.append(text).append(sep);
+    private void message(PromptText b, String role, String text, boolean content) {
+        b.control(role);
+        if (text != null && !text.isEmpty()) (content ? b.content(text) : b.control(text)).control(sep);
     }
 }

@@ -77,6 +77,12 @@ public final class Qwen2Model {
         Layer[] layers = new Layer[c.numHiddenLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = prefix + "model.layers." + i + ".";
+            // Qwen2Attention builds q/k/v_proj with bias=True (o_proj and the MLP without): PLAIN takes a bias when
+            // stored, so a missing one must be refused here rather than run as a bias-free projection
+            for (String proj : new String[]{"q_proj", "k_proj", "v_proj"})
+                if (!st.contains(p + "self_attn." + proj + ".bias"))
+                    throw new dev.navil4j.weights.WeightsException(st.location() + ": missing tensor \"" + p + "self_attn." + proj
+                            + ".bias\" (Qwen2's q/k/v projections have a bias)");
             layers[i] = new Layer(
                     st.get(p + "input_layernorm.weight", h).toFloatArray(),
                     linear.load(st, p + "self_attn.q_proj", h, c.qDim()),

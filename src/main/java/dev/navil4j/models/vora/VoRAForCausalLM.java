@@ -1,5 +1,6 @@
 package dev.navil4j.models.vora;
 
+import dev.navil4j.tokenizer.PromptText;
 import dev.navil4j.chat.Conversation;
 import dev.navil4j.models.GenerationConfig;
 import dev.navil4j.models.BatchRows;
@@ -186,14 +187,15 @@ public final class VoRAForCausalLM implements VisionLanguageModel {
 
     /** The conversation as the VoRA processor prepares it: chat_template.json, '<image>' → -200, the first image. */
     public Processed process(Conversation conversation) {
-        String text = VoRAChatTemplate.render(conversation);
+        PromptText prompt = VoRAChatTemplate.renderText(conversation);
+        String text = prompt.text();
         List<Conversation.Image> images = new ArrayList<>();
         for (Conversation.Turn t : conversation.turns())
             for (Conversation.Media m : t.media()) {
                 if (m instanceof Conversation.Image i) images.add(i);
                 else throw new IllegalArgumentException("VoRA takes images, not video");
             }
-        int[] ids = VoRAProcessor.inputIds(tokenizer(), text, config.imagePlaceholderIndex());
+        int[] ids = VoRAProcessor.inputIds(tokenizer(), prompt, config.imagePlaceholderIndex());
         List<float[]> pixels = new ArrayList<>();
         // processing_vora.py keeps image[0] of the batch item: one image per conversation
         if (!images.isEmpty()) pixels.add(processor.pixelValues(images.getFirst()));

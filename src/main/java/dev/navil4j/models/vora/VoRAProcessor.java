@@ -1,5 +1,6 @@
 package dev.navil4j.models.vora;
 
+import dev.navil4j.tokenizer.PromptText;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.navil4j.chat.Conversation;
 import dev.navil4j.image.ImageLoader;
@@ -49,11 +50,16 @@ final class VoRAProcessor {
 
     /** tokenizer_vision_placeholder: Python's str.split keeps empty chunks; no BOS is added. */
     static int[] inputIds(Tokenizer tok, String prompt, int placeholder) {
+        return inputIds(tok, PromptText.ofControl(prompt), placeholder);
+    }
+
+    /** As {@link #inputIds(Tokenizer, String, int)}; special-token text in the prompt's messages stays text (unless allowed). */
+    static int[] inputIds(Tokenizer tok, PromptText prompt, int placeholder) {
         List<Integer> ids = new ArrayList<>();
         int from = 0;
         while (true) {
             int at = prompt.indexOf(VoRAChatTemplate.IMAGE_TOKEN, from);
-            String chunk = at < 0 ? prompt.substring(from) : prompt.substring(from, at);
+            PromptText chunk = prompt.slice(from, at < 0 ? prompt.length() : at);
             for (int id : tok.encode(chunk, true)) ids.add(id);
             if (at < 0) break;
             ids.add(placeholder);
