@@ -25,7 +25,7 @@ public final class ModelSource {
         Path p = Path.of(model);
         if (Files.exists(p)) return p;
         if (!HfHub.isRepoId(model))
-            throw new IllegalArgumentException(model + ": neither a model directory nor a hub repo id (org/name[@revision])");
+            throw new IllegalArgumentException("model directory not found: " + model + " (nor is it a hub repo id org/name[@revision])");
         try {
             return new HfHub(settings, progress).snapshot(model);
         } catch (HubException e) {
