@@ -59,7 +59,9 @@ public final class Json {
 
         public int integer(String key) {
             JsonNode n = required(key);
-            if (!n.canConvertToInt()) throw new WeightsException(where + ": \"" + key + "\" must be an integer, got " + n);
+            // Jackson's canConvertToInt also accepts 2.5 (truncated); Python would fail on a float size or index
+            if (!n.isIntegralNumber() || !n.canConvertToInt())
+                throw new WeightsException(where + ": \"" + key + "\" must be an integer, got " + n);
             return n.asInt();
         }
 
@@ -93,7 +95,7 @@ public final class Json {
             if (!n.isArray()) throw new WeightsException(where + ": \"" + key + "\" must be a list");
             List<Integer> out = new ArrayList<>();
             for (JsonNode x : n) {
-                if (!x.canConvertToInt()) throw new WeightsException(where + ": \"" + key + "\" must hold integers");
+                if (!x.isIntegralNumber() || !x.canConvertToInt()) throw new WeightsException(where + ": \"" + key + "\" must hold integers, got " + x);
                 out.add(x.asInt());
             }
             return out;

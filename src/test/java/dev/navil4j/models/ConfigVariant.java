@@ -28,12 +28,28 @@ import static org.assertj.core.api.Assertions.assertThat;
 public final class ConfigVariant {
     private static final Path FIXTURES = Path.of("fixtures").toAbsolutePath();
 
+    private static final List<Path> CREATED = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    static {
+        // the variants are links and small JSON files; remove them when the test JVM ends (links are not followed)
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> CREATED.forEach(ConfigVariant::deleteTree)));
+    }
+
     private ConfigVariant() {}
+
+    private static void deleteTree(Path root) {
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // best effort: target/ is build output
+        }
+    }
 
     /** fixtures/{fixture} with {@code file} of its model/ directory edited; returned path is the variant fixture dir. */
     public static Path of(String fixture, String file, Consumer<ObjectNode> edit) {
         try {
             Path root = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "config-variant-");
+            CREATED.add(root);
             Files.createSymbolicLink(root.resolve("images"), FIXTURES.resolve("images")); // cases name ../images/...
             Path src = FIXTURES.resolve(fixture), dst = root.resolve(fixture);
             Files.createDirectories(dst);
