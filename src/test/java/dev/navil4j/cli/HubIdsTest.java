@@ -78,6 +78,22 @@ class HubIdsTest {
         assertThat(hub.requests).isEmpty();
     }
 
+    /** The example: {@code chat --model OpenGVLab/InternVL3-1B}, here the fixture checkpoint behind that id. */
+    @Test
+    void chatOnAnInternVLRepoIdGivesTheReferenceAnswer() throws Exception {
+        Path fixture = Path.of("fixtures/internvl3-tiny").toAbsolutePath();
+        serve("OpenGVLab/InternVL3-1B", fixture.resolve("model"));
+        com.fasterxml.jackson.databind.JsonNode gen = null;
+        for (var c : dev.navil4j.weights.Json.read(fixture.resolve("cases.json")).path("cases"))
+            if (c.path("name").asText().equals("gen_text")) gen = c;
+        assertThat(gen).isNotNull();
+        Run r = run("chat", "--model", "OpenGVLab/InternVL3-1B", "--max-new-tokens",
+                gen.path("generation").path("max_new_tokens").asText(), gen.path("question").asText());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo(gen.path("expect").path("response").asText() + System.lineSeparator());
+        assertThat(tmp.resolve("cache/models--OpenGVLab--InternVL3-1B/snapshots/" + FakeHub.COMMIT + "/model.safetensors")).exists();
+    }
+
     @Test
     void libraryLoadTakesARepoId() {
         serve("org/toy", ToyFamily.writeModel(tmp.resolve("toy"), 512));
