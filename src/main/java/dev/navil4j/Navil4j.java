@@ -42,6 +42,21 @@ public final class Navil4j {
         return new ChatModel(m, System.nanoTime() - t0);
     }
 
+    /**
+     * Loads a checkpoint named as on the command line: a local directory, or a Hugging Face repo id
+     * {@code "org/name"} / {@code "org/name@revision"} resolved through the HF cache (downloaded when missing, with
+     * progress on stderr; HF_HUB_CACHE / HF_HOME, HF_ENDPOINT, HF_TOKEN and HF_HUB_OFFLINE are honoured, also as
+     * Java system properties of the same names).
+     *
+     * @throws dev.navil4j.hub.HubException when the repo cannot be resolved (the message says why and what to do)
+     */
+    public static ChatModel load(String model) { return load(model, LoadOptions.defaults()); }
+
+    /** As {@link #load(String)} with load options. */
+    public static ChatModel load(String model, LoadOptions options) {
+        return load(dev.navil4j.hub.ModelSource.resolve(model, System.err), options);
+    }
+
     /** Wraps a model that is already loaded (e.g. one built in code); closing the result closes it. */
     public static ChatModel wrap(VisionLanguageModel model) {
         if (model == null) throw new IllegalArgumentException("model is null");

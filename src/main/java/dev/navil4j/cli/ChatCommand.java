@@ -43,8 +43,10 @@ final class ChatCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "checkpoint directory (config.json, *.safetensors, tokenizer)")
-    Path modelDir;
+    @Option(names = "--model", required = true, paramLabel = "DIR|HUB_ID",
+            description = "checkpoint directory (config.json, *.safetensors, tokenizer), or a Hugging Face repo id "
+                    + "(org/name[@revision]) resolved through the HF cache as serve does")
+    String model;
 
     @Option(names = "--image", paramLabel = "FILE", description = "attach an image (repeat for several)")
     List<Path> images = new ArrayList<>();
@@ -113,6 +115,7 @@ final class ChatCommand implements Callable<Integer> {
         for (Path p : images) media.add(image(p));
         if (video != null) media.add(Media.video(video, frames));
 
+        Path modelDir = dev.navil4j.hub.ModelSource.resolve(model, System.err);
         try (ChatModel model = Navil4j.load(modelDir, weightOptions.apply(new LoadOptions("auto", maxContext, false, true, null)))) {
             if (stats) err.printf(Locale.ROOT, "loaded %s model from %s in %.2f s%n", model.family(), modelDir, model.loadNanos() / 1e9);
             ChatSession session = model.newSession(system).options(options);

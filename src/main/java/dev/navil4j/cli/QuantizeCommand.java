@@ -31,8 +31,9 @@ final class QuantizeCommand implements Callable<Integer> {
      */
     static final String DEFAULT_INCLUDE = "(^|\\.)model\\.layers\\.\\d+\\.(?!.*lora).*\\.weight$";
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "checkpoint directory (or .safetensors file)")
-    Path in;
+    @Parameters(index = "0", paramLabel = "MODEL", description = "checkpoint directory (or .safetensors file), or a Hugging Face "
+            + "repo id (org/name[@revision]) resolved through the HF cache as serve does")
+    String in;
 
     @Parameters(index = "1", paramLabel = "OUT", description = "output directory (created)")
     Path out;
@@ -47,7 +48,7 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Summary s = quantize(in, out, weights, Pattern.compile(include), System.err);
+        Summary s = quantize(dev.navil4j.hub.ModelSource.resolve(in, System.err), out, weights, Pattern.compile(include), System.err);
         System.out.printf(Locale.ROOT, "quantized %d tensors to %s, copied %d; tensor data %.1f MiB -> %.1f MiB; wrote %s%n",
                 s.quantized(), weights, s.copied(), s.bytesBefore() / 1048576.0, s.bytesAfter() / 1048576.0, out.resolve("model.safetensors"));
         return 0;

@@ -51,7 +51,16 @@ public final class HfHub {
      */
     public record Settings(Path cache, String endpoint, String token, boolean offline) {
         /** The settings huggingface_hub derives from the environment. */
-        public static Settings fromEnvironment() { return from(System.getenv()); }
+        public static Settings fromEnvironment() {
+            // a Java system property of the same name (-DHF_HUB_OFFLINE=1) wins: a JVM cannot change its own environment
+            Map<String, String> env = new java.util.HashMap<>(System.getenv());
+            for (String k : List.of("HF_HOME", "XDG_CACHE_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_TOKEN",
+                    "HUGGING_FACE_HUB_TOKEN", "HF_ENDPOINT", "HF_HUB_OFFLINE")) {
+                String v = System.getProperty(k);
+                if (v != null) env.put(k, v);
+            }
+            return from(env);
+        }
 
         static Settings from(Map<String, String> env) {
             Path home = Path.of(System.getProperty("user.home"));
@@ -116,13 +125,15 @@ public final class HfHub {
         String revision = at < 0 ? "main" : spec.substring(at + 1);
         if (!REPO_ID.matcher(repo).matches()) throw new HubException("'" + repo + "' is not a hub repo id (org/name)");
         if (revision.isEmpty() || revision.contains("..")) throw new HubException("invalid revision '" + revision + "'");
-        return settings.offline() ? cached(repo, revision, "HF_HUB_OFFLINE is set") : download(repo, revision);
+        return settings.offline() ? cached(repo, revision, "HF_HUB_OFFLINE is set", "unset HF_HUB_OFFLINE to download it")
+                : download(repo, revision);
     }
 
     /** The repo's folder in the cache: models--org--name. */
     public Path repoDir(String repo) { return settings.cache().resolve("models--" + repo.replace("/", "--")); }
 
-    private Path cached(String repo, String revision, String why) {
+    /** The cached snapshot; else an error saying why the hub was not asked ({@code why}) and what to do ({@code fix}). */
+    private Path cached(String repo, String revision, String why, String fix) {
         Path dir = repoDir(repo);
         String commit = revision;
         if (!COMMIT.matcher(revision).matches()) {
@@ -136,7 +147,7 @@ public final class HfHub {
         Path snap = commit == null ? null : dir.resolve("snapshots").resolve(commit);
         if (snap == null || !Files.isRegularFile(snap.resolve("config.json")))
             throw new HubException(repo + "@" + revision + " is not in the Hugging Face cache " + settings.cache()
-                    + " and " + why + "; download it first (unset HF_HUB_OFFLINE) or pass a model directory");
+                    + " and " + why + "; " + fix + ", or pass a model directory");
         return snap;
     }
 
@@ -146,7 +157,8 @@ public final class HfHub {
             info = api(repo, revision);
         } catch (IOException e) {
             // as huggingface_hub does: without a network, fall back to what the cache already has
-            return cached(repo, revision, "the hub is unreachable (" + e.getMessage() + ")");
+            return cached(repo, revision, "the hub " + settings.endpoint() + " is unreachable (" + describe(e) + ")",
+                    "check the network connection or HF_ENDPOINT");
         }
         String commit = info.path("sha").asText("");
         if (!COMMIT.matcher(commit).matches()) throw new HubException(repo + ": the hub returned no commit for " + revision);
@@ -170,6 +182,22 @@ public final class HfHub {
             throw new HubException(repo + ": download failed: " + e.getMessage(), e);
         }
         return snap;
+    }
+
+    /** An I/O failure in words: its message, else its type (a refused connection has no message), with its cause's. */
+    static String describe(Throwable e) {
+        StringBuilder b = new StringBuilder();
+        for (Throwable t = e; t != null && b.length() < 300; t = t.getCause() == t ? null : t.getCause()) {
+            String m = t.getMessage();
+            // the JDK client's refused connection is a message-less ConnectException caused by a ClosedChannelException
+            if (t instanceof java.nio.channels.ClosedChannelException && !b.isEmpty()) break;
+            String part = m != null && !m.isBlank() ? m
+                    : t instanceof java.net.ConnectException ? "cannot connect" : t.getClass().getSimpleName();
+            if (b.indexOf(part) >= 0) continue;
+            if (!b.isEmpty()) b.append(": ");
+            b.append(part);
+        }
+        return b.toString();
     }
 
     /** A repo file name is used as a path under the snapshot: refuse anything that could leave it. */

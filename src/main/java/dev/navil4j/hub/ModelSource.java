@@ -4,15 +4,32 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** What {@code --model} names: a local checkpoint directory, or a Hugging Face repo id resolved through the HF cache. */
+/**
+ * What {@code --model} (and {@code Navil4j.load(String)}) names: a local checkpoint directory (or file), or a Hugging
+ * Face repo id {@code org/name[@revision]} resolved through the HF cache — the same resolution for every command.
+ */
 public final class ModelSource {
     private ModelSource() {}
 
-    /** A directory as is; "org/name[@revision]" through {@link HfHub} with the environment's settings. */
+    /** A local path as is; "org/name[@revision]" through {@link HfHub} with the environment's settings. */
     public static Path resolve(String model, PrintStream progress) {
+        return resolve(model, HfHub.Settings.fromEnvironment(), progress);
+    }
+
+    /**
+     * A local path as is (an existing one always wins over a repo id of the same spelling); else a repo id through
+     * {@link HfHub} with {@code settings} (cache, endpoint, token, offline), download progress on {@code progress}.
+     */
+    public static Path resolve(String model, HfHub.Settings settings, PrintStream progress) {
+        if (model == null || model.isBlank()) throw new IllegalArgumentException("no model given (a directory or org/name[@revision])");
         Path p = Path.of(model);
-        if (Files.isDirectory(p)) return p;
-        if (HfHub.isRepoId(model)) return new HfHub(HfHub.Settings.fromEnvironment(), progress).snapshot(model);
-        throw new IllegalArgumentException(model + ": neither a model directory nor a hub repo id (org/name)");
+        if (Files.exists(p)) return p;
+        if (!HfHub.isRepoId(model))
+            throw new IllegalArgumentException("model directory not found: " + model + " (nor is it a hub repo id org/name[@revision])");
+        try {
+            return new HfHub(settings, progress).snapshot(model);
+        } catch (HubException e) {
+            throw new HubException("no local directory " + model + ", and as a hub repo id: " + e.getMessage(), e);
+        }
     }
 }

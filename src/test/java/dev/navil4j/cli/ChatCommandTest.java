@@ -145,6 +145,6 @@ class ChatCommandTest {
         assertOneLineError(run("", "chat", "--model", model.toString(), "--frames", "4", "Hi"), "--frames needs --video");
         Run r = run("", "chat", "Hi");
         assertThat(r.code()).isNotZero();
-        assertThat(r.err()).contains("Missing required option: '--model=DIR'");
+        assertThat(r.err()).contains("Missing required option: '--model=DIR|HUB_ID'");
     }
 }

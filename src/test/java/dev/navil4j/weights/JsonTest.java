@@ -29,6 +29,8 @@ class JsonTest {
         assertThatThrownBy(() -> o.obj("llm_config").integer("hidden_size"))
                 .hasMessageContaining("llm_config").hasMessageContaining("\"hidden_size\"");
         assertThatThrownBy(() -> o.string("hidden_size")).hasMessageContaining("must be a string");
+        // a float where Python needs an int (a size, an index) is refused, not truncated
+        assertThatThrownBy(() -> o.integer("rope_theta")).hasMessageContaining("\"rope_theta\" must be an integer, got 1000000.0");
     }
 
     @Test

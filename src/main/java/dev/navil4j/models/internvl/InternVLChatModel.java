@@ -173,11 +173,15 @@ public final class InternVLChatModel implements VisionLanguageModel {
         return languageModel.forward(inputEmbeds(ids, features), ids.length, positions, cache, null, allLogits);
     }
 
-    /** chat(): greedy unless asked, stop only at {@code <|im_end|>} (eos_token_id set from template.sep). */
+    /**
+     * language_model.generate's resolution: the LLM is built from llm_config, so its generation config is
+     * GenerationConfig.from_model_config(llm_config) over HF's global defaults (do_sample false, top_k 50, top_p 1,
+     * temperature 1); the checkpoint's generation_config.json is not read. chat() sets eos_token_id to template.sep
+     * ({@code <|im_end|>}) only; generate() receives inputs_embeds, so the repetition penalty skips the prompt.
+     */
     @Override
     public GenerationConfig defaultGeneration() {
-        // generate() receives inputs_embeds, so the prompt is not part of input_ids for the repetition penalty
-        return new GenerationConfig(1024, false, 1f, 1f, 0, 0, 1f, false, Set.of(stopId));
+        return dev.navil4j.models.GenerationDefaults.from(config.llm(), Set.of(stopId), false);
     }
 
     @Override

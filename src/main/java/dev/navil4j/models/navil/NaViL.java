@@ -378,9 +378,15 @@ public final class NaViL implements VisionLanguageModel {
 
     @Override public MediaCache mediaCache() { return mediaCache; }
 
-    /** Greedy; stops only at the template separator {@code <|im_end|>} (config eos and generation_config unused). */
+    /**
+     * language_model.generate's resolution: GenerationConfig.from_model_config(llm_config) over HF's global defaults
+     * (top_k 50, ...); generation_config.json is not read (the LLM is built from llm_config); chat() sets eos_token_id
+     * to the template separator only; the prompt enters as inputs_embeds, so the repetition penalty skips it.
+     */
     @Override
-    public GenerationConfig defaultGeneration() { return GenerationConfig.greedy(1024, Set.of(imEndId)); }
+    public GenerationConfig defaultGeneration() {
+        return dev.navil4j.models.GenerationDefaults.from(cfg.llmJson(), Set.of(imEndId), false);
+    }
 
     /** chat(): split at {@code <|im_end|>}, Python strip(), then drop the fragments {@code <|im_end|}, {@code <|im_end}, {@code <|im}. */
     @Override

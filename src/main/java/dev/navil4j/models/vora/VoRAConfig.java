@@ -40,10 +40,15 @@ public record VoRAConfig(Qwen2Config llm, String visionEmbedding, int visionEmbe
     }
 
     public static VoRAConfig of(Json.Obj c) {
-        String emb = c.string("vision_embedding", "AIMv2Embedding");
+        // VoRAConfig's default "AIMv2" names no class of vision_embedding.py: getattr(VB, ...) fails without the key
+        if (!c.has("vision_embedding"))
+            throw new WeightsException(c.where() + ": vision_embedding is missing (the reference default \"AIMv2\" is no class of "
+                    + "vision_embedding.py; VoRA checkpoints set \"AIMv2Embedding\")");
+        String emb = c.string("vision_embedding");
         if (!emb.equals("AIMv2Embedding"))
             throw new WeightsException(c.where() + ": vision_embedding \"" + emb + "\" is not supported (only AIMv2Embedding)");
-        String mask = c.string("vision_attention_mask", "default");
+        // configuration_vora.py:23 default "bidirectional"
+        String mask = c.string("vision_attention_mask", "bidirectional");
         if (!mask.equals("bidirectional") && !mask.equals("default"))
             throw new WeightsException(c.where() + ": vision_attention_mask \"" + mask + "\" is not supported (bidirectional or default, as make_mask)");
         if (c.has("aux_vision") && !c.string("aux_vision").isEmpty())
@@ -52,7 +57,8 @@ public record VoRAConfig(Qwen2Config llm, String visionEmbedding, int visionEmbe
         List<Integer> layers = new ArrayList<>();
         int rank = -1;
         List<String> targets = new ArrayList<>();
-        if (c.has("lora")) {
+        // modeling_vora.py:47: `if config.lora:` — an empty dict means no LoRA layers at all
+        if (c.has("lora") && !c.obj("lora").node().isEmpty()) {
             Json.Obj lora = c.obj("lora");
             rank = lora.integer("r", 1024);
             JsonNode l = lora.node().path("layers");
@@ -68,7 +74,7 @@ public record VoRAConfig(Qwen2Config llm, String visionEmbedding, int visionEmbe
             else targets.addAll(List.of("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
                     "mlp.up_proj", "mlp.gate_proj", "mlp.down_proj")); // lora.py QWEN2_TARGET_MODULES
         }
-        return new VoRAConfig(llm, emb, c.integer("vision_embedding_intermediate_size"), c.integer("patch_size", 14),
+        return new VoRAConfig(llm, emb, c.integer("vision_embedding_intermediate_size", 1536), c.integer("patch_size", 14),
                 c.integer("image_size", 448), mask, List.copyOf(layers), rank, List.copyOf(targets), IMAGE_TOKEN_INDEX);
     }
 }

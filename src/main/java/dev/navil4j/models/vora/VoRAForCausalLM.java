@@ -89,16 +89,9 @@ public final class VoRAForCausalLM implements VisionLanguageModel {
      */
     static GenerationConfig generationDefaults(Path dir) {
         Path f = dir.resolve("generation_config.json");
-        Json.Obj g = Files.exists(f) ? Json.Obj.of(f) : new Json.Obj(Json.MAPPER.createObjectNode(), f.toString());
-        Set<Integer> stops = new LinkedHashSet<>();
-        if (g.has("eos_token_id")) {
-            var e = g.required("eos_token_id");
-            if (e.isArray()) e.forEach(x -> stops.add(x.asInt()));
-            else stops.add(e.asInt());
-        }
-        return new GenerationConfig(1024, g.bool("do_sample", false), (float) g.number("temperature", 1.0),
-                (float) g.number("top_p", 1.0), g.integer("top_k", 50), 0, (float) g.number("repetition_penalty", 1.0),
-                false, Set.copyOf(stops));
+        // without the file, generate() uses GenerationConfig.from_model_config(config)
+        Json.Obj g = Json.Obj.of(Files.exists(f) ? f : dir.resolve("config.json"));
+        return dev.navil4j.models.GenerationDefaults.from(g, null, false);
     }
 
     // ---------------------------------------------------------------- model
