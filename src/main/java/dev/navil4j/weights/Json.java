@@ -29,7 +29,7 @@ public final class Json {
      */
     static final java.util.Set<String> POSITIVE = java.util.Set.of("hidden_size", "intermediate_size", "num_attention_heads",
             "num_key_value_heads", "num_hidden_layers", "head_dim", "vocab_size", "patch_size", "image_size", "num_channels",
-            "force_image_size", "max_position_embeddings", "vision_embedding_intermediate_size");
+            "max_position_embeddings", "vision_embedding_intermediate_size"); // force_image_size 0 is falsy in the reference: it falls back
 
     /** The JSON files of a Hugging Face checkpoint directory that are parsed when present. */
     static final List<String> CONFIG_FILES = List.of("config.json", "generation_config.json", "preprocessor_config.json",

@@ -64,7 +64,7 @@ class ChatCommandTest {
         assertThat(r.code()).isZero();
         assertThat(r.out()).isEqualTo(answer("Hi", 1, 2) + System.lineSeparator());
         assertThat(r.err()).contains("loaded toy model from").contains("image encode").contains("(2 media tokens)")
-                .containsPattern("prefill \\d+ tokens [0-9.]+ s, [0-9.]+ tok/s").containsPattern("decode \\d+ tokens, [0-9.]+ tok/s \\(stop\\)");
+                .containsPattern("prefill \\d+ tokens \\(\\d+ reused from the session's KV cache\\) [0-9.]+ s, [0-9.]+ tok/s").containsPattern("decode \\d+ tokens, [0-9.]+ tok/s \\(stop\\)");
     }
 
     @Test

@@ -73,6 +73,43 @@ class PrefixReuseTest {
     @Test
     void naViLInternLM2ImageRounds() throws Exception { twoRounds("navil-internlm2-tiny", "gen_round1", "gen_round2"); }
 
+    /** The video chat's second round (8 frames, one tile each) reuses the first round's KV and stays exact. */
+    @Test
+    void internVLVideoRounds() throws Exception {
+        Fixture fx = new Fixture(Path.of("fixtures/internvl3-video"));
+        JsonNode c1 = BatchedGenerationTest.named(fx, "gen_video"), c2 = BatchedGenerationTest.named(fx, "gen_video_round2");
+        try (ChatModel model = Navil4j.load(Path.of("fixtures/internvl3-tiny/model"))) {
+            ChatSession s = model.newSession();
+            String q1 = c1.get("question").asText();
+            q1 = q1.substring(q1.lastIndexOf('\n') + 1); // the "FrameK: <image>" lines are what the API writes for a video
+            Response r1 = s.ask(Request.of(q1, Media.video(fx.resolve(c1.get("video").asText()), c1.get("num_segments").asInt())).with(opts(c1)));
+            assertThat(r1.tokenIds()).containsExactly(fx.ints(c1.get("expect").get("generated_ids")));
+            long misses = model.model().mediaCache().misses();
+            Response r2 = s.ask(Request.of(c2.get("question").asText()).with(opts(c2)));
+            assertThat(r2.tokenIds()).containsExactly(fx.ints(c2.get("expect").get("generated_ids")));
+            assertThat(r2.cachedTokens()).isGreaterThan(r1.promptTokens() - 2);
+            assertThat(model.model().mediaCache().misses()).isEqualTo(misses);
+        }
+    }
+
+    /** batch_chat(): the two rows generated as one batch give the reference's ids (cut after the first stop id). */
+    @Test
+    void internVLBatchChatAsOneBatch() throws Exception {
+        Fixture fx = new Fixture(Path.of("fixtures/internvl3-tiny"));
+        JsonNode c = BatchedGenerationTest.named(fx, "gen_batch_chat");
+        try (ChatModel model = Navil4j.load(Path.of("fixtures/internvl3-tiny/model"))) {
+            List<Request> rows = new java.util.ArrayList<>();
+            for (int i = 0; i < c.get("questions").size(); i++)
+                rows.add(Request.of(c.get("questions").get(i).asText(), Media.image(fx.resolve(c.get("images").get(i).asText())))
+                        .with(opts(c)));
+            List<Response> out = model.batch(rows);
+            for (int i = 0; i < out.size(); i++) {
+                assertThat(out.get(i).tokenIds()).as("row " + i).containsExactly(fx.ints(c.get("expect").get("generated_ids").get(i)));
+                assertThat(out.get(i).text()).isEqualTo(c.get("expect").get("responses").get(i).asText());
+            }
+        }
+    }
+
     /** A repeated image in a new session is not encoded again; the answer is the same. */
     @Test
     void repeatedImageHitsTheMediaCache() throws Exception {

@@ -5,6 +5,7 @@ import dev.navil4j.nn.CacheRun;
 import dev.navil4j.nn.Linear;
 import dev.navil4j.nn.Norms;
 import dev.navil4j.weights.SafeTensors;
+import dev.navil4j.weights.TensorPath;
 
 /**
  * InternLM2 with visual experts ({@code InternLM2VEForCausalLM}, NaViL-2B; hub prefix {@code language_model.}).
@@ -22,21 +23,22 @@ final class InternLM2VEForCausalLM extends VisualExpertLM {
         int h = cfg.hiddenSize(), hd = cfg.headDim(), heads = cfg.heads(), kvh = cfg.kvHeads(), inter = cfg.intermediateSize();
         int qkvOut = (heads + 2 * kvh) * hd;
         layers = new Layer[cfg.layers()];
+        TensorPath model = TensorPath.of(st, prefix).pp("model");
         for (int l = 0; l < layers.length; l++) {
-            String p = prefix + "model.layers." + l + ".";
+            TensorPath p = model.pp("layers").pp(l), att = p.pp("attention"), ff = p.pp("feed_forward"), ffVe = p.pp("feed_forward_ve");
             layers[l] = new Layer(
-                    st.get(p + "attention_norm.weight", h).toFloatArray(),
-                    linear(st, p + "attention.wqkv", h, qkvOut),
-                    linear(st, p + "attention.wqkv_ve", h, qkvOut),
-                    linear(st, p + "attention.wo", heads * hd, h),
-                    linear(st, p + "attention.wo_ve", heads * hd, h),
-                    st.get(p + "ffn_norm.weight", h).toFloatArray(),
-                    linear(st, p + "feed_forward.w1", h, inter),
-                    linear(st, p + "feed_forward.w2", inter, h),
-                    linear(st, p + "feed_forward.w3", h, inter),
-                    linear(st, p + "feed_forward_ve.w1", h, inter),
-                    linear(st, p + "feed_forward_ve.w2", inter, h),
-                    linear(st, p + "feed_forward_ve.w3", h, inter));
+                    p.pp("attention_norm").floats("weight", h),
+                    linear(att.pp("wqkv"), h, qkvOut),
+                    linear(att.pp("wqkv_ve"), h, qkvOut),
+                    linear(att.pp("wo"), heads * hd, h),
+                    linear(att.pp("wo_ve"), heads * hd, h),
+                    p.pp("ffn_norm").floats("weight", h),
+                    linear(ff.pp("w1"), h, inter),
+                    linear(ff.pp("w2"), inter, h),
+                    linear(ff.pp("w3"), h, inter),
+                    linear(ffVe.pp("w1"), h, inter),
+                    linear(ffVe.pp("w2"), inter, h),
+                    linear(ffVe.pp("w3"), h, inter));
         }
     }
 

@@ -5,6 +5,7 @@ import dev.navil4j.nn.CacheRun;
 import dev.navil4j.nn.Linear;
 import dev.navil4j.nn.Norms;
 import dev.navil4j.weights.SafeTensors;
+import dev.navil4j.weights.TensorPath;
 
 /**
  * Qwen3 with visual experts ({@code Qwen3VEForCausalLM}, NaViL-9B; hub prefix {@code language_model.}): per
@@ -22,21 +23,22 @@ final class Qwen3VEForCausalLM extends VisualExpertLM {
         super(st, cfg, prefix + "model.embed_tokens.weight", prefix + "model.norm.weight", prefix + "lm_head.weight", options);
         int h = cfg.hiddenSize(), hd = cfg.headDim(), qd = cfg.heads() * hd, kd = cfg.kvHeads() * hd, inter = cfg.intermediateSize();
         layers = new Layer[cfg.layers()];
+        TensorPath model = TensorPath.of(st, prefix).pp("model");
         for (int l = 0; l < layers.length; l++) {
-            String p = prefix + "model.layers." + l + ".", a = p + "self_attn.";
+            TensorPath p = model.pp("layers").pp(l), a = p.pp("self_attn"), mlp = p.pp("mlp"), mlpVe = p.pp("mlp_ve");
             layers[l] = new Layer(
-                    st.get(p + "input_layernorm.weight", h).toFloatArray(),
-                    linear(st, a + "q_proj", h, qd), linear(st, a + "k_proj", h, kd),
-                    linear(st, a + "v_proj", h, kd), linear(st, a + "o_proj", qd, h),
-                    st.get(a + "q_norm.weight", hd).toFloatArray(), st.get(a + "k_norm.weight", hd).toFloatArray(),
-                    linear(st, a + "q_proj_ve", h, qd), linear(st, a + "k_proj_ve", h, kd),
-                    linear(st, a + "v_proj_ve", h, kd), linear(st, a + "o_proj_ve", qd, h),
-                    st.get(a + "q_norm_ve.weight", hd).toFloatArray(), st.get(a + "k_norm_ve.weight", hd).toFloatArray(),
-                    st.get(p + "post_attention_layernorm.weight", h).toFloatArray(),
-                    linear(st, p + "mlp.gate_proj", h, inter), linear(st, p + "mlp.up_proj", h, inter),
-                    linear(st, p + "mlp.down_proj", inter, h),
-                    linear(st, p + "mlp_ve.gate_proj", h, inter), linear(st, p + "mlp_ve.up_proj", h, inter),
-                    linear(st, p + "mlp_ve.down_proj", inter, h));
+                    p.pp("input_layernorm").floats("weight", h),
+                    linear(a.pp("q_proj"), h, qd), linear(a.pp("k_proj"), h, kd),
+                    linear(a.pp("v_proj"), h, kd), linear(a.pp("o_proj"), qd, h),
+                    a.pp("q_norm").floats("weight", hd), a.pp("k_norm").floats("weight", hd),
+                    linear(a.pp("q_proj_ve"), h, qd), linear(a.pp("k_proj_ve"), h, kd),
+                    linear(a.pp("v_proj_ve"), h, kd), linear(a.pp("o_proj_ve"), qd, h),
+                    a.pp("q_norm_ve").floats("weight", hd), a.pp("k_norm_ve").floats("weight", hd),
+                    p.pp("post_attention_layernorm").floats("weight", h),
+                    linear(mlp.pp("gate_proj"), h, inter), linear(mlp.pp("up_proj"), h, inter),
+                    linear(mlp.pp("down_proj"), inter, h),
+                    linear(mlpVe.pp("gate_proj"), h, inter), linear(mlpVe.pp("up_proj"), h, inter),
+                    linear(mlpVe.pp("down_proj"), inter, h));
         }
     }
 

@@ -9,6 +9,7 @@ import dev.navil4j.models.LoadOptions;
 import dev.navil4j.tensor.QuantPolicy;
 import dev.navil4j.tensor.WeightTensor;
 import dev.navil4j.weights.SafeTensors;
+import dev.navil4j.weights.TensorPath;
 import dev.navil4j.weights.WeightsException;
 
 /**
@@ -50,6 +51,9 @@ abstract class VisualExpertLM {
         linears.add(l);
         return l;
     }
+
+    /** {@link #linear(SafeTensors, String, int, int)} at a tensor path. */
+    Linear linear(TensorPath module, int in, int out) { return linear(module.st(), module.path(), in, out); }
 
     /** Bytes of the decoder layers' linear weights (both experts) in their loaded formats, without the LM head. */
     long linearWeightBytes() {

@@ -13,6 +13,7 @@ import dev.navil4j.models.LoadOptions;
 import dev.navil4j.tensor.QuantPolicy;
 import dev.navil4j.tensor.WeightTensor;
 import dev.navil4j.weights.SafeTensors;
+import dev.navil4j.weights.TensorPath;
 
 /**
  * The Qwen2 decoder (transformers Qwen2ForCausalLM): token embeddings, layers of
@@ -73,29 +74,30 @@ public final class Qwen2Model {
         ProjectionLoader raw = linear;
         linear = (s, name, in, out) -> quantize(raw.load(s, name, in, out), options);
         int h = c.hiddenSize(), inter = c.intermediateSize();
-        WeightTensor embed = st.get(prefix + "model.embed_tokens.weight", c.vocabSize(), h).matrix();
+        TensorPath root = TensorPath.of(st, prefix), model = root.pp("model");
+        WeightTensor embed = model.pp("embed_tokens").get("weight", c.vocabSize(), h).matrix();
         Layer[] layers = new Layer[c.numHiddenLayers()];
         for (int i = 0; i < layers.length; i++) {
-            String p = prefix + "model.layers." + i + ".";
+            TensorPath layer = model.pp("layers").pp(i), attn = layer.pp("self_attn"), mlp = layer.pp("mlp");
             // Qwen2Attention builds q/k/v_proj with bias=True (o_proj and the MLP without): PLAIN takes a bias when
             // stored, so a missing one must be refused here rather than run as a bias-free projection
             for (String proj : new String[]{"q_proj", "k_proj", "v_proj"})
-                if (!st.contains(p + "self_attn." + proj + ".bias"))
-                    throw new dev.navil4j.weights.WeightsException(st.location() + ": missing tensor \"" + p + "self_attn." + proj
-                            + ".bias\" (Qwen2's q/k/v projections have a bias)");
+                if (!attn.pp(proj).contains("bias"))
+                    throw new dev.navil4j.weights.WeightsException(st.location() + ": missing tensor \"" + attn.pp(proj).name("bias")
+                            + "\" (Qwen2's q/k/v projections have a bias)");
             layers[i] = new Layer(
-                    st.get(p + "input_layernorm.weight", h).toFloatArray(),
-                    linear.load(st, p + "self_attn.q_proj", h, c.qDim()),
-                    linear.load(st, p + "self_attn.k_proj", h, c.kvDim()),
-                    linear.load(st, p + "self_attn.v_proj", h, c.kvDim()),
-                    linear.load(st, p + "self_attn.o_proj", c.qDim(), h),
-                    st.get(p + "post_attention_layernorm.weight", h).toFloatArray(),
-                    linear.load(st, p + "mlp.gate_proj", h, inter),
-                    linear.load(st, p + "mlp.up_proj", h, inter),
-                    linear.load(st, p + "mlp.down_proj", inter, h));
+                    layer.pp("input_layernorm").floats("weight", h),
+                    linear.load(st, attn.pp("q_proj").path(), h, c.qDim()),
+                    linear.load(st, attn.pp("k_proj").path(), h, c.kvDim()),
+                    linear.load(st, attn.pp("v_proj").path(), h, c.kvDim()),
+                    linear.load(st, attn.pp("o_proj").path(), c.qDim(), h),
+                    layer.pp("post_attention_layernorm").floats("weight", h),
+                    linear.load(st, mlp.pp("gate_proj").path(), h, inter),
+                    linear.load(st, mlp.pp("up_proj").path(), h, inter),
+                    linear.load(st, mlp.pp("down_proj").path(), inter, h));
         }
-        float[] norm = st.get(prefix + "model.norm.weight", h).toFloatArray();
-        WeightTensor head = c.tieWordEmbeddings() ? embed : st.get(prefix + "lm_head.weight", c.vocabSize(), h).matrix();
+        float[] norm = model.pp("norm").floats("weight", h);
+        WeightTensor head = c.tieWordEmbeddings() ? embed : root.pp("lm_head").get("weight", c.vocabSize(), h).matrix();
         head = QuantPolicy.apply(head, QuantPolicy.headWeights(options.weights()));
         return new Qwen2Model(c, embed, layers, norm, head, options.kvCacheBf16());
     }
