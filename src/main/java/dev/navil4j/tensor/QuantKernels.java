@@ -214,12 +214,44 @@ public final class QuantKernels {
         for (int b = 0; b < nBlocks; b++) {
             long p = byteOff + (long) b * Q8_BLOCK_BYTES;
             float d = seg.get(Convert.LE_FLOAT, p);
+            int o = off + b * BLOCK;
+            // 4 × 8 int8 widened to f32 lanes and scaled (the batched-decode path dequantizes each row once)
+            for (int j = 0; j < BLOCK; j += 8)
+                ((FloatVector) ByteVector.fromMemorySegment(B64, seg, p + 4 + j, java.nio.ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2F, F256, 0)).mul(d).intoArray(dst, o + j);
+        }
+    }
+
+    /** The scalar reference of {@link #dequantQ8}. */
+    public static void dequantQ8Reference(MemorySegment seg, long byteOff, int nBlocks, float[] dst, int off) {
+        for (int b = 0; b < nBlocks; b++) {
+            long p = byteOff + (long) b * Q8_BLOCK_BYTES;
+            float d = seg.get(Convert.LE_FLOAT, p);
             for (int j = 0; j < BLOCK; j++) dst[off + b * BLOCK + j] = d * seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, p + 4 + j);
         }
     }
 
-    /** As {@link #dequantQ8} for Q4 blocks. */
+    private static final jdk.incubator.vector.VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
+    private static final jdk.incubator.vector.VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
+
+    /** As {@link #dequantQ8} for Q4 blocks (low nibbles are values 0..15, high nibbles 16..31, each minus 8). */
     public static void dequantQ4(MemorySegment seg, long byteOff, int nBlocks, float[] dst, int off) {
+        for (int b = 0; b < nBlocks; b++) {
+            long p = byteOff + (long) b * Q4_BLOCK_BYTES;
+            float d = seg.get(Convert.LE_FLOAT, p);
+            int o = off + b * BLOCK;
+            for (int j = 0; j < 16; j += 8) {
+                ByteVector v = ByteVector.fromMemorySegment(B64, seg, p + 4 + j, java.nio.ByteOrder.LITTLE_ENDIAN);
+                ((FloatVector) v.lanewise(VectorOperators.AND, (byte) 0x0f).sub((byte) 8).convertShape(VectorOperators.B2F, F256, 0))
+                        .mul(d).intoArray(dst, o + j);
+                ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.AND, (byte) 0x0f).sub((byte) 8)
+                        .convertShape(VectorOperators.B2F, F256, 0)).mul(d).intoArray(dst, o + j + 16);
+            }
+        }
+    }
+
+    /** The scalar reference of {@link #dequantQ4}. */
+    public static void dequantQ4Reference(MemorySegment seg, long byteOff, int nBlocks, float[] dst, int off) {
         for (int b = 0; b < nBlocks; b++) {
             long p = byteOff + (long) b * Q4_BLOCK_BYTES;
             float d = seg.get(Convert.LE_FLOAT, p);
