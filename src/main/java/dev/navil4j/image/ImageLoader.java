@@ -50,6 +50,9 @@ public final class ImageLoader {
 
     private final long maxPixels;
 
+    /** ImageIO format names (lower case) that navil4j decodes. */
+    private static final java.util.Set<String> SUPPORTED_FORMATS = java.util.Set.of("jpeg", "png", "gif", "bmp", "webp");
+
     /** @param maxPixels largest width × height accepted (checked on the header before decoding) */
     public ImageLoader(long maxPixels) {
         if (maxPixels <= 0) throw new IllegalArgumentException("maxPixels must be positive");
@@ -94,7 +97,7 @@ public final class ImageLoader {
     /** Decodes to the reader's native BufferedImage (no colour conversion), after the header checks. */
     public BufferedImage decodeRaw(byte[] bytes, String source) {
         if (bytes.length == 0) throw new ImageException(source + ": empty file (0 bytes), not an image");
-        bytes = stripJpegIcc(bytes);
+        bytes = JpegHeader.withDefaultHuffmanTables(stripJpegIcc(bytes));
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             if (in == null) throw new ImageException(source + ": cannot open image stream");
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
@@ -102,6 +105,13 @@ public final class ImageLoader {
                 throw new ImageException(source + ": not a recognised image format (JPEG, PNG, GIF, BMP, WebP)");
             ImageReader reader = readers.next();
             try {
+                String format = reader.getFormatName().toLowerCase(java.util.Locale.ROOT);
+                // Only the formats whose decode is checked against Pillow (ImageCorpusTest) are read; the JDK
+                // and the plugins also claim TIFF, WBMP, ... whose decode is not known to match Pillow's.
+                // (An MPO file is a JPEG whose first frame the JPEG reader decodes, as Pillow's MPO plugin does.)
+                if (!SUPPORTED_FORMATS.contains(format))
+                    throw new ImageException(source + ": " + reader.getFormatName().toUpperCase(java.util.Locale.ROOT)
+                            + " images are not supported (navil4j reads JPEG, PNG, GIF, BMP and WebP)");
                 reader.setInput(in, true, true);
                 int w = reader.getWidth(0), h = reader.getHeight(0);
                 if (w <= 0 || h <= 0) throw new ImageException(source + ": image has size " + w + "x" + h);
@@ -115,14 +125,26 @@ public final class ImageLoader {
                 if (gif != null && (long) gif[0] * gif[1] > maxPixels)
                     throw new ImageException(source + ": GIF canvas " + gif[0] + "x" + gif[1]
                             + " exceeds the limit of " + maxPixels + " pixels (possible decompression bomb)");
-                BufferedImage img = reader.read(0);
+                BmpHeader.checkSupported(bytes, source);
+                JpegHeader jpeg = JpegHeader.parse(bytes);
+                if (jpeg != null) jpeg.checkSupported(source);
+                // Pillow's JpegImagePlugin reads 4-component JPEGs as libjpeg's raw CMYK ("CMYK;I": always Adobe
+                // polarity, JpegImagePlugin.py:386) and converts them itself; the TwelveMonkeys plugin would
+                // colour-convert (its own YCC rounding, an ICC profile), so take the raw raster instead.
+                BufferedImage img = jpeg != null && jpeg.components() == 4
+                        ? PillowCmyk.fromRawJpegRaster(reader.readRaster(0, null), jpeg.adobeTransform())
+                        : reader.read(0);
                 for (String wmsg : warnings) {
                     String m = wmsg.toLowerCase(java.util.Locale.ROOT);
-                    // libjpeg reports a cut-off stream only as a warning and fills the rest; Pillow refuses it.
-                    if (m.contains("premature") || m.contains("truncat") || m.contains("end of"))
+                    // libjpeg reports a cut-off file only as a warning (JWRN_JPEG_EOF) and fills the rest; Pillow
+                    // refuses it (ImageFile.load: "image file is truncated"). Corrupt data inside the file
+                    // ("Corrupt JPEG data: premature end of data segment", JWRN_HIT_MARKER) is only a warning
+                    // for Pillow too, which decodes such files.
+                    if (m.contains("premature end of jpeg file") || m.contains("truncat"))
                         throw new ImageException(source + ": image file is truncated (" + wmsg + ")");
                 }
                 if (img == null) throw new ImageException(source + ": decoder returned no image");
+                img = pngGray16WithoutTrns(bytes, img);
                 return gif == null ? img : gifCanvas(img, gif);
             } finally {
                 reader.dispose();
@@ -192,6 +214,23 @@ public final class ImageLoader {
         for (int y = 0; y < frame.getHeight(); y++)
             for (int x = 0; x < frame.getWidth(); x++) r.setSample(x + g[2], y + g[3], 0, src.getSample(x, y, 0));
         return new BufferedImage(icm, r, false, null);
+    }
+
+    /**
+     * A 16-bit grayscale PNG (colour type 0) is Pillow mode I;16 whether or not it has a tRNS chunk
+     * (PngImagePlugin keeps tRNS as info["transparency"]), so convert('RGB') clips each sample to 255.
+     * The JDK reader turns tRNS into an alpha band, which would select the gray+alpha (LA;16B, high byte)
+     * rule; this drops that band again.
+     */
+    private static BufferedImage pngGray16WithoutTrns(byte[] f, BufferedImage img) {
+        boolean png = f.length > 26 && (f[0] & 0xFF) == 0x89 && f[1] == 'P' && f[2] == 'N' && f[3] == 'G';
+        if (!png || f[24] != 16 || f[25] != 0) return img;   // IHDR bit depth 16, colour type 0
+        ColorModel cm = img.getColorModel();
+        if (!cm.hasAlpha() || cm.getNumColorComponents() != 1) return img;
+        java.awt.image.WritableRaster gray = img.getRaster().createWritableChild(0, 0, img.getWidth(), img.getHeight(), 0, 0, new int[]{0});
+        ComponentColorModel gcm = new ComponentColorModel(ColorSpace.getInstance(ColorSpace.CS_GRAY), new int[]{16}, false, false,
+                java.awt.Transparency.OPAQUE, DataBuffer.TYPE_USHORT);
+        return new BufferedImage(gcm, gray, false, null);
     }
 
     /**
@@ -312,11 +351,14 @@ public final class ImageLoader {
         return true;
     }
 
-    /** Expands an n-bit sample to 8 bits as Pillow's unpackers do (v × 255 / (2^n − 1), exact for 1, 2, 4 bits). */
+    /**
+     * Expands an n-bit sample to 8 bits as Pillow's unpackers do: v × 255 / (2^n − 1) truncated (Unpack.c
+     * ImagingUnpackBGR15 / BGR16 for 5- and 6-bit BMP fields; exact anyway for 1, 2, 4 bits).
+     */
     private static int scaleBits(int v, int bits) {
         if (bits == 8) return v;
         if (bits > 8) return v >>> (bits - 8);
-        int max = (1 << bits) - 1;
-        return (v * 255 + max / 2) / max;
+        if (bits == 0) return 0;
+        return v * 255 / ((1 << bits) - 1);
     }
 }
