@@ -97,6 +97,8 @@ public final class ImageLoader {
     /** Decodes to the reader's native BufferedImage (no colour conversion), after the header checks. */
     public BufferedImage decodeRaw(byte[] bytes, String source) {
         if (bytes.length == 0) throw new ImageException(source + ": empty file (0 bytes), not an image");
+        BufferedImage lossyWebp = decodeLossyWebp(bytes, source);
+        if (lossyWebp != null) return lossyWebp;
         bytes = JpegHeader.withDefaultHuffmanTables(stripJpegIcc(bytes));
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             if (in == null) throw new ImageException(source + ": cannot open image stream");
@@ -214,6 +216,54 @@ public final class ImageLoader {
         for (int y = 0; y < frame.getHeight(); y++)
             for (int x = 0; x < frame.getWidth(); x++) r.setSample(x + g[2], y + g[3], 0, src.getSample(x, y, 0));
         return new BufferedImage(icm, r, false, null);
+    }
+
+    /**
+     * A still lossy WebP (a "VP8 " chunk, plain or inside VP8X) through {@link Vp8Decoder}, libwebp-exact;
+     * null for every other file (lossless and animated WebP stay with the TwelveMonkeys reader). The alpha
+     * plane (ALPH) is not decoded: convert('RGB') drops it, and libwebp's RGBA output does not premultiply.
+     */
+    private BufferedImage decodeLossyWebp(byte[] f, String source) {
+        if (f.length < 20 || !(f[0] == 'R' && f[1] == 'I' && f[2] == 'F' && f[3] == 'F' && f[8] == 'W' && f[9] == 'E' && f[10] == 'B' && f[11] == 'P'))
+            return null;
+        int p = 12, canvasW = -1, canvasH = -1;
+        while (p + 8 <= f.length) {
+            String fourcc = new String(f, p, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+            long len = (f[p + 4] & 0xFFL) | (f[p + 5] & 0xFFL) << 8 | (f[p + 6] & 0xFFL) << 16 | (f[p + 7] & 0xFFL) << 24;
+            int data = p + 8;
+            if (fourcc.equals("VP8X")) {
+                if (len < 10 || data + 10 > f.length) return null;
+                if ((f[data] & 0x02) != 0) return null;   // animation: frames are composed by the other reader
+                canvasW = 1 + ((f[data + 4] & 0xFF) | (f[data + 5] & 0xFF) << 8 | (f[data + 6] & 0xFF) << 16);
+                canvasH = 1 + ((f[data + 7] & 0xFF) | (f[data + 8] & 0xFF) << 8 | (f[data + 9] & 0xFF) << 16);
+            } else if (fourcc.equals("VP8L") || fourcc.equals("ANMF") || fourcc.equals("ANIM")) {
+                return null;
+            } else if (fourcc.equals("VP8 ")) {
+                if (data + len > f.length)
+                    throw new ImageException(source + ": image file is truncated (VP8 chunk of " + len + " bytes, "
+                            + (f.length - data) + " present)");
+                int[] wh = Vp8Decoder.size(f, data, (int) len);
+                if (wh == null) throw new ImageException(source + ": cannot decode lossy WebP (corrupt): bad VP8 frame header");
+                if (canvasW >= 0 && (canvasW != wh[0] || canvasH != wh[1]))
+                    throw new ImageException(source + ": cannot decode lossy WebP (corrupt): VP8X canvas " + canvasW + "x" + canvasH
+                            + " differs from the frame's " + wh[0] + "x" + wh[1]);
+                long pixels = (long) wh[0] * wh[1];
+                if (pixels > maxPixels)
+                    throw new ImageException(source + ": image size " + wh[0] + "x" + wh[1] + " = " + pixels
+                            + " pixels exceeds the limit of " + maxPixels + " pixels (possible decompression bomb)");
+                Vp8Decoder.Frame frame = Vp8Decoder.decode(f, data, (int) len, source);
+                byte[] rgb = Vp8Decoder.toRgb(frame);
+                java.awt.image.DataBufferByte db = new java.awt.image.DataBufferByte(rgb, rgb.length);
+                java.awt.image.WritableRaster r = Raster.createInterleavedRaster(db, frame.width(), frame.height(),
+                        frame.width() * 3, 3, new int[]{0, 1, 2}, null);
+                ComponentColorModel cm = new ComponentColorModel(ColorSpace.getInstance(ColorSpace.CS_sRGB), false, false,
+                        java.awt.Transparency.OPAQUE, DataBuffer.TYPE_BYTE);
+                return new BufferedImage(cm, r, false, null);
+            }
+            if (len > f.length) return null;
+            p = (int) Math.min(f.length, data + len + (len & 1));
+        }
+        return null;
     }
 
     /**
