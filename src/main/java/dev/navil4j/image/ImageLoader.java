@@ -226,17 +226,26 @@ public final class ImageLoader {
     private BufferedImage decodeLossyWebp(byte[] f, String source) {
         if (f.length < 20 || !(f[0] == 'R' && f[1] == 'I' && f[2] == 'F' && f[3] == 'F' && f[8] == 'W' && f[9] == 'E' && f[10] == 'B' && f[11] == 'P'))
             return null;
+        long riffSize = (f[4] & 0xFFL) | (f[5] & 0xFFL) << 8 | (f[6] & 0xFFL) << 16 | (f[7] & 0xFFL) << 24;
+        // libwebp's demuxer (behind Pillow's WebPAnimDecoder) refuses a file shorter than its RIFF header says,
+        // for lossless too, where the other reader would decode the part that is there.
+        if (riffSize + 8 > f.length)
+            throw new ImageException(source + ": image file is truncated (RIFF size " + (riffSize + 8) + " bytes, "
+                    + f.length + " present)");
         int p = 12, canvasW = -1, canvasH = -1;
+        boolean animated = false;
         while (p + 8 <= f.length) {
             String fourcc = new String(f, p, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
             long len = (f[p + 4] & 0xFFL) | (f[p + 5] & 0xFFL) << 8 | (f[p + 6] & 0xFFL) << 16 | (f[p + 7] & 0xFFL) << 24;
             int data = p + 8;
             if (fourcc.equals("VP8X")) {
                 if (len < 10 || data + 10 > f.length) return null;
-                if ((f[data] & 0x02) != 0) return null;   // animation: frames are composed by the other reader
+                animated = (f[data] & 0x02) != 0;
                 canvasW = 1 + ((f[data + 4] & 0xFF) | (f[data + 5] & 0xFF) << 8 | (f[data + 6] & 0xFF) << 16);
                 canvasH = 1 + ((f[data + 7] & 0xFF) | (f[data + 8] & 0xFF) << 8 | (f[data + 9] & 0xFF) << 16);
-            } else if (fourcc.equals("VP8L") || fourcc.equals("ANMF") || fourcc.equals("ANIM")) {
+            } else if (fourcc.equals("ANMF") && animated) {
+                return firstLossyFrame(f, data, (int) Math.min(len, f.length - data), canvasW, canvasH, source);
+            } else if (fourcc.equals("VP8L") || fourcc.equals("ANMF")) {
                 return null;
             } else if (fourcc.equals("VP8 ")) {
                 if (data + len > f.length)
@@ -252,18 +261,59 @@ public final class ImageLoader {
                     throw new ImageException(source + ": image size " + wh[0] + "x" + wh[1] + " = " + pixels
                             + " pixels exceeds the limit of " + maxPixels + " pixels (possible decompression bomb)");
                 Vp8Decoder.Frame frame = Vp8Decoder.decode(f, data, (int) len, source);
-                byte[] rgb = Vp8Decoder.toRgb(frame);
-                java.awt.image.DataBufferByte db = new java.awt.image.DataBufferByte(rgb, rgb.length);
-                java.awt.image.WritableRaster r = Raster.createInterleavedRaster(db, frame.width(), frame.height(),
-                        frame.width() * 3, 3, new int[]{0, 1, 2}, null);
-                ComponentColorModel cm = new ComponentColorModel(ColorSpace.getInstance(ColorSpace.CS_sRGB), false, false,
-                        java.awt.Transparency.OPAQUE, DataBuffer.TYPE_BYTE);
-                return new BufferedImage(cm, r, false, null);
+                return rgbImage(Vp8Decoder.toRgb(frame), frame.width(), frame.height());
             }
             if (len > f.length) return null;
             p = (int) Math.min(f.length, data + len + (len & 1));
         }
         return null;
+    }
+
+    private static BufferedImage rgbImage(byte[] rgb, int w, int h) {
+        java.awt.image.DataBufferByte db = new java.awt.image.DataBufferByte(rgb, rgb.length);
+        java.awt.image.WritableRaster r = Raster.createInterleavedRaster(db, w, h, w * 3, 3, new int[]{0, 1, 2}, null);
+        ComponentColorModel cm = new ComponentColorModel(ColorSpace.getInstance(ColorSpace.CS_sRGB), false, false,
+                java.awt.Transparency.OPAQUE, DataBuffer.TYPE_BYTE);
+        return new BufferedImage(cm, r, false, null);
+    }
+
+    /**
+     * Frame 1 of an animated WebP whose first frame is lossy, as Pillow gets it from libwebp's
+     * WebPAnimDecoder (anim_decode.c): the first frame is a key frame, so the canvas is zero-filled
+     * (black once the alpha is dropped) and the frame is decoded into its rectangle without blending.
+     * Null when the first frame is lossless (left to the other reader).
+     */
+    private BufferedImage firstLossyFrame(byte[] f, int data, int len, int canvasW, int canvasH, String source) {
+        if (canvasW <= 0 || len < 16) throw new ImageException(source + ": cannot decode animated WebP (corrupt): bad ANMF chunk");
+        long pixels = (long) canvasW * canvasH;
+        if (pixels > maxPixels)
+            throw new ImageException(source + ": image size " + canvasW + "x" + canvasH + " = " + pixels
+                    + " pixels exceeds the limit of " + maxPixels + " pixels (possible decompression bomb)");
+        int x0 = 2 * ((f[data] & 0xFF) | (f[data + 1] & 0xFF) << 8 | (f[data + 2] & 0xFF) << 16);
+        int y0 = 2 * ((f[data + 3] & 0xFF) | (f[data + 4] & 0xFF) << 8 | (f[data + 5] & 0xFF) << 16);
+        int fw = 1 + ((f[data + 6] & 0xFF) | (f[data + 7] & 0xFF) << 8 | (f[data + 8] & 0xFF) << 16);
+        int fh = 1 + ((f[data + 9] & 0xFF) | (f[data + 10] & 0xFF) << 8 | (f[data + 11] & 0xFF) << 16);
+        if ((long) x0 + fw > canvasW || (long) y0 + fh > canvasH)
+            throw new ImageException(source + ": cannot decode animated WebP (corrupt): frame outside the canvas");
+        int p = data + 16, end = data + len;
+        while (p + 8 <= end) {
+            String fourcc = new String(f, p, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+            long clen = (f[p + 4] & 0xFFL) | (f[p + 5] & 0xFFL) << 8 | (f[p + 6] & 0xFFL) << 16 | (f[p + 7] & 0xFFL) << 24;
+            if (p + 8 + clen > end) throw new ImageException(source + ": image file is truncated (ANMF sub-chunk)");
+            if (fourcc.equals("VP8L")) return null;
+            if (fourcc.equals("VP8 ")) {
+                Vp8Decoder.Frame frame = Vp8Decoder.decode(f, p + 8, (int) clen, source);
+                if (frame.width() != fw || frame.height() != fh)
+                    throw new ImageException(source + ": cannot decode animated WebP (corrupt): frame size differs from ANMF");
+                byte[] rgb = Vp8Decoder.toRgb(frame);
+                byte[] canvas = new byte[Math.multiplyExact(Math.multiplyExact(canvasW, canvasH), 3)];
+                for (int y = 0; y < fh; y++)
+                    System.arraycopy(rgb, y * fw * 3, canvas, ((y0 + y) * canvasW + x0) * 3, fw * 3);
+                return rgbImage(canvas, canvasW, canvasH);
+            }
+            p += 8 + (int) clen + (int) (clen & 1);
+        }
+        throw new ImageException(source + ": cannot decode animated WebP (corrupt): first frame has no image data");
     }
 
     /**

@@ -244,8 +244,9 @@ class ImageLoaderTest {
     }
 
     /**
-     * WebP goes through the TwelveMonkeys reader: a 1x1 lossless (VP8L) file (the well-known feature-detection
-     * sample) decodes, its alpha is dropped. Lossy WebP pixel parity with libwebp is not covered by a fixture.
+     * Lossless WebP goes through the TwelveMonkeys reader: a 1x1 lossless (VP8L) file (the well-known
+     * feature-detection sample) decodes, its alpha is dropped. Lossy WebP (Vp8Decoder) is checked against
+     * Pillow/libwebp file by file in ImageCorpusTest.
      */
     @Test
     void webpLosslessDecodes() {
