@@ -67,4 +67,97 @@ final class BmpHeader {
     private static ImageException refuse(String source, String why) {
         return new ImageException(source + ": " + why + "; Pillow refuses this file too");
     }
+
+    /**
+     * An RLE8 / RLE4 bitmap (compression 1 / 2) decoded as Pillow 12.3's BmpRleDecoder (BmpImagePlugin.py)
+     * does, or null for other files. Pillow's decoder is followed rule for rule, also where it differs from
+     * the format's usual reading: an RLE4 absolute run of odd length loses its last pixel and leaves the
+     * stream one byte behind (so Pillow's g_pal4rle.bmp of bmpsuite is not its g_pal4.bmp); runs are
+     * clipped to the row, a delta moves by right + up·width in the output, absolute runs are padded to an
+     * even file offset, the picture ends at an end-of-bitmap code or when enough pixels are there; fewer
+     * pixels than the picture needs is an error ("not enough image data").
+     */
+    static java.awt.image.BufferedImage decodeRle(byte[] f, String source) {
+        if (!isBmp(f) || f.length < 54) return null;
+        long headerSize = u32(f, 14);
+        if (headerSize == 12 || f.length < 14 + headerSize) return null;
+        long compression = u32(f, 30);
+        if (compression != 1 && compression != 2) return null;
+        boolean rle4 = compression == 2;
+        int width = (int) u32(f, 18);
+        boolean yFlip = (f[25] & 0xFF) == 0xFF;   // header_data[7] == 0xFF: top-down
+        long h = u32(f, 22);
+        int height = (int) (yFlip ? (1L << 32) - h : h);
+        int bits = u16(f, 28);
+        long colors = u32(f, 46);
+        if (colors == 0) colors = 1L << bits;
+        long offset = u32(f, 10);
+        if (offset == 14 + headerSize && bits <= 8) offset += 4 * colors;
+        // palette: BGRX entries after the header, as many as the file holds
+        int palStart = (int) (14 + headerSize);
+        int n = (int) Math.min(colors, Math.max(0, (f.length - palStart) / 4));
+        byte[] r = new byte[n], g = new byte[n], b = new byte[n];
+        for (int i = 0; i < n; i++) {
+            b[i] = f[palStart + 4 * i];
+            g[i] = f[palStart + 4 * i + 1];
+            r[i] = f[palStart + 4 * i + 2];
+        }
+        long dest = (long) width * height;
+        if (width <= 0 || height <= 0 || dest > Integer.MAX_VALUE - 256)
+            throw new ImageException(source + ": BMP size " + width + "x" + height + " is not decodable");
+        byte[] data = new byte[(int) dest + 256];
+        int len = 0, x = 0;
+        long pos = offset;
+        while (len < dest) {
+            if (pos + 2 > f.length) break;   // fd.read(1) came back empty
+            int count = f[(int) pos] & 0xFF, byt = f[(int) pos + 1] & 0xFF;
+            pos += 2;
+            if (count != 0) {   // encoded run
+                if (x + count > width) count = Math.max(0, width - x);
+                for (int i = 0; i < count && len < data.length; i++)
+                    data[len++] = (byte) (rle4 ? ((i & 1) == 0 ? byt >> 4 : byt & 0x0F) : byt);
+                x += count;
+            } else if (byt == 0) {   // end of line: pad to a whole row
+                while (len % width != 0) data[len++] = 0;
+                x = 0;
+            } else if (byt == 1) {   // end of bitmap
+                break;
+            } else if (byt == 2) {   // delta
+                if (pos + 2 > f.length) break;
+                int right = f[(int) pos] & 0xFF, up = f[(int) pos + 1] & 0xFF;
+                pos += 2;
+                long skip = right + (long) up * width;
+                if (len + skip > dest) { len = (int) dest; break; }
+                len += (int) skip;
+                x = len % width;
+            } else {   // absolute run: Pillow 12.3 reads byt / 2 bytes for RLE4 (two pixels each; an odd
+                       // count loses its last pixel and the stream stays one byte behind), byt bytes for RLE8
+                int byteCount = rle4 ? byt / 2 : byt;
+                int avail = (int) Math.max(0, Math.min(byteCount, f.length - pos));
+                for (int i = 0; i < avail; i++) {
+                    int v = f[(int) pos + i] & 0xFF;
+                    if (rle4) {
+                        data[len++] = (byte) (v >> 4);
+                        data[len++] = (byte) (v & 0x0F);
+                    } else {
+                        data[len++] = (byte) v;
+                    }
+                }
+                pos += avail;
+                if (avail < byteCount) break;
+                x += byt;
+                if (pos % 2 != 0) pos++;   // word alignment by the file offset, as Pillow seeks
+            }
+        }
+        if (len < dest)
+            throw new ImageException(source + ": RLE BMP has " + len + " of " + dest + " pixels (not enough image data; Pillow refuses it too)");
+        java.awt.image.IndexColorModel cm = new java.awt.image.IndexColorModel(8, n, r, g, b);
+        java.awt.image.WritableRaster ras = cm.createCompatibleWritableRaster(width, height);
+        byte[] px = ((java.awt.image.DataBufferByte) ras.getDataBuffer()).getData();
+        for (int row = 0; row < height; row++) {
+            int dst = yFlip ? row : height - 1 - row;   // bottom-up unless the height is negative
+            System.arraycopy(data, row * width, px, dst * width, width);
+        }
+        return new java.awt.image.BufferedImage(cm, ras, false, null);
+    }
 }

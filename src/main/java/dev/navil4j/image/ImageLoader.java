@@ -128,6 +128,8 @@ public final class ImageLoader {
                     throw new ImageException(source + ": GIF canvas " + gif[0] + "x" + gif[1]
                             + " exceeds the limit of " + maxPixels + " pixels (possible decompression bomb)");
                 BmpHeader.checkSupported(bytes, source);
+                BufferedImage rle = BmpHeader.decodeRle(bytes, source);
+                if (rle != null) return rle;
                 JpegHeader jpeg = JpegHeader.parse(bytes);
                 if (jpeg != null) jpeg.checkSupported(source);
                 // Pillow's JpegImagePlugin reads 4-component JPEGs as libjpeg's raw CMYK ("CMYK;I": always Adobe
