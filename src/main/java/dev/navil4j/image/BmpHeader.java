@@ -160,4 +160,28 @@ final class BmpHeader {
         }
         return new java.awt.image.BufferedImage(cm, ras, false, null);
     }
+
+    /**
+     * An OS/2 2.x bitmap (64-byte BITMAPCOREHEADER2) rewritten as the equivalent 40-byte-header Windows
+     * bitmap, which the JDK reader decodes (it refuses the 64-byte header). Pillow reads the first 40 bytes
+     * of that header as a BITMAPINFOHEADER and ignores the rest (BmpImagePlugin.py _bitmap), so dropping
+     * bytes 40..63 and moving the pixel offset by 24 gives its reading. Other files are returned unchanged.
+     */
+    static byte[] os2v2AsWindows(byte[] f) {
+        if (!isBmp(f) || f.length < 14 + 64 || u32(f, 14) != 64) return f;
+        long off = u32(f, 10);
+        if (off < 14 + 64) return f;
+        byte[] out = new byte[f.length - 24];
+        System.arraycopy(f, 0, out, 0, 54);
+        System.arraycopy(f, 78, out, 54, f.length - 78);
+        putU32(out, 14, 40);
+        putU32(out, 10, off - 24);
+        long size = u32(f, 2);
+        if (size >= 24) putU32(out, 2, size - 24);
+        return out;
+    }
+
+    private static void putU32(byte[] b, int p, long v) {
+        b[p] = (byte) v; b[p + 1] = (byte) (v >> 8); b[p + 2] = (byte) (v >> 16); b[p + 3] = (byte) (v >> 24);
+    }
 }

@@ -99,7 +99,7 @@ public final class ImageLoader {
         if (bytes.length == 0) throw new ImageException(source + ": empty file (0 bytes), not an image");
         BufferedImage lossyWebp = decodeLossyWebp(bytes, source);
         if (lossyWebp != null) return lossyWebp;
-        bytes = JpegHeader.withDefaultHuffmanTables(stripJpegIcc(bytes));
+        bytes = BmpHeader.os2v2AsWindows(JpegHeader.withDefaultHuffmanTables(stripJpegIcc(bytes)));
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             if (in == null) throw new ImageException(source + ": cannot open image stream");
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
