@@ -29,7 +29,13 @@ import java.util.List;
  *   <li>16-bit RGB(A) and 16-bit gray+alpha keep the high byte (Pillow's "RGB;16B"/"LA;16B" unpackers),
  *       16-bit gray without alpha (Pillow mode I;16) is clipped to 255 (Pillow's I;16 → RGB);</li>
  *   <li>palette images are looked up in the palette;</li>
- *   <li>CMYK uses Pillow's {@code cmyk2rgb} formula;</li>
+ *   <li>CMYK / YCCK JPEGs are read as raw samples and converted as Pillow does ({@link PillowCmyk}), then with
+ *       Pillow's {@code cmyk2rgb} formula;</li>
+ *   <li>5/6-bit BMP fields are expanded by truncation (Pillow's BGR;15 / BGR;16), RLE bitmaps by Pillow's own
+ *       RLE decoder, and BMP layouts Pillow does not open are refused ({@link BmpHeader});</li>
+ *   <li>lossy WebP is decoded by {@link Vp8Decoder}, bit-exact with libwebp (lossless WebP by the TwelveMonkeys
+ *       reader); animated files give their first frame;</li>
+ *   <li>only JPEG, PNG, GIF, BMP and WebP are read; other formats are refused with their name;</li>
  *   <li>embedded ICC profiles and gamma are ignored (raw samples, as Pillow; a JPEG's ICC segments are
  *       removed before decoding because the TwelveMonkeys reader would colour-convert through them).</li>
  * </ul>
@@ -97,6 +103,7 @@ public final class ImageLoader {
     /** Decodes to the reader's native BufferedImage (no colour conversion), after the header checks. */
     public BufferedImage decodeRaw(byte[] bytes, String source) {
         if (bytes.length == 0) throw new ImageException(source + ": empty file (0 bytes), not an image");
+        BmpHeader.checkSupported(bytes, source);   // before the JDK reader parses (and misreports) the header
         BufferedImage lossyWebp = decodeLossyWebp(bytes, source);
         if (lossyWebp != null) return lossyWebp;
         bytes = BmpHeader.os2v2AsWindows(JpegHeader.withDefaultHuffmanTables(stripJpegIcc(bytes)));
@@ -127,7 +134,6 @@ public final class ImageLoader {
                 if (gif != null && (long) gif[0] * gif[1] > maxPixels)
                     throw new ImageException(source + ": GIF canvas " + gif[0] + "x" + gif[1]
                             + " exceeds the limit of " + maxPixels + " pixels (possible decompression bomb)");
-                BmpHeader.checkSupported(bytes, source);
                 BufferedImage rle = BmpHeader.decodeRle(bytes, source);
                 if (rle != null) return rle;
                 JpegHeader jpeg = JpegHeader.parse(bytes);

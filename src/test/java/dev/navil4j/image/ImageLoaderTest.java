@@ -256,4 +256,36 @@ class ImageLoaderTest {
         assertThat(img.height()).isEqualTo(1);
         assertThat(img.rgb()).hasSize(3);
     }
+
+    @Test
+    void formatsNotClaimedAreRefusedByName() throws IOException {
+        byte[] tiff = encode(new BufferedImage(3, 2, BufferedImage.TYPE_INT_RGB), "tiff");
+        assertThatThrownBy(() -> ImageLoader.loadRgbBytes(tiff, "scan.tif"))
+                .isInstanceOf(ImageException.class).hasMessageContaining("TIF").hasMessageContaining("not supported");
+    }
+
+    @Test
+    void whatPillowRefusesIsRefusedWithItsReason() {
+        Path c = Path.of("fixtures/image-corpus");
+        assertThatThrownBy(() -> ImageLoader.loadRgb(c.resolve("bmpsuite/q_rgb32-7187.bmp")))
+                .isInstanceOf(ImageException.class).hasMessageContaining("unsupported BMP bitfields layout");
+        assertThatThrownBy(() -> ImageLoader.loadRgb(c.resolve("bmpsuite/q_rgba32abf.bmp")))
+                .isInstanceOf(ImageException.class).hasMessageContaining("unsupported BMP compression (6)");
+        assertThatThrownBy(() -> ImageLoader.loadRgb(c.resolve("jpeg-decoder-reftest/lossless_2_MR4.jpg")))
+                .isInstanceOf(ImageException.class).hasMessageContaining("12-bit");
+        assertThatThrownBy(() -> ImageLoader.loadRgb(c.resolve("libjpeg-turbo/testimgari.jpg")))
+                .isInstanceOf(ImageException.class).hasMessageContaining("arithmetic-coded");
+        assertThatThrownBy(() -> ImageLoader.loadRgb(c.resolve("truncated-generated/test_cut70.webp")))
+                .isInstanceOf(ImageException.class).hasMessageContaining("truncated");
+    }
+
+    @Test
+    void hugeLossyWebpHeaderIsRefusedBeforeDecoding() {
+        // RIFF/WEBP with a "VP8 " chunk whose key-frame header says 16383 x 16383 and no data behind it.
+        byte[] vp8 = {(byte) 0x50, 0x00, 0x00, (byte) 0x9d, 0x01, 0x2a, (byte) 0xff, 0x3f, (byte) 0xff, 0x3f, 0, 0};
+        ByteBuffer b = ByteBuffer.allocate(20 + vp8.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put("RIFF".getBytes()).putInt(12 + vp8.length).put("WEBPVP8 ".getBytes()).putInt(vp8.length).put(vp8);
+        assertThatThrownBy(() -> ImageLoader.loadRgbBytes(b.array(), "bomb.webp"))
+                .isInstanceOf(ImageException.class).hasMessageContaining("16383x16383").hasMessageContaining("decompression bomb");
+    }
 }
