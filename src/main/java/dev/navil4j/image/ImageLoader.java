@@ -141,9 +141,16 @@ public final class ImageLoader {
                 // Pillow's JpegImagePlugin reads 4-component JPEGs as libjpeg's raw CMYK ("CMYK;I": always Adobe
                 // polarity, JpegImagePlugin.py:386) and converts them itself; the TwelveMonkeys plugin would
                 // colour-convert (its own YCC rounding, an ICC profile), so take the raw raster instead.
-                BufferedImage img = jpeg != null && jpeg.components() == 4
-                        ? PillowCmyk.fromRawJpegRaster(reader.readRaster(0, null), jpeg.adobeTransform())
-                        : reader.read(0);
+                BufferedImage img;
+                if (jpeg != null && jpeg.components() == 4) {
+                    img = PillowCmyk.fromRawJpegRaster(reader.readRaster(0, null), jpeg.adobeTransform());
+                } else if (jpeg != null && jpeg.hasH1V2Chroma()) {
+                    // 4:4:0 chroma: libjpeg-turbo's vertical triangle filter, not the JDK's row replication
+                    Raster raw = reader.readRaster(0, null);
+                    img = rgbImage(PillowCmyk.h1v2FancyRgb(raw, jpeg), raw.getWidth(), raw.getHeight());
+                } else {
+                    img = reader.read(0);
+                }
                 for (String wmsg : warnings) {
                     String m = wmsg.toLowerCase(java.util.Locale.ROOT);
                     // libjpeg reports a cut-off file only as a warning (JWRN_JPEG_EOF) and fills the rest; Pillow
@@ -310,9 +317,11 @@ public final class ImageLoader {
             if (p + 8 + clen > end) throw new ImageException(source + ": image file is truncated (ANMF sub-chunk)");
             if (fourcc.equals("VP8L")) return null;
             if (fourcc.equals("VP8 ")) {
-                Vp8Decoder.Frame frame = Vp8Decoder.decode(f, p + 8, (int) clen, source);
-                if (frame.width() != fw || frame.height() != fh)
+                int[] wh = Vp8Decoder.size(f, p + 8, (int) clen);
+                // checked before decoding, so that a frame header cannot make the decoder allocate past the canvas
+                if (wh == null || wh[0] != fw || wh[1] != fh)
                     throw new ImageException(source + ": cannot decode animated WebP (corrupt): frame size differs from ANMF");
+                Vp8Decoder.Frame frame = Vp8Decoder.decode(f, p + 8, (int) clen, source);
                 byte[] rgb = Vp8Decoder.toRgb(frame);
                 byte[] canvas = new byte[Math.multiplyExact(Math.multiplyExact(canvasW, canvasH), 3)];
                 for (int y = 0; y < fh; y++)

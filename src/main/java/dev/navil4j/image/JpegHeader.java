@@ -7,7 +7,8 @@ import java.nio.charset.StandardCharsets;
  * sample precision and component count, and the Adobe APP14 colour transform. Parsing stops at the first
  * SOS; a damaged header yields what was read so far (the decoder then reports the damage).
  */
-record JpegHeader(boolean jpegSignature, int sofMarker, int bits, int components, int adobeTransform) {
+record JpegHeader(boolean jpegSignature, int sofMarker, int bits, int components, int adobeTransform,
+                  int[] componentIds, int[] hSamp, int[] vSamp, boolean jfif) {
     /** No Adobe APP14 segment (libjpeg then takes 4 components as plain CMYK). */
     static final int NO_ADOBE = -1;
 
@@ -17,6 +18,8 @@ record JpegHeader(boolean jpegSignature, int sofMarker, int bits, int components
         // Pillow's JpegImagePlugin._accept: the file must start FF D8 FF, otherwise "cannot identify".
         boolean signature = f.length >= 3 && (f[2] & 0xFF) == 0xFF;
         int sof = -1, bits = 0, comps = 0, adobe = NO_ADOBE;
+        int[] ids = new int[0], hs = new int[0], vs = new int[0];
+        boolean jfif = false;
         int p = 2;
         while (p + 4 <= f.length && (f[p] & 0xFF) == 0xFF) {
             int m = f[p + 1] & 0xFF;
@@ -30,12 +33,22 @@ record JpegHeader(boolean jpegSignature, int sofMarker, int bits, int components
                 sof = m;
                 bits = f[d] & 0xFF;
                 comps = f[d + 5] & 0xFF;
+                if (len >= 8 + 3 * comps) {
+                    ids = new int[comps]; hs = new int[comps]; vs = new int[comps];
+                    for (int c = 0; c < comps; c++) {
+                        ids[c] = f[d + 6 + 3 * c] & 0xFF;
+                        hs[c] = (f[d + 7 + 3 * c] & 0xFF) >> 4;
+                        vs[c] = f[d + 7 + 3 * c] & 0x0F;
+                    }
+                }
+            } else if (m == 0xE0 && len >= 7 && new String(f, d, 5, StandardCharsets.ISO_8859_1).equals("JFIF\0")) {
+                jfif = true;
             } else if (m == 0xEE && len - 2 >= 12 && new String(f, d, 5, StandardCharsets.ISO_8859_1).equals("Adobe")) {
                 adobe = f[d + 11] & 0xFF;   // JpegImagePlugin.APP: adobe_transform = s[11]
             }
             p += 2 + len;
         }
-        return new JpegHeader(signature, sof, bits, comps, adobe);
+        return new JpegHeader(signature, sof, bits, comps, adobe, ids, hs, vs, jfif);
     }
 
     /** Refuses what Pillow refuses when it opens a JPEG (JpegImagePlugin._accept and SOF), with its reason. */
@@ -101,5 +114,29 @@ record JpegHeader(boolean jpegSignature, int sofMarker, int bits, int components
         out.writeBytes(body.toByteArray());
         out.write(f, sos, f.length - sos);
         return out.toByteArray();
+    }
+
+    /**
+     * True when a chroma component is sampled at full horizontal and half vertical resolution relative to
+     * the largest factors (4:4:0, e.g. a 4:2:2 photo rotated losslessly). libjpeg-turbo upsamples that
+     * with its triangle filter (jdsample.c h1v2_fancy_upsample); the JDK's libjpeg 6b replicates rows.
+     */
+    boolean hasH1V2Chroma() {
+        if (components != 3 || hSamp.length != 3) return false;
+        int maxH = 0, maxV = 0;
+        for (int c = 0; c < 3; c++) { maxH = Math.max(maxH, hSamp[c]); maxV = Math.max(maxV, vSamp[c]); }
+        for (int c = 0; c < 3; c++)
+            if (hSamp[c] > 0 && vSamp[c] > 0 && maxH == hSamp[c] && maxV == 2 * vSamp[c]) return true;
+        return false;
+    }
+
+    /**
+     * libjpeg's choice of colour space for 3 components (jdapimin.c default_decompress_parms): YCbCr with a
+     * JFIF marker, RGB when an Adobe marker says transform 0, else YCbCr unless the component ids spell RGB.
+     */
+    boolean isYCbCr() {
+        if (jfif) return true;
+        if (adobeTransform != NO_ADOBE) return adobeTransform != 0;
+        return !(componentIds.length == 3 && componentIds[0] == 'R' && componentIds[1] == 'G' && componentIds[2] == 'B');
     }
 }

@@ -76,4 +76,48 @@ final class PillowCmyk {
             }
         return new BufferedImage(cm, out, false, null);
     }
+
+    /**
+     * A 3-band JPEG raster as the JDK decoded it (no colour conversion) with rows of 4:4:0 chroma replicated,
+     * re-upsampled as libjpeg-turbo does and colour-converted with libjpeg's YCbCr tables (jdcolor.c
+     * ycc_rgb_convert). The JDK replicates each chroma row for its two output rows (jdsample.c int_upsample),
+     * so the stored chroma rows are recovered exactly from the even rows and then filtered with
+     * h1v2_fancy_upsample: nearest row ×3 + next nearest, +1 above / +2 below, >> 2, edge rows repeated.
+     */
+    static byte[] h1v2FancyRgb(Raster raw, JpegHeader h) {
+        int w = raw.getWidth(), ht = raw.getHeight();
+        int x0 = raw.getMinX(), y0 = raw.getMinY();
+        int maxV = Math.max(h.vSamp()[0], Math.max(h.vSamp()[1], h.vSamp()[2]));
+        int maxH = Math.max(h.hSamp()[0], Math.max(h.hSamp()[1], h.hSamp()[2]));
+        boolean ycc = h.isYCbCr();
+        int[][] planes = new int[3][];
+        for (int c = 0; c < 3; c++) {
+            int[] p = raw.getSamples(x0, y0, w, ht, c, (int[]) null);
+            if (h.hSamp()[c] == maxH && maxV == 2 * h.vSamp()[c]) {
+                int rows = (ht + 1) / 2;
+                int[] out = new int[w * ht];
+                for (int r = 0; r < ht; r++) {
+                    int k = r >> 1;
+                    int near = k, far = (r & 1) == 0 ? Math.max(0, k - 1) : Math.min(rows - 1, k + 1);
+                    int bias = (r & 1) == 0 ? 1 : 2;
+                    for (int x = 0; x < w; x++)
+                        out[r * w + x] = (3 * p[2 * near * w + x] + p[2 * far * w + x] + bias) >> 2;
+                }
+                p = out;
+            }
+            planes[c] = p;
+        }
+        byte[] rgb = new byte[w * ht * 3];
+        for (int i = 0, o = 0; i < w * ht; i++, o += 3) {
+            int y = planes[0][i], cb = planes[1][i], cr = planes[2][i];
+            if (ycc) {
+                rgb[o] = (byte) clamp(y + CR_R[cr]);
+                rgb[o + 1] = (byte) clamp(y + ((CB_G[cb] + CR_G[cr]) >> SCALEBITS));
+                rgb[o + 2] = (byte) clamp(y + CB_B[cb]);
+            } else {
+                rgb[o] = (byte) y; rgb[o + 1] = (byte) cb; rgb[o + 2] = (byte) cr;
+            }
+        }
+        return rgb;
+    }
 }
