@@ -138,4 +138,33 @@ class ImageCorpusTest {
             assertThat(all.stream().anyMatch(e -> e.path().equals(k))).as("known-differences.tsv entry " + k + " is in the corpus").isTrue();
         assertThat(failures).as("corpus files that differ from Pillow").isEmpty();
     }
+
+    /**
+     * InternVL's preprocessing (dynamic_preprocess + ToTensor + Normalize, at image_size 112 / max_num 6 to
+     * stay fast) of every corpus file Pillow decodes, against expected-internvl.tsv made with Pillow and
+     * numpy by scripts/image-corpus/generate_internvl_expected.py: the float32 tiles must be bit-identical.
+     * Files whose decode is a listed known difference are skipped.
+     */
+    @Test
+    @Timeout(600)
+    void internvlPreprocessingOfTheCorpusMatchesTheReference() throws IOException {
+        Map<String, String> known = knownDifferences();
+        List<String> failures = new ArrayList<>();
+        int checked = 0;
+        for (String line : Files.readAllLines(ROOT.resolve("expected-internvl.tsv"))) {
+            if (line.startsWith("#") || line.isBlank()) continue;
+            String[] c = line.split("\t");
+            if (known.containsKey(c[0])) continue;
+            InternVLImageProcessor.Tiles t = InternVLImageProcessor.preprocess(ImageLoader.loadRgb(ROOT.resolve(c[0])), 1, 6, 112, true);
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(t.pixelValues().length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(t.pixelValues());
+            String got = t.cols() + "\t" + t.rows() + "\t" + t.numTiles() + "\t" + sha256(b.array());
+            String want = c[1] + "\t" + c[2] + "\t" + c[3] + "\t" + c[4];
+            if (!got.equals(want)) failures.add(c[0] + ": got " + got + ", want " + want);
+            checked++;
+        }
+        System.out.println("[image corpus] InternVL preprocessing: " + checked + " files checked, " + failures.size() + " differ");
+        assertThat(checked).isGreaterThan(400);
+        assertThat(failures).isEmpty();
+    }
 }
