@@ -167,4 +167,32 @@ class ImageCorpusTest {
         assertThat(checked).isGreaterThan(400);
         assertThat(failures).isEmpty();
     }
+
+    /**
+     * VoRA's preprocessing (load_image with exif_transpose, expand2square, CLIP resize / crop / rescale /
+     * normalise at size 112) of every corpus file Pillow decodes, against expected-vora.tsv (Pillow + numpy,
+     * scripts/image-corpus/generate_internvl_expected.py): bit-identical float32. Known decode differences skipped.
+     */
+    @Test
+    @Timeout(600)
+    void voraPreprocessingOfTheCorpusMatchesTheReference() throws IOException {
+        Map<String, String> known = knownDifferences();
+        List<String> failures = new ArrayList<>();
+        int checked = 0;
+        for (String line : Files.readAllLines(ROOT.resolve("expected-vora.tsv"))) {
+            if (line.startsWith("#") || line.isBlank()) continue;
+            String[] c = line.split("\t");
+            if (known.containsKey(c[0])) continue;
+            VoRAImageProcessor.Result r = VoRAImageProcessor.load(ROOT.resolve(c[0]), VoRAImageProcessor.Params.vora(112));
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(r.pixelValues().length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(r.pixelValues());
+            String got = r.squareSize()[0] + "\t" + sha256(b.array());
+            String want = c[1] + "\t" + c[2];
+            if (!got.equals(want)) failures.add(c[0] + ": got " + got + ", want " + want);
+            checked++;
+        }
+        System.out.println("[image corpus] VoRA preprocessing: " + checked + " files checked, " + failures.size() + " differ");
+        assertThat(checked).isGreaterThan(400);
+        assertThat(failures).isEmpty();
+    }
 }
