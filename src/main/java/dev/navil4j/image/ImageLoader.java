@@ -33,8 +33,8 @@ import java.util.List;
  *       Pillow's {@code cmyk2rgb} formula;</li>
  *   <li>5/6-bit BMP fields are expanded by truncation (Pillow's BGR;15 / BGR;16), RLE bitmaps by Pillow's own
  *       RLE decoder, and BMP layouts Pillow does not open are refused ({@link BmpHeader});</li>
- *   <li>lossy WebP is decoded by {@link Vp8Decoder}, bit-exact with libwebp (lossless WebP by the TwelveMonkeys
- *       reader); animated files give their first frame;</li>
+ *   <li>WebP is decoded by {@link Vp8Decoder} (lossy) and {@link Vp8lDecoder} (lossless), bit-exact with
+ *       libwebp; animated files give their first frame;</li>
  *   <li>only JPEG, PNG, GIF, BMP and WebP are read; other formats are refused with their name;</li>
  *   <li>embedded ICC profiles and gamma are ignored (raw samples, as Pillow; a JPEG's ICC segments are
  *       removed before decoding because the TwelveMonkeys reader would colour-convert through them).</li>
@@ -234,9 +234,10 @@ public final class ImageLoader {
     }
 
     /**
-     * A still lossy WebP (a "VP8 " chunk, plain or inside VP8X) through {@link Vp8Decoder}, libwebp-exact;
-     * null for every other file (lossless and animated WebP stay with the TwelveMonkeys reader). The alpha
-     * plane (ALPH) is not decoded: convert('RGB') drops it, and libwebp's RGBA output does not premultiply.
+     * WebP through navil4j's libwebp-exact decoders: lossy ("VP8 ", {@link Vp8Decoder}) and lossless
+     * ("VP8L", {@link Vp8lDecoder}), plain, inside VP8X or as the first frame of an animation; null for a
+     * file that is not WebP. The alpha plane (ALPH) is not decoded: convert('RGB') drops it, and libwebp's
+     * RGBA output does not premultiply.
      */
     private BufferedImage decodeLossyWebp(byte[] f, String source) {
         if (f.length < 20 || !(f[0] == 'R' && f[1] == 'I' && f[2] == 'F' && f[3] == 'F' && f[8] == 'W' && f[9] == 'E' && f[10] == 'B' && f[11] == 'P'))
@@ -248,20 +249,30 @@ public final class ImageLoader {
             throw new ImageException(source + ": image file is truncated (RIFF size " + (riffSize + 8) + " bytes, "
                     + f.length + " present)");
         int p = 12, canvasW = -1, canvasH = -1;
-        boolean animated = false;
         while (p + 8 <= f.length) {
             String fourcc = new String(f, p, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
             long len = (f[p + 4] & 0xFFL) | (f[p + 5] & 0xFFL) << 8 | (f[p + 6] & 0xFFL) << 16 | (f[p + 7] & 0xFFL) << 24;
             int data = p + 8;
             if (fourcc.equals("VP8X")) {
                 if (len < 10 || data + 10 > f.length) return null;
-                animated = (f[data] & 0x02) != 0;
                 canvasW = 1 + ((f[data + 4] & 0xFF) | (f[data + 5] & 0xFF) << 8 | (f[data + 6] & 0xFF) << 16);
                 canvasH = 1 + ((f[data + 7] & 0xFF) | (f[data + 8] & 0xFF) << 8 | (f[data + 9] & 0xFF) << 16);
-            } else if (fourcc.equals("ANMF") && animated) {
-                return firstLossyFrame(f, data, (int) Math.min(len, f.length - data), canvasW, canvasH, source);
-            } else if (fourcc.equals("VP8L") || fourcc.equals("ANMF")) {
-                return null;
+            } else if (fourcc.equals("ANMF")) {
+                return firstFrame(f, data, (int) Math.min(len, f.length - data), canvasW, canvasH, source);
+            } else if (fourcc.equals("VP8L")) {
+                if (data + len > f.length)
+                    throw new ImageException(source + ": image file is truncated (VP8L chunk of " + len + " bytes, "
+                            + (f.length - data) + " present)");
+                int[] wh = Vp8lDecoder.size(f, data, (int) len);
+                if (wh == null) throw new ImageException(source + ": cannot decode lossless WebP (corrupt): bad VP8L signature");
+                if (canvasW >= 0 && (canvasW != wh[0] || canvasH != wh[1]))
+                    throw new ImageException(source + ": cannot decode lossless WebP (corrupt): VP8X canvas " + canvasW + "x" + canvasH
+                            + " differs from the image's " + wh[0] + "x" + wh[1]);
+                long pixels = (long) wh[0] * wh[1];
+                if (pixels > maxPixels)
+                    throw new ImageException(source + ": image size " + wh[0] + "x" + wh[1] + " = " + pixels
+                            + " pixels exceeds the limit of " + maxPixels + " pixels (possible decompression bomb)");
+                return rgbImage(argbToRgb(Vp8lDecoder.decode(f, data, (int) len, source)), wh[0], wh[1]);
             } else if (fourcc.equals("VP8 ")) {
                 if (data + len > f.length)
                     throw new ImageException(source + ": image file is truncated (VP8 chunk of " + len + " bytes, "
@@ -278,10 +289,28 @@ public final class ImageLoader {
                 Vp8Decoder.Frame frame = Vp8Decoder.decode(f, data, (int) len, source);
                 return rgbImage(Vp8Decoder.toRgb(frame), frame.width(), frame.height());
             }
-            if (len > f.length) return null;
+            if (len > f.length) break;
             p = (int) Math.min(f.length, data + len + (len & 1));
         }
-        return null;
+        throw new ImageException(source + ": cannot decode WebP (corrupt): no VP8, VP8L or ANMF image chunk");
+    }
+
+    private static BufferedImage placeOnCanvas(byte[] rgb, int fw, int fh, int x0, int y0, int canvasW, int canvasH) {
+        byte[] canvas = new byte[Math.multiplyExact(Math.multiplyExact(canvasW, canvasH), 3)];
+        for (int y = 0; y < fh; y++)
+            System.arraycopy(rgb, y * fw * 3, canvas, ((y0 + y) * canvasW + x0) * 3, fw * 3);
+        return rgbImage(canvas, canvasW, canvasH);
+    }
+
+    /** RGB of ARGB pixels: convert('RGB') drops alpha (libwebp's RGBA output is not premultiplied). */
+    private static byte[] argbToRgb(int[] argb) {
+        byte[] out = new byte[Math.multiplyExact(argb.length, 3)];
+        for (int i = 0, o = 0; i < argb.length; i++, o += 3) {
+            out[o] = (byte) (argb[i] >> 16);
+            out[o + 1] = (byte) (argb[i] >> 8);
+            out[o + 2] = (byte) argb[i];
+        }
+        return out;
     }
 
     private static BufferedImage rgbImage(byte[] rgb, int w, int h) {
@@ -293,12 +322,11 @@ public final class ImageLoader {
     }
 
     /**
-     * Frame 1 of an animated WebP whose first frame is lossy, as Pillow gets it from libwebp's
-     * WebPAnimDecoder (anim_decode.c): the first frame is a key frame, so the canvas is zero-filled
-     * (black once the alpha is dropped) and the frame is decoded into its rectangle without blending.
-     * Null when the first frame is lossless (left to the other reader).
+     * Frame 1 of an animated WebP, as Pillow gets it from libwebp's WebPAnimDecoder (anim_decode.c): the
+     * first frame is a key frame, so the canvas is zero-filled (black once the alpha is dropped) and the
+     * frame is decoded into its rectangle without blending.
      */
-    private BufferedImage firstLossyFrame(byte[] f, int data, int len, int canvasW, int canvasH, String source) {
+    private BufferedImage firstFrame(byte[] f, int data, int len, int canvasW, int canvasH, String source) {
         if (canvasW <= 0 || len < 16) throw new ImageException(source + ": cannot decode animated WebP (corrupt): bad ANMF chunk");
         long pixels = (long) canvasW * canvasH;
         if (pixels > maxPixels)
@@ -315,18 +343,19 @@ public final class ImageLoader {
             String fourcc = new String(f, p, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
             long clen = (f[p + 4] & 0xFFL) | (f[p + 5] & 0xFFL) << 8 | (f[p + 6] & 0xFFL) << 16 | (f[p + 7] & 0xFFL) << 24;
             if (p + 8 + clen > end) throw new ImageException(source + ": image file is truncated (ANMF sub-chunk)");
-            if (fourcc.equals("VP8L")) return null;
+            if (fourcc.equals("VP8L")) {
+                int[] wh = Vp8lDecoder.size(f, p + 8, (int) clen);
+                if (wh == null || wh[0] != fw || wh[1] != fh)
+                    throw new ImageException(source + ": cannot decode animated WebP (corrupt): frame size differs from ANMF");
+                return placeOnCanvas(argbToRgb(Vp8lDecoder.decode(f, p + 8, (int) clen, source)), fw, fh, x0, y0, canvasW, canvasH);
+            }
             if (fourcc.equals("VP8 ")) {
                 int[] wh = Vp8Decoder.size(f, p + 8, (int) clen);
                 // checked before decoding, so that a frame header cannot make the decoder allocate past the canvas
                 if (wh == null || wh[0] != fw || wh[1] != fh)
                     throw new ImageException(source + ": cannot decode animated WebP (corrupt): frame size differs from ANMF");
                 Vp8Decoder.Frame frame = Vp8Decoder.decode(f, p + 8, (int) clen, source);
-                byte[] rgb = Vp8Decoder.toRgb(frame);
-                byte[] canvas = new byte[Math.multiplyExact(Math.multiplyExact(canvasW, canvasH), 3)];
-                for (int y = 0; y < fh; y++)
-                    System.arraycopy(rgb, y * fw * 3, canvas, ((y0 + y) * canvasW + x0) * 3, fw * 3);
-                return rgbImage(canvas, canvasW, canvasH);
+                return placeOnCanvas(Vp8Decoder.toRgb(frame), fw, fh, x0, y0, canvasW, canvasH);
             }
             p += 8 + (int) clen + (int) (clen & 1);
         }

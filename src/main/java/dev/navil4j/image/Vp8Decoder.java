@@ -26,6 +26,14 @@ final class Vp8Decoder {
     // ---------------------------------------------------------------- constant tables
 
     private static final int[] COEFF_PROBS, COEFF_UPDATE_PROBS, BMODE_PROBS, DC_Q, AC_Q;
+    private static final Map<String, int[]> TABLES;
+
+    /** A named table of vp8-tables.txt (also used by {@link Vp8lDecoder}). */
+    static int[] table(String name) {
+        int[] t = TABLES.get(name);
+        if (t == null) throw new IllegalStateException("vp8-tables.txt has no " + name);
+        return t;
+    }
     private static final int[] ZIGZAG = {0, 1, 4, 8, 5, 2, 3, 6, 9, 12, 13, 10, 7, 11, 14, 15};
     private static final int[] BANDS = {0, 1, 2, 3, 6, 4, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 0};
     private static final int[][] CAT_PROBS = {{173, 148, 140}, {176, 155, 140, 135}, {180, 157, 141, 134, 130},
@@ -56,6 +64,7 @@ final class Vp8Decoder {
         } catch (IOException e) {
             throw new IllegalStateException("cannot read vp8-tables.txt", e);
         }
+        TABLES = t;
         COEFF_PROBS = t.get("coeff_probs");
         COEFF_UPDATE_PROBS = t.get("coeff_update_probs");
         BMODE_PROBS = t.get("kf_bmode_probs");

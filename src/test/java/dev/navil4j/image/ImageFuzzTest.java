@@ -15,12 +15,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Damaged files must give an image or an {@link ImageException}, never another exception or a hang:
  * seeded random byte changes and cuts of corpus files of every format, weighted towards the hand-written
- * decoders (lossy WebP, RLE BMP) and the header pre-parsers (JPEG, BMP, WebP RIFF).
+ * decoders (lossy and lossless WebP, RLE BMP) and the header pre-parsers (JPEG, BMP, WebP RIFF).
  */
 class ImageFuzzTest {
     private static final String[] FILES = {
             "libwebp/test.webp", "libwebp/vp80-00-comprehensive-007.webp", "libwebp/vp80-03-segmentation-1437.webp",
             "libwebp/lossy_alpha4.webp", "libwebp/small_31x13.webp", "animated-generated/anim3_lossy.webp",
+            "libwebp/lossless1.webp", "libwebp/lossless_vec_2_3.webp", "libwebp/lossless_color_transform.webp",
+            "animated-generated/anim3_lossless.webp",
             "bmpsuite/g_pal8rle.bmp", "bmpsuite/g_pal4rle.bmp", "bmpsuite/g_rgb16-565.bmp", "bmpsuite/q_pal8os2v2.bmp",
             "jpeg-decoder-reftest/ycck.jpg", "jpeg-decoder-reftest/mjpeg.jpg", "libjpeg-turbo/testorig.jpg",
             "pngsuite/ftbwn0g16.png", "orientation-generated/png_rawprofile_ztxt_o3.png", "animated-generated/anim3.gif",

@@ -244,9 +244,9 @@ class ImageLoaderTest {
     }
 
     /**
-     * Lossless WebP goes through the TwelveMonkeys reader: a 1x1 lossless (VP8L) file (the well-known
-     * feature-detection sample) decodes, its alpha is dropped. Lossy WebP (Vp8Decoder) is checked against
-     * Pillow/libwebp file by file in ImageCorpusTest.
+     * A 1x1 lossless (VP8L) file (the well-known feature-detection sample) decodes, its alpha is dropped.
+     * Lossy (Vp8Decoder) and lossless (Vp8lDecoder) WebP are checked against Pillow/libwebp file by file
+     * in ImageCorpusTest.
      */
     @Test
     void webpLosslessDecodes() {
