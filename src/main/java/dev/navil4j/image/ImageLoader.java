@@ -29,7 +29,13 @@ import java.util.List;
  *   <li>16-bit RGB(A) and 16-bit gray+alpha keep the high byte (Pillow's "RGB;16B"/"LA;16B" unpackers),
  *       16-bit gray without alpha (Pillow mode I;16) is clipped to 255 (Pillow's I;16 → RGB);</li>
  *   <li>palette images are looked up in the palette;</li>
- *   <li>CMYK uses Pillow's {@code cmyk2rgb} formula;</li>
+ *   <li>CMYK / YCCK JPEGs are read as raw samples and converted as Pillow does ({@link PillowCmyk}), then with
+ *       Pillow's {@code cmyk2rgb} formula;</li>
+ *   <li>5/6-bit BMP fields are expanded by truncation (Pillow's BGR;15 / BGR;16), RLE bitmaps by Pillow's own
+ *       RLE decoder, and BMP layouts Pillow does not open are refused ({@link BmpHeader});</li>
+ *   <li>WebP is decoded by {@link Vp8Decoder} (lossy) and {@link Vp8lDecoder} (lossless), bit-exact with
+ *       libwebp; animated files give their first frame;</li>
+ *   <li>only JPEG, PNG, GIF, BMP and WebP are read; other formats are refused with their name;</li>
  *   <li>embedded ICC profiles and gamma are ignored (raw samples, as Pillow; a JPEG's ICC segments are
  *       removed before decoding because the TwelveMonkeys reader would colour-convert through them).</li>
  * </ul>
@@ -49,6 +55,9 @@ public final class ImageLoader {
     }
 
     private final long maxPixels;
+
+    /** ImageIO format names (lower case) that navil4j decodes. */
+    private static final java.util.Set<String> SUPPORTED_FORMATS = java.util.Set.of("jpeg", "png", "gif", "bmp", "webp");
 
     /** @param maxPixels largest width × height accepted (checked on the header before decoding) */
     public ImageLoader(long maxPixels) {
@@ -94,7 +103,10 @@ public final class ImageLoader {
     /** Decodes to the reader's native BufferedImage (no colour conversion), after the header checks. */
     public BufferedImage decodeRaw(byte[] bytes, String source) {
         if (bytes.length == 0) throw new ImageException(source + ": empty file (0 bytes), not an image");
-        bytes = stripJpegIcc(bytes);
+        BmpHeader.checkSupported(bytes, source);   // before the JDK reader parses (and misreports) the header
+        BufferedImage lossyWebp = decodeLossyWebp(bytes, source);
+        if (lossyWebp != null) return lossyWebp;
+        bytes = BmpHeader.os2v2AsWindows(JpegHeader.withDefaultHuffmanTables(stripJpegIcc(bytes)));
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             if (in == null) throw new ImageException(source + ": cannot open image stream");
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
@@ -102,6 +114,13 @@ public final class ImageLoader {
                 throw new ImageException(source + ": not a recognised image format (JPEG, PNG, GIF, BMP, WebP)");
             ImageReader reader = readers.next();
             try {
+                String format = reader.getFormatName().toLowerCase(java.util.Locale.ROOT);
+                // Only the formats whose decode is checked against Pillow (ImageCorpusTest) are read; the JDK
+                // and the plugins also claim TIFF, WBMP, ... whose decode is not known to match Pillow's.
+                // (An MPO file is a JPEG whose first frame the JPEG reader decodes, as Pillow's MPO plugin does.)
+                if (!SUPPORTED_FORMATS.contains(format))
+                    throw new ImageException(source + ": " + reader.getFormatName().toUpperCase(java.util.Locale.ROOT)
+                            + " images are not supported (navil4j reads JPEG, PNG, GIF, BMP and WebP)");
                 reader.setInput(in, true, true);
                 int w = reader.getWidth(0), h = reader.getHeight(0);
                 if (w <= 0 || h <= 0) throw new ImageException(source + ": image has size " + w + "x" + h);
@@ -115,14 +134,34 @@ public final class ImageLoader {
                 if (gif != null && (long) gif[0] * gif[1] > maxPixels)
                     throw new ImageException(source + ": GIF canvas " + gif[0] + "x" + gif[1]
                             + " exceeds the limit of " + maxPixels + " pixels (possible decompression bomb)");
-                BufferedImage img = reader.read(0);
+                BufferedImage rle = BmpHeader.decodeRle(bytes, source);
+                if (rle != null) return rle;
+                JpegHeader jpeg = JpegHeader.parse(bytes);
+                if (jpeg != null) jpeg.checkSupported(source);
+                // Pillow's JpegImagePlugin reads 4-component JPEGs as libjpeg's raw CMYK ("CMYK;I": always Adobe
+                // polarity, JpegImagePlugin.py:386) and converts them itself; the TwelveMonkeys plugin would
+                // colour-convert (its own YCC rounding, an ICC profile), so take the raw raster instead.
+                BufferedImage img;
+                if (jpeg != null && jpeg.components() == 4) {
+                    img = PillowCmyk.fromRawJpegRaster(reader.readRaster(0, null), jpeg.adobeTransform());
+                } else if (jpeg != null && jpeg.hasH1V2Chroma()) {
+                    // 4:4:0 chroma: libjpeg-turbo's vertical triangle filter, not the JDK's row replication
+                    Raster raw = reader.readRaster(0, null);
+                    img = rgbImage(PillowCmyk.h1v2FancyRgb(raw, jpeg), raw.getWidth(), raw.getHeight());
+                } else {
+                    img = reader.read(0);
+                }
                 for (String wmsg : warnings) {
                     String m = wmsg.toLowerCase(java.util.Locale.ROOT);
-                    // libjpeg reports a cut-off stream only as a warning and fills the rest; Pillow refuses it.
-                    if (m.contains("premature") || m.contains("truncat") || m.contains("end of"))
+                    // libjpeg reports a cut-off file only as a warning (JWRN_JPEG_EOF) and fills the rest; Pillow
+                    // refuses it (ImageFile.load: "image file is truncated"). Corrupt data inside the file
+                    // ("Corrupt JPEG data: premature end of data segment", JWRN_HIT_MARKER) is only a warning
+                    // for Pillow too, which decodes such files.
+                    if (m.contains("premature end of jpeg file") || m.contains("truncat"))
                         throw new ImageException(source + ": image file is truncated (" + wmsg + ")");
                 }
                 if (img == null) throw new ImageException(source + ": decoder returned no image");
+                img = pngGray16WithoutTrns(bytes, img);
                 return gif == null ? img : gifCanvas(img, gif);
             } finally {
                 reader.dispose();
@@ -192,6 +231,152 @@ public final class ImageLoader {
         for (int y = 0; y < frame.getHeight(); y++)
             for (int x = 0; x < frame.getWidth(); x++) r.setSample(x + g[2], y + g[3], 0, src.getSample(x, y, 0));
         return new BufferedImage(icm, r, false, null);
+    }
+
+    /**
+     * WebP through navil4j's libwebp-exact decoders: lossy ("VP8 ", {@link Vp8Decoder}) and lossless
+     * ("VP8L", {@link Vp8lDecoder}), plain, inside VP8X or as the first frame of an animation; null for a
+     * file that is not WebP. The alpha plane (ALPH) is not decoded: convert('RGB') drops it, and libwebp's
+     * RGBA output does not premultiply.
+     */
+    private BufferedImage decodeLossyWebp(byte[] f, String source) {
+        if (f.length < 20 || !(f[0] == 'R' && f[1] == 'I' && f[2] == 'F' && f[3] == 'F' && f[8] == 'W' && f[9] == 'E' && f[10] == 'B' && f[11] == 'P'))
+            return null;
+        long riffSize = (f[4] & 0xFFL) | (f[5] & 0xFFL) << 8 | (f[6] & 0xFFL) << 16 | (f[7] & 0xFFL) << 24;
+        // libwebp's demuxer (behind Pillow's WebPAnimDecoder) refuses a file shorter than its RIFF header says,
+        // for lossless too, where the other reader would decode the part that is there.
+        if (riffSize + 8 > f.length)
+            throw new ImageException(source + ": image file is truncated (RIFF size " + (riffSize + 8) + " bytes, "
+                    + f.length + " present)");
+        int p = 12, canvasW = -1, canvasH = -1;
+        while (p + 8 <= f.length) {
+            String fourcc = new String(f, p, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+            long len = (f[p + 4] & 0xFFL) | (f[p + 5] & 0xFFL) << 8 | (f[p + 6] & 0xFFL) << 16 | (f[p + 7] & 0xFFL) << 24;
+            int data = p + 8;
+            if (fourcc.equals("VP8X")) {
+                if (len < 10 || data + 10 > f.length) return null;
+                canvasW = 1 + ((f[data + 4] & 0xFF) | (f[data + 5] & 0xFF) << 8 | (f[data + 6] & 0xFF) << 16);
+                canvasH = 1 + ((f[data + 7] & 0xFF) | (f[data + 8] & 0xFF) << 8 | (f[data + 9] & 0xFF) << 16);
+            } else if (fourcc.equals("ANMF")) {
+                return firstFrame(f, data, (int) Math.min(len, f.length - data), canvasW, canvasH, source);
+            } else if (fourcc.equals("VP8L")) {
+                if (data + len > f.length)
+                    throw new ImageException(source + ": image file is truncated (VP8L chunk of " + len + " bytes, "
+                            + (f.length - data) + " present)");
+                int[] wh = Vp8lDecoder.size(f, data, (int) len);
+                if (wh == null) throw new ImageException(source + ": cannot decode lossless WebP (corrupt): bad VP8L signature");
+                if (canvasW >= 0 && (canvasW != wh[0] || canvasH != wh[1]))
+                    throw new ImageException(source + ": cannot decode lossless WebP (corrupt): VP8X canvas " + canvasW + "x" + canvasH
+                            + " differs from the image's " + wh[0] + "x" + wh[1]);
+                long pixels = (long) wh[0] * wh[1];
+                if (pixels > maxPixels)
+                    throw new ImageException(source + ": image size " + wh[0] + "x" + wh[1] + " = " + pixels
+                            + " pixels exceeds the limit of " + maxPixels + " pixels (possible decompression bomb)");
+                return rgbImage(argbToRgb(Vp8lDecoder.decode(f, data, (int) len, source)), wh[0], wh[1]);
+            } else if (fourcc.equals("VP8 ")) {
+                if (data + len > f.length)
+                    throw new ImageException(source + ": image file is truncated (VP8 chunk of " + len + " bytes, "
+                            + (f.length - data) + " present)");
+                int[] wh = Vp8Decoder.size(f, data, (int) len);
+                if (wh == null) throw new ImageException(source + ": cannot decode lossy WebP (corrupt): bad VP8 frame header");
+                if (canvasW >= 0 && (canvasW != wh[0] || canvasH != wh[1]))
+                    throw new ImageException(source + ": cannot decode lossy WebP (corrupt): VP8X canvas " + canvasW + "x" + canvasH
+                            + " differs from the frame's " + wh[0] + "x" + wh[1]);
+                long pixels = (long) wh[0] * wh[1];
+                if (pixels > maxPixels)
+                    throw new ImageException(source + ": image size " + wh[0] + "x" + wh[1] + " = " + pixels
+                            + " pixels exceeds the limit of " + maxPixels + " pixels (possible decompression bomb)");
+                Vp8Decoder.Frame frame = Vp8Decoder.decode(f, data, (int) len, source);
+                return rgbImage(Vp8Decoder.toRgb(frame), frame.width(), frame.height());
+            }
+            if (len > f.length) break;
+            p = (int) Math.min(f.length, data + len + (len & 1));
+        }
+        throw new ImageException(source + ": cannot decode WebP (corrupt): no VP8, VP8L or ANMF image chunk");
+    }
+
+    private static BufferedImage placeOnCanvas(byte[] rgb, int fw, int fh, int x0, int y0, int canvasW, int canvasH) {
+        byte[] canvas = new byte[Math.multiplyExact(Math.multiplyExact(canvasW, canvasH), 3)];
+        for (int y = 0; y < fh; y++)
+            System.arraycopy(rgb, y * fw * 3, canvas, ((y0 + y) * canvasW + x0) * 3, fw * 3);
+        return rgbImage(canvas, canvasW, canvasH);
+    }
+
+    /** RGB of ARGB pixels: convert('RGB') drops alpha (libwebp's RGBA output is not premultiplied). */
+    private static byte[] argbToRgb(int[] argb) {
+        byte[] out = new byte[Math.multiplyExact(argb.length, 3)];
+        for (int i = 0, o = 0; i < argb.length; i++, o += 3) {
+            out[o] = (byte) (argb[i] >> 16);
+            out[o + 1] = (byte) (argb[i] >> 8);
+            out[o + 2] = (byte) argb[i];
+        }
+        return out;
+    }
+
+    private static BufferedImage rgbImage(byte[] rgb, int w, int h) {
+        java.awt.image.DataBufferByte db = new java.awt.image.DataBufferByte(rgb, rgb.length);
+        java.awt.image.WritableRaster r = Raster.createInterleavedRaster(db, w, h, w * 3, 3, new int[]{0, 1, 2}, null);
+        ComponentColorModel cm = new ComponentColorModel(ColorSpace.getInstance(ColorSpace.CS_sRGB), false, false,
+                java.awt.Transparency.OPAQUE, DataBuffer.TYPE_BYTE);
+        return new BufferedImage(cm, r, false, null);
+    }
+
+    /**
+     * Frame 1 of an animated WebP, as Pillow gets it from libwebp's WebPAnimDecoder (anim_decode.c): the
+     * first frame is a key frame, so the canvas is zero-filled (black once the alpha is dropped) and the
+     * frame is decoded into its rectangle without blending.
+     */
+    private BufferedImage firstFrame(byte[] f, int data, int len, int canvasW, int canvasH, String source) {
+        if (canvasW <= 0 || len < 16) throw new ImageException(source + ": cannot decode animated WebP (corrupt): bad ANMF chunk");
+        long pixels = (long) canvasW * canvasH;
+        if (pixels > maxPixels)
+            throw new ImageException(source + ": image size " + canvasW + "x" + canvasH + " = " + pixels
+                    + " pixels exceeds the limit of " + maxPixels + " pixels (possible decompression bomb)");
+        int x0 = 2 * ((f[data] & 0xFF) | (f[data + 1] & 0xFF) << 8 | (f[data + 2] & 0xFF) << 16);
+        int y0 = 2 * ((f[data + 3] & 0xFF) | (f[data + 4] & 0xFF) << 8 | (f[data + 5] & 0xFF) << 16);
+        int fw = 1 + ((f[data + 6] & 0xFF) | (f[data + 7] & 0xFF) << 8 | (f[data + 8] & 0xFF) << 16);
+        int fh = 1 + ((f[data + 9] & 0xFF) | (f[data + 10] & 0xFF) << 8 | (f[data + 11] & 0xFF) << 16);
+        if ((long) x0 + fw > canvasW || (long) y0 + fh > canvasH)
+            throw new ImageException(source + ": cannot decode animated WebP (corrupt): frame outside the canvas");
+        int p = data + 16, end = data + len;
+        while (p + 8 <= end) {
+            String fourcc = new String(f, p, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+            long clen = (f[p + 4] & 0xFFL) | (f[p + 5] & 0xFFL) << 8 | (f[p + 6] & 0xFFL) << 16 | (f[p + 7] & 0xFFL) << 24;
+            if (p + 8 + clen > end) throw new ImageException(source + ": image file is truncated (ANMF sub-chunk)");
+            if (fourcc.equals("VP8L")) {
+                int[] wh = Vp8lDecoder.size(f, p + 8, (int) clen);
+                if (wh == null || wh[0] != fw || wh[1] != fh)
+                    throw new ImageException(source + ": cannot decode animated WebP (corrupt): frame size differs from ANMF");
+                return placeOnCanvas(argbToRgb(Vp8lDecoder.decode(f, p + 8, (int) clen, source)), fw, fh, x0, y0, canvasW, canvasH);
+            }
+            if (fourcc.equals("VP8 ")) {
+                int[] wh = Vp8Decoder.size(f, p + 8, (int) clen);
+                // checked before decoding, so that a frame header cannot make the decoder allocate past the canvas
+                if (wh == null || wh[0] != fw || wh[1] != fh)
+                    throw new ImageException(source + ": cannot decode animated WebP (corrupt): frame size differs from ANMF");
+                Vp8Decoder.Frame frame = Vp8Decoder.decode(f, p + 8, (int) clen, source);
+                return placeOnCanvas(Vp8Decoder.toRgb(frame), fw, fh, x0, y0, canvasW, canvasH);
+            }
+            p += 8 + (int) clen + (int) (clen & 1);
+        }
+        throw new ImageException(source + ": cannot decode animated WebP (corrupt): first frame has no image data");
+    }
+
+    /**
+     * A 16-bit grayscale PNG (colour type 0) is Pillow mode I;16 whether or not it has a tRNS chunk
+     * (PngImagePlugin keeps tRNS as info["transparency"]), so convert('RGB') clips each sample to 255.
+     * The JDK reader turns tRNS into an alpha band, which would select the gray+alpha (LA;16B, high byte)
+     * rule; this drops that band again.
+     */
+    private static BufferedImage pngGray16WithoutTrns(byte[] f, BufferedImage img) {
+        boolean png = f.length > 26 && (f[0] & 0xFF) == 0x89 && f[1] == 'P' && f[2] == 'N' && f[3] == 'G';
+        if (!png || f[24] != 16 || f[25] != 0) return img;   // IHDR bit depth 16, colour type 0
+        ColorModel cm = img.getColorModel();
+        if (!cm.hasAlpha() || cm.getNumColorComponents() != 1) return img;
+        java.awt.image.WritableRaster gray = img.getRaster().createWritableChild(0, 0, img.getWidth(), img.getHeight(), 0, 0, new int[]{0});
+        ComponentColorModel gcm = new ComponentColorModel(ColorSpace.getInstance(ColorSpace.CS_GRAY), new int[]{16}, false, false,
+                java.awt.Transparency.OPAQUE, DataBuffer.TYPE_USHORT);
+        return new BufferedImage(gcm, gray, false, null);
     }
 
     /**
@@ -312,11 +497,14 @@ public final class ImageLoader {
         return true;
     }
 
-    /** Expands an n-bit sample to 8 bits as Pillow's unpackers do (v × 255 / (2^n − 1), exact for 1, 2, 4 bits). */
+    /**
+     * Expands an n-bit sample to 8 bits as Pillow's unpackers do: v × 255 / (2^n − 1) truncated (Unpack.c
+     * ImagingUnpackBGR15 / BGR16 for 5- and 6-bit BMP fields; exact anyway for 1, 2, 4 bits).
+     */
     private static int scaleBits(int v, int bits) {
         if (bits == 8) return v;
         if (bits > 8) return v >>> (bits - 8);
-        int max = (1 << bits) - 1;
-        return (v * 255 + max / 2) / max;
+        if (bits == 0) return 0;
+        return v * 255 / ((1 << bits) - 1);
     }
 }

@@ -244,8 +244,9 @@ class ImageLoaderTest {
     }
 
     /**
-     * WebP goes through the TwelveMonkeys reader: a 1x1 lossless (VP8L) file (the well-known feature-detection
-     * sample) decodes, its alpha is dropped. Lossy WebP pixel parity with libwebp is not covered by a fixture.
+     * A 1x1 lossless (VP8L) file (the well-known feature-detection sample) decodes, its alpha is dropped.
+     * Lossy (Vp8Decoder) and lossless (Vp8lDecoder) WebP are checked against Pillow/libwebp file by file
+     * in ImageCorpusTest.
      */
     @Test
     void webpLosslessDecodes() {
@@ -254,5 +255,37 @@ class ImageLoaderTest {
         assertThat(img.width()).isEqualTo(1);
         assertThat(img.height()).isEqualTo(1);
         assertThat(img.rgb()).hasSize(3);
+    }
+
+    @Test
+    void formatsNotClaimedAreRefusedByName() throws IOException {
+        byte[] tiff = encode(new BufferedImage(3, 2, BufferedImage.TYPE_INT_RGB), "tiff");
+        assertThatThrownBy(() -> ImageLoader.loadRgbBytes(tiff, "scan.tif"))
+                .isInstanceOf(ImageException.class).hasMessageContaining("TIF").hasMessageContaining("not supported");
+    }
+
+    @Test
+    void whatPillowRefusesIsRefusedWithItsReason() {
+        Path c = Path.of("fixtures/image-corpus");
+        assertThatThrownBy(() -> ImageLoader.loadRgb(c.resolve("bmpsuite/q_rgb32-7187.bmp")))
+                .isInstanceOf(ImageException.class).hasMessageContaining("unsupported BMP bitfields layout");
+        assertThatThrownBy(() -> ImageLoader.loadRgb(c.resolve("bmpsuite/q_rgba32abf.bmp")))
+                .isInstanceOf(ImageException.class).hasMessageContaining("unsupported BMP compression (6)");
+        assertThatThrownBy(() -> ImageLoader.loadRgb(c.resolve("jpeg-decoder-reftest/lossless_2_MR4.jpg")))
+                .isInstanceOf(ImageException.class).hasMessageContaining("12-bit");
+        assertThatThrownBy(() -> ImageLoader.loadRgb(c.resolve("libjpeg-turbo/testimgari.jpg")))
+                .isInstanceOf(ImageException.class).hasMessageContaining("arithmetic-coded");
+        assertThatThrownBy(() -> ImageLoader.loadRgb(c.resolve("truncated-generated/test_cut70.webp")))
+                .isInstanceOf(ImageException.class).hasMessageContaining("truncated");
+    }
+
+    @Test
+    void hugeLossyWebpHeaderIsRefusedBeforeDecoding() {
+        // RIFF/WEBP with a "VP8 " chunk whose key-frame header says 16383 x 16383 and no data behind it.
+        byte[] vp8 = {(byte) 0x50, 0x00, 0x00, (byte) 0x9d, 0x01, 0x2a, (byte) 0xff, 0x3f, (byte) 0xff, 0x3f, 0, 0};
+        ByteBuffer b = ByteBuffer.allocate(20 + vp8.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put("RIFF".getBytes()).putInt(12 + vp8.length).put("WEBPVP8 ".getBytes()).putInt(vp8.length).put(vp8);
+        assertThatThrownBy(() -> ImageLoader.loadRgbBytes(b.array(), "bomb.webp"))
+                .isInstanceOf(ImageException.class).hasMessageContaining("16383x16383").hasMessageContaining("decompression bomb");
     }
 }
