@@ -29,6 +29,8 @@ import java.util.Map;
  */
 public final class VoRATrainModel {
     static final String LLM = "llm.";
+    /** The processor's vision_placeholder_index: where a sample's image goes in its ids. */
+    public static final int IMAGE_PLACEHOLDER = VoRAConfig.IMAGE_TOKEN_INDEX;
     /** aux_vision.py:9/86: the heads' RMSNorm keeps the class default eps. */
     static final float HEAD_EPS = 1e-5f;
 
