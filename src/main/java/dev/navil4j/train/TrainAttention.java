@@ -37,7 +37,7 @@ public final class TrainAttention {
                     float max = Float.NEGATIVE_INFINITY;
                     for (int j = 0; j < len; j++) {
                         if (mask != null && !mask.allowed(base, i, j)) { probs[po + j] = Float.NEGATIVE_INFINITY; continue; }
-                        float s = VectorKernels.dot(q, qo, k, (base + j) * ks + kh * hd, hd) * scale;
+                        float s = TrainOps.dot(q, qo, k, (base + j) * ks + kh * hd, hd) * scale;
                         probs[po + j] = s;
                         max = Math.max(max, s);
                     }
@@ -83,7 +83,7 @@ public final class TrainAttention {
                             float p = probs[po + j];
                             if (p == 0f) { dp[j] = 0f; continue; }
                             int vo = (base + j) * ks + kh * hd;
-                            dp[j] = VectorKernels.dot(dout, oo, v, vo, hd);
+                            dp[j] = TrainOps.dot(dout, oo, v, vo, hd);
                             dot += p * dp[j];
                             VectorKernels.axpy(p, dout, oo, dv, vo, hd);
                         }

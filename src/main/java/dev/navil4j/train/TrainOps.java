@@ -2,6 +2,8 @@ package dev.navil4j.train;
 
 import dev.navil4j.tensor.Parallel;
 import dev.navil4j.tensor.VectorKernels;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Forward and backward kernels of the VoRA training graph, llm.c style: every op is a pair of flat
@@ -13,6 +15,37 @@ public final class TrainOps {
     private TrainOps() {}
 
     private static final int GRAIN = 4;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+
+    /**
+     * Σ a[ao+i]·b[bo+i] summed in a FIXED order: vector FMAs into 4 accumulators, then the lanes added one by
+     * one. reduceLanes(ADD) may add lanes in another order once C2 intrinsifies it, so a JIT-warm and a cold
+     * JVM would round differently — and a resumed run must repeat an uninterrupted one bit for bit.
+     */
+    public static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        int i = 0;
+        FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
+        for (int bound = n - 4 * L; i <= bound; i += 4 * L) {
+            s0 = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), s0);
+            s1 = FloatVector.fromArray(F, a, ao + i + L).fma(FloatVector.fromArray(F, b, bo + i + L), s1);
+            s2 = FloatVector.fromArray(F, a, ao + i + 2 * L).fma(FloatVector.fromArray(F, b, bo + i + 2 * L), s2);
+            s3 = FloatVector.fromArray(F, a, ao + i + 3 * L).fma(FloatVector.fromArray(F, b, bo + i + 3 * L), s3);
+        }
+        FloatVector s = s0.add(s1).add(s2.add(s3));
+        for (; i <= n - L; i += L) s = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), s);
+        float r = 0;
+        for (int k = 0; k < L; k++) r += s.lane(k);
+        for (; i < n; i++) r += a[ao + i] * b[bo + i];
+        return r;
+    }
+
+    /** A plain scalar reference of {@link #dot} (tests). */
+    static float dotReference(float[] a, int ao, float[] b, int bo, int n) {
+        float r = 0;
+        for (int i = 0; i < n; i++) r += a[ao + i] * b[bo + i];
+        return r;
+    }
 
     // ---------------------------------------------------------------- linear: y = x W^T (+ b)
 
@@ -22,7 +55,7 @@ public final class TrainOps {
             for (int i = lo; i < hi; i++) {
                 int xo = i * in, yo = i * out;
                 for (int o = 0; o < out; o++) {
-                    float s = VectorKernels.dot(x, xo, w, o * in, in);
+                    float s = dot(x, xo, w, o * in, in);
                     y[yo + o] = b == null ? s : s + b[o];
                 }
             }
@@ -61,7 +94,7 @@ public final class TrainOps {
     public static void rmsNorm(float[] y, float[] rstd, float[] x, float[] w, int n, int d, float eps) {
         for (int i = 0; i < n; i++) {
             int o = i * d;
-            float ss = VectorKernels.dot(x, o, x, o, d);
+            float ss = dot(x, o, x, o, d);
             float r = (float) (1.0 / Math.sqrt(ss / d + eps));
             rstd[i] = r;
             for (int j = 0; j < d; j++) y[o + j] = (x[o + j] * r) * w[j];
