@@ -7,7 +7,7 @@ package dev.navil4j.train;
  *   x1 = x + o_proj(o);  b = post_attention_layernorm(x1);  x2 = x1 + down_proj(silu(gate_proj(b)) · up_proj(b))
  * </pre>
  * Activation buffers of the last forward (rows n = B·L): a, b [n, D] with rstd1/rstd2 [n]; q [n, H·hd]
- * and k [n, KV·hd] after rope; v [n, KV·hd]; attention probs [B, H, L, L]; o [n, H·hd]; gate, up, h [n, I].
+ * and k [n, KV·hd] after rope; v [n, KV·hd]; attention softmax stats [B, H, L, 2] (the probabilities are recomputed); o [n, H·hd]; gate, up, h [n, I].
  */
 public final class TrainDecoderLayer {
     final Param inputNorm, postNorm;
@@ -15,10 +15,11 @@ public final class TrainDecoderLayer {
     final int hidden, heads, kvHeads, hd, inter;
     final float eps;
 
-    private float[] x, a, rstd1, q, k, v, probs, o, x1, b, rstd2, gate, up, h;
+    private float[] x, a, rstd1, q, k, v, attnStats, o, x1, b, rstd2, gate, up, h;
     private int batch, len;
     private int[] pos;
     private float[] cos, sin;
+    private TrainAttention.Mask mask;
 
     TrainDecoderLayer(Param inputNorm, Param postNorm, TrainLinear q, TrainLinear k, TrainLinear v, TrainLinear o,
                       TrainLinear gate, TrainLinear up, TrainLinear down, int heads, int kvHeads, float eps) {
@@ -37,7 +38,7 @@ public final class TrainDecoderLayer {
     /** x[B·L, D] → the layer output [B·L, D]; pos[B·L] positions, cos/sin [maxPos, hd/2] rope tables. */
     float[] forward(float[] x, int batch, int len, int[] pos, float[] cos, float[] sin, TrainAttention.Mask mask) {
         int n = batch * len;
-        this.x = x; this.batch = batch; this.len = len; this.pos = pos; this.cos = cos; this.sin = sin;
+        this.x = x; this.batch = batch; this.len = len; this.pos = pos; this.cos = cos; this.sin = sin; this.mask = mask;
         a = new float[n * hidden];
         rstd1 = new float[n];
         TrainOps.rmsNorm(a, rstd1, x, inputNorm.w, n, hidden, eps);
@@ -47,7 +48,7 @@ public final class TrainDecoderLayer {
         TrainOps.rope(q, n, heads, hd, pos, cos, sin, true);
         TrainOps.rope(k, n, kvHeads, hd, pos, cos, sin, true);
         o = new float[n * heads * hd];
-        probs = TrainAttention.forward(o, q, k, v, batch, len, heads, kvHeads, hd, mask);
+        attnStats = TrainAttention.forward(o, q, k, v, batch, len, heads, kvHeads, hd, mask);
         float[] attnOut = oProj.forward(o, n);
         x1 = new float[n * hidden];
         for (int i = 0; i < x1.length; i++) x1[i] = x[i] + attnOut[i];
@@ -81,7 +82,7 @@ public final class TrainDecoderLayer {
         float[] dO = new float[n * heads * hd];
         oProj.backward(dO, dx1);
         float[] dq = new float[q.length], dk = new float[k.length], dv = new float[v.length];
-        TrainAttention.backward(dq, dk, dv, dO, q, k, v, probs, batch, len, heads, kvHeads, hd);
+        TrainAttention.backward(dq, dk, dv, dO, q, k, v, attnStats, batch, len, heads, kvHeads, hd, mask);
         TrainOps.rope(dq, n, heads, hd, pos, cos, sin, false);
         TrainOps.rope(dk, n, kvHeads, hd, pos, cos, sin, false);
         float[] da = new float[n * hidden];
@@ -94,7 +95,7 @@ public final class TrainDecoderLayer {
     }
 
     /** Frees the activation buffers (after the backward, or after an eval forward). */
-    void release() { x = a = rstd1 = q = k = v = probs = o = x1 = b = rstd2 = gate = up = h = null; }
+    void release() { x = a = rstd1 = q = k = v = attnStats = o = x1 = b = rstd2 = gate = up = h = null; }
 
     TrainLinear[] linears() { return new TrainLinear[]{qProj, kProj, vProj, oProj, gateProj, upProj, downProj}; }
 }

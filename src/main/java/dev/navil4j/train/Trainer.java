@@ -23,7 +23,9 @@ import java.util.SplittableRandom;
 
 /**
  * The training loop of the recipe (HF Trainer + VoRATrainer, train/train.py): per optimizer step,
- * {@code gradAccum} micro-batches of {@code batch} samples (each loss × 1/gradAccum), optional
+ * {@code gradAccum} micro-batches of {@code batch} samples (each loss × 1/gradAccum: the mean over
+ * micro-batches, as DeepSpeed's engine scales the recipe's backward; the fixture does not exercise
+ * accumulation, so this rule is not checked against the reference), optional
  * global-norm clipping, AdamW at the scheduled lr, zero grads. Data order: one seeded permutation of
  * the samples per epoch, indexed by the global sample count, so step k always sees the same samples —
  * which is what makes {@code resume} reproduce an uninterrupted run bit for bit (master weights, AdamW

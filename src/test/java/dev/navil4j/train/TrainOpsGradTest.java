@@ -169,9 +169,10 @@ class TrainOpsGradTest {
         TrainAttention.Mask mask = new TrainAttention.Mask(keyValid, block);
         float[] q = rand(n * heads * hd, 1), k = rand(n * kv * hd, 1), v = rand(n * kv * hd, 1), dy = rand(n * heads * hd, 1);
         float[] out = new float[q.length];
-        float[] probs = TrainAttention.forward(out, q, k, v, batch, len, heads, kv, hd, mask);
+        float[] stats = TrainAttention.forward(out, q, k, v, batch, len, heads, kv, hd, mask);
         float[] dq = new float[q.length], dk = new float[k.length], dv = new float[v.length];
-        TrainAttention.backward(dq, dk, dv, dy, q, k, v, probs, batch, len, heads, kv, hd);
+        TrainAttention.backward(dq, dk, dv, dy, q, k, v, stats, batch, len, heads, kv, hd, mask);
+        float[] probs = TrainAttention.probabilities(q, k, stats, batch, len, heads, kv, hd, mask);
         Function<double[][], double[]> f = p -> {
             double[] o = new double[n * heads * hd];
             for (int b = 0; b < batch; b++) for (int h = 0; h < heads; h++) for (int i = 0; i < len; i++) {
