@@ -92,7 +92,9 @@ public final class Trainer {
         this.samples = samples;
         this.log = log;
         this.model = VoRATrainModel.load(modelDir, teacherDir);
-        this.teacherDir = teacherDir != null ? teacherDir : Path.of(Json.Obj.of(modelDir.resolve("config.json")).string("aux_vision"));
+        // like VoRATrainModel.load: the config's aux_vision path is relative to the checkpoint directory
+        this.teacherDir = teacherDir != null ? teacherDir
+                : modelDir.resolve(Json.Obj.of(modelDir.resolve("config.json")).string("aux_vision")).normalize();
         Tokenizer tok = Tokenizers.load(modelDir);
         this.data = TrainData.forModel(tok, modelDir, model.config.imageSize());
         this.adam = AdamW.torchDefaults(model.trainable());
@@ -124,7 +126,8 @@ public final class Trainer {
         TrainData.Encoded e = encoded.get(i);
         if (e == null) {
             e = data.encode(samples.get(i));
-            if (encoded.size() < 4096) encoded.put(i, e);
+            // keep processed samples while they fit in ~256 MiB (pixels dominate: 3·S² floats each)
+            if ((long) (encoded.size() + 1) * e.pixels().length * 4 < 256L << 20) encoded.put(i, e);
         }
         return e;
     }

@@ -122,6 +122,15 @@ class TrainerTest {
     }
 
     @Test
+    void withoutTeacherTheConfigsRelativeAuxVisionIsResolvedAgainstTheCheckpoint(@TempDir Path dir) {
+        Trainer t = new Trainer(MODEL, null, samples, new Trainer.Options(1, 2, 1, 2e-4, "constant", 0, 0, 1, 0, 1, false), dir, false, null);
+        t.runAll();
+        assertThat(t.history().getFirst().loss()).isCloseTo(11.626783, org.assertj.core.data.Offset.offset(5e-5)); // the fixture's total loss
+        String aux = Json.Obj.of(dir.resolve("checkpoint-1/config.json")).string("aux_vision");
+        assertThat(Path.of(aux)).isAbsolute().isEqualTo(TEACHER.toAbsolutePath().normalize());
+    }
+
+    @Test
     void schedulesFollowTransformers() {
         Trainer.Options cos = new Trainer.Options(10, 1, 1, 1.0, "cosine", 2, 0, 1, 0, 1, false);
         assertThat(Trainer.lr(cos, 0)).isZero();
