@@ -7,6 +7,9 @@ torch.optim.AdamW). Prints the first loss (the fixture's is 11.626783) and the m
 real spliced tokens as navil4j's Trainer does.
 
     python scripts/vora_train_speed.py [--threads 2] [--steps 20]
+    # another shape: a pre-training checkpoint (e.g. OUT/init written by `navil4j train --base`) + its teacher,
+    # one random sample of T text ids (the image at position 14, the last 24 ids labelled)
+    python scripts/vora_train_speed.py --model OUT/init --teacher TEACHER --random-text-len 64 --image-size 224 --steps 4
 """
 import argparse, json, struct, time, statistics
 import numpy as np
@@ -51,14 +54,28 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--model", default=f"{FX}/model")
+    ap.add_argument("--teacher", default=f"{FX}/teacher")
+    ap.add_argument("--random-text-len", type=int, default=0)
+    ap.add_argument("--image-size", type=int, default=112)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    cfg = json.load(open(f"{FX}/model/config.json"))
-    tcfg = json.load(open(f"{FX}/teacher/config.json"))
-    W = read_st(f"{FX}/model/model.safetensors")
-    T = read_st(f"{FX}/teacher/model.safetensors")
-    X = read_st(f"{FX}/expected.safetensors")
-    ids, labels, am, pv = X["inputs.input_ids"], X["inputs.labels"], X["inputs.attention_mask"], X["inputs.pixel_values"]
+    cfg = json.load(open(f"{a.model}/config.json"))
+    tcfg = json.load(open(f"{a.teacher}/config.json"))
+    W = read_st(f"{a.model}/model.safetensors")
+    T = read_st(f"{a.teacher}/model.safetensors")
+    if a.random_text_len:
+        g = torch.Generator().manual_seed(0)
+        n = a.random_text_len
+        ids = torch.randint(0, 2000, (1, n), generator=g)
+        ids[0, 14] = -200
+        labels = torch.full((1, n), -100)
+        labels[0, n - 24:] = ids[0, n - 24:]
+        am = torch.ones(1, n, dtype=torch.int64)
+        pv = torch.randn(1, 3, a.image_size, a.image_size, generator=g)
+    else:
+        X = read_st(f"{FX}/expected.safetensors")
+        ids, labels, am, pv = X["inputs.input_ids"], X["inputs.labels"], X["inputs.attention_mask"], X["inputs.pixel_values"]
     trainable = [k for k in W if ".lora_" in k or k.startswith("vision_embedding") or k.startswith("aux_vision")
                  or (k.endswith(".bias") and any(t in k for t in ("o_proj", "gate_proj", "up_proj", "down_proj")))]
     for k in trainable:
@@ -143,7 +160,7 @@ def main():
         loss, tokens = step()
         times.append(time.perf_counter() - t0)
         first = loss if first is None else first
-    tps = [tokens / t for t in times[3:]]
+    tps = [tokens / t for t in times[min(3, len(times) - 1):]]
     print(f"torch {torch.__version__} threads {a.threads}: first loss {first:.6f}, {tokens} tokens/step, "
           f"median {statistics.median(tps):.0f} tok/s over {len(tps)} steps")
 
