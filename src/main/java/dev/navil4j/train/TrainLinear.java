@@ -12,6 +12,7 @@ public final class TrainLinear {
     public final int in, out;
     private float[] x, xa;
     private int n;
+    private final FrozenMatrix frozen; // W through the packed GEMM when W is frozen (always, in VoRA)
 
     public TrainLinear(Param weight, Param bias, Param loraA, Param loraB) {
         this.weight = weight;
@@ -21,6 +22,7 @@ public final class TrainLinear {
         this.out = (int) weight.shape[0];
         this.in = (int) weight.shape[1];
         if ((loraA == null) != (loraB == null)) throw new IllegalArgumentException(weight.name + ": lora_A and lora_B come together");
+        this.frozen = weight.trainable() ? null : new FrozenMatrix(weight);
     }
 
     public int rank() { return loraA == null ? 0 : (int) loraA.shape[0]; }
@@ -30,7 +32,8 @@ public final class TrainLinear {
         this.x = x;
         this.n = n;
         float[] y = new float[n * out];
-        TrainOps.linear(y, x, weight.w, bias == null ? null : bias.w, n, in, out);
+        if (frozen != null) frozen.forward(y, x, bias == null ? null : bias.w, n);
+        else TrainOps.linear(y, x, weight.w, bias == null ? null : bias.w, n, in, out);
         if (loraA != null) {
             int r = rank();
             xa = new float[n * r];
@@ -46,7 +49,8 @@ public final class TrainLinear {
     public void backward(float[] dx, float[] dy) {
         if (bias != null && bias.trainable())
             TrainOps.linearBackward(null, null, bias.g, dy, x, weight.w, n, in, out);
-        TrainOps.linearBackward(dx, weight.g, null, dy, x, weight.w, n, in, out);
+        if (frozen != null) { if (dx != null) frozen.backwardInput(dx, dy, n); }
+        else TrainOps.linearBackward(dx, weight.g, null, dy, x, weight.w, n, in, out);
         if (loraA != null) {
             int r = rank();
             float[] dxa = new float[n * r];

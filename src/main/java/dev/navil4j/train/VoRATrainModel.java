@@ -43,6 +43,7 @@ public final class VoRATrainModel {
     private final Param patchW, patchB, patchNorm, posEmbed, outProj;
     private final Param[] headNorm, headProj;
     private final int patch, channels, numPositions;
+    private final FrozenMatrix lmHeadMatrix;
 
     /** Everything {@link #backward} needs from the last forward. */
     private record Saved(Batch batch, int len, int np, float[] patches, float[] pc, float[] pcRstd, float[] vn, float[] vp,
@@ -80,6 +81,7 @@ public final class VoRATrainModel {
         }
         finalNorm = frozen(st, LLM + "model.norm.weight", d);
         lmHead = c.tieWordEmbeddings() && !st.contains(LLM + "lm_head.weight") ? embed : frozen(st, LLM + "lm_head.weight", c.vocabSize(), d);
+        lmHeadMatrix = new FrozenMatrix(lmHead);
         patch = config.patchSize();
         channels = config.visionEmbeddingIntermediateSize();
         int side = config.imageSize() / patch;
@@ -266,7 +268,7 @@ public final class VoRATrainModel {
         float[] xL = x;
         hs[L] = xf; // HF: the last hidden state is the final-norm output
         float[] logits = new float[n * c.vocabSize()];
-        TrainOps.linear(logits, xf, lmHead.w, null, n, d, c.vocabSize());
+        lmHeadMatrix.forward(logits, xf, null, n);
         if (!withLoss) {
             for (TrainDecoderLayer layer : layers) layer.release();
             saved = null;
@@ -337,7 +339,7 @@ public final class VoRATrainModel {
         }
         // ---- lm_head (frozen), final norm, decoder layers top-down
         float[] dxf = new float[n * d];
-        TrainOps.linearBackward(dxf, null, null, s.dlogits, s.xf, lmHead.w, n, d, c.vocabSize());
+        lmHeadMatrix.backwardInput(dxf, s.dlogits, n);
         addDistill(dxf, s, dHead, L, d);
         float[] dx = new float[n * d];
         TrainOps.rmsNormBackward(dx, finalNorm.g, dxf, s.xL, finalNorm.w, s.xfRstd, n, d);

@@ -315,4 +315,21 @@ class TrainOpsGradTest {
         AdamW.clipGradNorm(java.util.List.of(b), 1.0);
         assertThat(b.g[0]).as("below max_norm nothing changes").isEqualTo(0.5f);
     }
+
+    /** The packed-GEMM path for frozen weights (above its size threshold) equals the plain kernels. */
+    @Test
+    void frozenMatrixThroughGemmEqualsThePlainLinearAndItsInputGradient() {
+        int n = 19, in = 256, out = 300;
+        assertThat((long) n * in * out).isGreaterThanOrEqualTo(FrozenMatrix.MIN_MACS);
+        float[] w = rand(out * in, 0.1), x = rand(n * in, 1), b = rand(out, 1), dy = rand(n * out, 1);
+        FrozenMatrix m = new FrozenMatrix(new Param("w", new long[]{out, in}, w, false));
+        float[] y = new float[n * out], want = new float[n * out];
+        m.forward(y, x, b, n);
+        TrainOps.linear(want, x, w, b, n, in, out);
+        assertClose(y, d(want), 1e-5);
+        float[] dx = rand(n * in, 1), dxWant = dx.clone();
+        m.backwardInput(dx, dy, n);
+        TrainOps.linearBackward(dxWant, null, null, dy, x, w, n, in, out);
+        assertClose(dx, d(dxWant), 1e-5);
+    }
 }
