@@ -13,7 +13,7 @@ import java.nio.charset.StandardCharsets;
 @Command(name = "navil4j", mixinStandardHelpOptions = true, version = "navil4j 0.1.0",
         description = "Runs NaViL, InternVL3 and VoRA multimodal LLMs from their Hugging Face checkpoints.",
         subcommands = {ChatCommand.class, ServeCommand.class, VerifyCommand.class, BenchCommand.class,
-                QuantizeCommand.class, LoadTestCommand.class})
+                QuantizeCommand.class, LoadTestCommand.class, TrainCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -5,14 +5,13 @@
  *       → {@link dev.navil4j.image.RgbImage} (HWC uint8); refuses decompression bombs from the header,
  *       truncated and non-image files with {@link dev.navil4j.image.ImageException}.</li>
  *   <li>{@link dev.navil4j.image.PilResize}: Pillow's BICUBIC / BILINEAR {@code Image.resize}, bit-exact.</li>
- *   <li>{@link dev.navil4j.models.internvl.InternVLImageProcessor}: InternVL {@code load_image} / {@code dynamic_preprocess}
- *       → {@code Tiles.pixelValues()} float32 [tiles, 3, s, s] (+ grid and tile count).</li>
- *   <li>{@link dev.navil4j.models.vora.VoRAImageProcessor}: VoRA expand2square + CLIPImageProcessor
- *       → float32 [1, 3, 448|112, ...]; {@code Params.fromModelDir(dir)}, {@code load(path, params)} applies EXIF orientation.</li>
- *   <li>{@link dev.navil4j.models.navil.NaViLImageProcessor}: NaViL's multi-scale any-resolution pyramid → patches
- *       float32 [N, 3, 16, 16] in merge order, {@code gridThw} per scale (smallest first), {@code numScales} per image;
- *       {@code Params.fromConfig(config.json)}, {@code load(files, params)}.</li>
+ *   <li>The families' processors built on these live with their family: {@code models.internvl.InternVLImageProcessor}
+ *       (dynamic_preprocess tiles), {@code models.vora.VoRAImageProcessor}, {@code models.navil.NaViLImageProcessor}.</li>
  * </ul>
  * Video frames: package {@code dev.navil4j.video}.
  */
 package dev.navil4j.image;
+
+import dev.navil4j.models.vora.VoRAImageProcessor;
+import dev.navil4j.models.navil.NaViLImageProcessor;
+import dev.navil4j.models.internvl.InternVLImageProcessor;

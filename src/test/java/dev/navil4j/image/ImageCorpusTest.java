@@ -1,5 +1,7 @@
 package dev.navil4j.image;
 
+import dev.navil4j.models.vora.VoRAImageProcessor;
+import dev.navil4j.models.internvl.InternVLImageProcessor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

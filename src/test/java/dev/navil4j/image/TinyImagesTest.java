@@ -1,5 +1,8 @@
 package dev.navil4j.image;
 
+import dev.navil4j.models.vora.VoRAImageProcessor;
+import dev.navil4j.models.navil.NaViLImageProcessor;
+import dev.navil4j.models.internvl.InternVLImageProcessor;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

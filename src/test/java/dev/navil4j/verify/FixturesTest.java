@@ -30,7 +30,7 @@ class FixturesTest {
     static final Set<String> MUST_PASS = Set.of("tokenize", "decode", "preprocess", "video", "vision", "forward",
             "generate", "batch_generate");
     /** Fixture families (cases.json "family") whose every case must pass, whatever its kind. */
-    static final Set<String> MUST_PASS_FAMILIES = Set.of("internvl3");
+    static final Set<String> MUST_PASS_FAMILIES = Set.of("internvl3", "vora-train");
 
     @TestFactory
     Stream<DynamicNode> allFixtureCases() throws IOException {
