@@ -282,64 +282,65 @@ public final class VectorKernels {
     }
 
     // ---------------------------------------------------------------------------------------------
-    // Small-batch GEMV (batched decode, 2..8 rows): one widened weight row (in L1) against up to four
-    // activation rows at a time — each weight vector is loaded once for four FMAs.
+    // Small-batch GEMV (batched decode, 2..8 rows): two widened weight rows (in L1) against four activation
+    // rows at a time — 8 accumulators, every weight and activation vector loaded once per 8 FMAs. Each
+    // (weight row, activation row) pair is summed by one accumulator in the same order in every code path,
+    // so a row's result never depends on its neighbours in the batch.
     // ---------------------------------------------------------------------------------------------
 
     /**
-     * out[oo + k·os] = Σ_j w[wo+j]·x[xk + j] for the {@code rows} (1..4) activation rows starting at xk = x0 + k·xs;
-     * two accumulators per activation row.
+     * out[oo + k·os + i·or] = Σ_j w[wo + i·ws + j]·x[x0 + k·xs + j] for weight rows i < wRows (1..2) and activation
+     * rows k < xRows (1..4).
      */
-    public static void dotRows4(float[] w, int wo, float[] x, int x0, int xs, int rows, int n, float[] out, int oo, int os) {
-        if (rows < 4) {
-            // the same two-accumulator order as the 4-row loop below, so a row's result never depends on its neighbours
-            for (int k = 0; k < rows; k++) {
-                int xk = x0 + k * xs;
-                FloatVector a = FloatVector.zero(F), b = FloatVector.zero(F);
-                int i = 0;
-                for (; i <= n - 2 * L; i += 2 * L) {
-                    a = FloatVector.fromArray(F, w, wo + i).fma(FloatVector.fromArray(F, x, xk + i), a);
-                    b = FloatVector.fromArray(F, w, wo + i + L).fma(FloatVector.fromArray(F, x, xk + i + L), b);
-                }
-                float s = a.add(b).reduceLanes(VectorOperators.ADD);
-                for (; i < n; i++) s += w[wo + i] * x[xk + i];
-                out[oo + k * os] = s;
-            }
+    public static void dotTile(float[] w, int wo, int ws, int wRows, float[] x, int x0, int xs, int xRows, int n,
+                               float[] out, int oo, int os, int or) {
+        if (wRows != 2 || xRows != 4) {
+            for (int i = 0; i < wRows; i++)
+                for (int k = 0; k < xRows; k++) out[oo + k * os + i * or] = dot1(w, wo + i * ws, x, x0 + k * xs, n);
             return;
         }
-        int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
+        int w1 = wo + ws, x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
         int i = 0;
-        for (; i <= n - 2 * L; i += 2 * L) {
-            FloatVector w0 = FloatVector.fromArray(F, w, wo + i), w1 = FloatVector.fromArray(F, w, wo + i + L);
-            a0 = w0.fma(FloatVector.fromArray(F, x, x0 + i), a0);
-            a1 = w0.fma(FloatVector.fromArray(F, x, x1 + i), a1);
-            a2 = w0.fma(FloatVector.fromArray(F, x, x2 + i), a2);
-            a3 = w0.fma(FloatVector.fromArray(F, x, x3 + i), a3);
-            b0 = w1.fma(FloatVector.fromArray(F, x, x0 + i + L), b0);
-            b1 = w1.fma(FloatVector.fromArray(F, x, x1 + i + L), b1);
-            b2 = w1.fma(FloatVector.fromArray(F, x, x2 + i + L), b2);
-            b3 = w1.fma(FloatVector.fromArray(F, x, x3 + i + L), b3);
+        for (; i <= n - L; i += L) {
+            FloatVector u = FloatVector.fromArray(F, w, wo + i), v = FloatVector.fromArray(F, w, w1 + i);
+            FloatVector y0 = FloatVector.fromArray(F, x, x0 + i), y1 = FloatVector.fromArray(F, x, x1 + i);
+            FloatVector y2 = FloatVector.fromArray(F, x, x2 + i), y3 = FloatVector.fromArray(F, x, x3 + i);
+            a0 = u.fma(y0, a0); a1 = u.fma(y1, a1); a2 = u.fma(y2, a2); a3 = u.fma(y3, a3);
+            b0 = v.fma(y0, b0); b1 = v.fma(y1, b1); b2 = v.fma(y2, b2); b3 = v.fma(y3, b3);
         }
-        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD), s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
-        float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD), s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        float t0 = b0.reduceLanes(VectorOperators.ADD), t1 = b1.reduceLanes(VectorOperators.ADD);
+        float t2 = b2.reduceLanes(VectorOperators.ADD), t3 = b3.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
-            float wv = w[wo + i];
-            s0 += wv * x[x0 + i];
-            s1 += wv * x[x1 + i];
-            s2 += wv * x[x2 + i];
-            s3 += wv * x[x3 + i];
+            float p = w[wo + i], q = w[w1 + i];
+            s0 += p * x[x0 + i]; s1 += p * x[x1 + i]; s2 += p * x[x2 + i]; s3 += p * x[x3 + i];
+            t0 += q * x[x0 + i]; t1 += q * x[x1 + i]; t2 += q * x[x2 + i]; t3 += q * x[x3 + i];
         }
         out[oo] = s0; out[oo + os] = s1; out[oo + 2 * os] = s2; out[oo + 3 * os] = s3;
+        out[oo + or] = t0; out[oo + or + os] = t1; out[oo + or + 2 * os] = t2; out[oo + or + 3 * os] = t3;
     }
 
-    /** The plain reference of {@link #dotRows4}: one double-accumulated dot per activation row. */
-    public static void dotRows4Reference(float[] w, int wo, float[] x, int x0, int xs, int rows, int n, float[] out, int oo, int os) {
-        for (int k = 0; k < rows; k++) {
-            double s = 0;
-            for (int i = 0; i < n; i++) s += (double) w[wo + i] * x[x0 + k * xs + i];
-            out[oo + k * os] = (float) s;
-        }
+    /** One pair of {@link #dotTile}, summed in exactly its order (one accumulator, lanes reduced, then the tail). */
+    static float dot1(float[] w, int wo, float[] x, int xo, int n) {
+        FloatVector a = FloatVector.zero(F);
+        int i = 0;
+        for (; i <= n - L; i += L) a = FloatVector.fromArray(F, w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), a);
+        float s = a.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += w[wo + i] * x[xo + i];
+        return s;
+    }
+
+    /** The plain reference of {@link #dotTile}: double-accumulated dots. */
+    public static void dotTileReference(float[] w, int wo, int ws, int wRows, float[] x, int x0, int xs, int xRows, int n,
+                                        float[] out, int oo, int os, int or) {
+        for (int r = 0; r < wRows; r++)
+            for (int k = 0; k < xRows; k++) {
+                double sum = 0;
+                for (int j = 0; j < n; j++) sum += (double) w[wo + r * ws + j] * x[x0 + k * xs + j];
+                out[oo + k * os + r * or] = (float) sum;
+            }
     }
 }

@@ -100,22 +100,24 @@ public abstract class WeightTensor {
     }
 
     /**
-     * Up to this many rows (batched decode: one token of each of a few sequences) multiply without packing: the
+     * Up to this many rows (batched decode, a prefill chunk beside it) multiply without packing: the
      * GEMM widens and packs every weight panel per call, which for a handful of rows costs more than the product
      * (measured: 2 and 4 batched rows 0.24× and 0.57× the tokens/s of one). Here each weight row is read once,
-     * widened into an L1 buffer, and dotted with every activation row, four at a time.
+     * widened into an L1 buffer, and dotted with every activation row: two weight rows against four activation rows at a
+     * time (8 accumulators, each loaded vector used for 4 or 2 FMAs).
      */
-    public static final int SMALL_BATCH = Integer.getInteger("navil4j.smallBatch", 8);
+    public static final int SMALL_BATCH = Integer.getInteger("navil4j.smallBatch", 32);
 
-    /** out[t, r] = Σ_j x[t, j]·W[r, j] (+ bias[r]) for 2 ≤ n ≤ {@link #SMALL_BATCH}, parallel over weight rows. */
+    /** out[t, r] = Σ_j x[t, j]·W[r, j] (+ bias[r]) for 2 ≤ n ≤ {@link #SMALL_BATCH}, parallel over pairs of weight rows. */
     void smallBatch(float[] x, int n, float[] out, float[] bias) {
-        Parallel.forRange(rows, 16, 4, (r0, r1) -> {
-            float[] w = new float[cols];
-            for (int r = r0; r < r1; r++) {
-                rowToFloat(r, w, 0);
+        Parallel.forRange((rows + 1) / 2, 8, 4, (p0, p1) -> {
+            float[] w = new float[2 * cols];
+            for (int r = 2 * p0; r < Math.min(rows, 2 * p1); r += 2) {
+                int wr = Math.min(2, rows - r);
+                for (int i = 0; i < wr; i++) rowToFloat(r + i, w, i * cols);
                 for (int t = 0; t < n; t += 4)
-                    VectorKernels.dotRows4(w, 0, x, t * cols, cols, Math.min(4, n - t), cols, out, t * rows + r, rows);
-                if (bias != null) for (int t = 0; t < n; t++) out[t * rows + r] += bias[r];
+                    VectorKernels.dotTile(w, 0, cols, wr, x, t * cols, cols, Math.min(4, n - t), cols, out, t * rows + r, rows, 1);
+                if (bias != null) for (int t = 0; t < n; t++) for (int i = 0; i < wr; i++) out[t * rows + r + i] += bias[r + i];
             }
         });
     }

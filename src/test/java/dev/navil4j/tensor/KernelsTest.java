@@ -95,7 +95,7 @@ class KernelsTest {
         for (int rows = 1; rows <= 37; rows += (rows < 9 ? 1 : 7)) {
             for (int cols : colsList) {
                 WeightTensor w = make(dt, random(rnd, rows * cols), rows, cols);
-                for (int n : new int[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 13}) { // small batches (2..8) and every partial tile height of the MR = 6 GEMM
+                for (int n : new int[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 33, 39}) { // small batches (2..32) and every partial tile height of the MR = 6 GEMM
                     float[] x = random(rnd, n * cols);
                     float[] bias = n % 2 == 1 ? random(rnd, rows) : null;
                     float[] out = new float[n * rows];
@@ -118,18 +118,28 @@ class KernelsTest {
         }
     }
 
-    /** The small-batch kernel (one weight row against 1..4 activation rows) against its double-accumulated reference. */
-    @Test void dotRows4MatchesItsReference() {
+    /**
+     * The small-batch tile (1..2 weight rows × 1..4 activation rows) against its double-accumulated reference, and a
+     * pair's result the same bits whether it is computed in a full 2×4 tile or alone.
+     */
+    @Test void dotTileMatchesItsReferenceAndDoesNotDependOnNeighbours() {
         Random rnd = new Random(11);
-        for (int n : new int[]{1, 7, 15, 16, 17, 33, 896, 4867})
-            for (int rows = 1; rows <= 4; rows++) {
-                float[] w = random(rnd, n + 3), x = random(rnd, rows * (n + 5) + 2);
-                float[] got = new float[8], want = new float[8];
-                VectorKernels.dotRows4(w, 3, x, 2, n + 5, rows, n, got, 1, 2);
-                VectorKernels.dotRows4Reference(w, 3, x, 2, n + 5, rows, n, want, 1, 2);
-                for (int k = 0; k < rows; k++) assertEquals(want[1 + 2 * k], got[1 + 2 * k], 1e-5 * Math.sqrt(n) * 4, "n=" + n + " row " + k);
-                for (int k = rows; k < 4; k++) assertEquals(0f, got[1 + 2 * k], "untouched slot " + k);
-            }
+        for (int n : new int[]{1, 7, 8, 15, 16, 17, 33, 896, 4867})
+            for (int wRows = 1; wRows <= 2; wRows++)
+                for (int xRows = 1; xRows <= 4; xRows++) {
+                    float[] w = random(rnd, 2 * (n + 3) + 3), x = random(rnd, 4 * (n + 5) + 2);
+                    float[] got = new float[32], want = new float[32];
+                    VectorKernels.dotTile(w, 3, n + 3, wRows, x, 2, n + 5, xRows, n, got, 1, 2, 9);
+                    VectorKernels.dotTileReference(w, 3, n + 3, wRows, x, 2, n + 5, xRows, n, want, 1, 2, 9);
+                    for (int i = 0; i < wRows; i++)
+                        for (int k = 0; k < xRows; k++) {
+                            int o = 1 + 2 * k + 9 * i;
+                            assertEquals(want[o], got[o], 1e-5 * Math.sqrt(n) * 4, "n=" + n + " pair " + i + "," + k);
+                            float[] alone = new float[1];
+                            VectorKernels.dotTile(w, 3 + i * (n + 3), n + 3, 1, x, 2 + k * (n + 5), n + 5, 1, n, alone, 0, 1, 1);
+                            assertEquals(alone[0], got[o], 0f, "pair alone vs in a tile");
+                        }
+                }
     }
 
     @Test void floatFormatsOddShapes() {
