@@ -294,7 +294,7 @@ public final class VectorKernels {
      */
     public static void dotTile(float[] w, int wo, int ws, int wRows, float[] x, int x0, int xs, int xRows, int n,
                                float[] out, int oo, int os, int or) {
-        if (wRows != 2 || xRows != 4) {
+        if (wRows != 2 || xRows != 4) { // an odd last weight row (or a test): the same per-pair order, one chain at a time
             for (int i = 0; i < wRows; i++)
                 for (int k = 0; k < xRows; k++) out[oo + k * os + i * or] = dot1(w, wo + i * ws, x, x0 + k * xs, n);
             return;
