@@ -138,12 +138,13 @@ public final class ChatModel implements AutoCloseable {
             throw new PromptTooLongException("the media of this prompt take " + prompt.mediaTokens()
                     + " tokens, over the budget of " + budget + " (attach fewer images or frames, or lower max tiles)",
                     prompt.mediaTokens(), budget);
-        if (n >= ctx)
-            throw new PromptTooLongException("prompt of " + n + " tokens (" + prompt.mediaTokens()
-                    + " of them from images/video) " + (n > ctx ? "exceeds" : "fills") + " the model's context of " + ctx
-                    + " tokens; shorten the question or history, attach fewer images or frames, or lower max tiles", n, ctx);
         GenerationConfig config = o.applyTo(model.defaultGeneration());
-        config = config.withMaxNewTokens(ContextLimitException.fitNewTokens(n, config.maxNewTokens(), ctx, false));
+        try {
+            config = config.withMaxNewTokens(ContextLimitException.fitNewTokens(n, config.maxNewTokens(), ctx, false));
+        } catch (ContextLimitException e) { // the engine's one context rule, as the API's exception type
+            throw new PromptTooLongException(e.getMessage() + " (" + prompt.mediaTokens() + " of the prompt's tokens are from images/video)",
+                    e.tokens(), e.limit());
+        }
         return new Planned(prompt, config, prepareNanos);
     }
 

@@ -12,6 +12,3 @@
  */
 package dev.navil4j.image;
 
-import dev.navil4j.models.vora.VoRAImageProcessor;
-import dev.navil4j.models.navil.NaViLImageProcessor;
-import dev.navil4j.models.internvl.InternVLImageProcessor;

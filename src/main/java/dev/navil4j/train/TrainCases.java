@@ -6,6 +6,7 @@ import dev.navil4j.models.vora.VoRAForCausalLM;
 import dev.navil4j.verify.CaseResult;
 import dev.navil4j.verify.Compare;
 import dev.navil4j.verify.Fixture;
+import dev.navil4j.verify.FixtureCases;
 import dev.navil4j.weights.TensorInfo;
 
 import java.io.IOException;
@@ -26,8 +27,21 @@ import java.util.stream.Stream;
  * tolerance ({@code atol_per_tensor}, {@code atol_params}, {@code atol_weights}); the reported error is
  * the worst one relative to its tolerance.
  */
-public final class TrainCases {
-    private TrainCases() {}
+public final class TrainCases implements FixtureCases {
+    /** The fixtures of the VoRA training recipe (cases.json family "vora-train"). */
+    @Override
+    public boolean handlesFixture(String fixtureFamily) { return fixtureFamily.equals("vora-train"); }
+
+    /** train_forward, train_grad, train_steps, merge_after_train; the model-level kinds go to the VoRA family. */
+    @Override
+    public CaseResult verify(Fixture fx, JsonNode c) throws Exception {
+        return switch (c.path("kind").asText()) {
+            case "train_forward", "train_grad", "train_steps", "merge_after_train" -> run(fx, c);
+            default -> new dev.navil4j.models.vora.VoRAFamily().verify(fx, c);
+        };
+    }
+
+    public TrainCases() {}
 
     public static boolean handles(String kind) {
         return switch (kind) {

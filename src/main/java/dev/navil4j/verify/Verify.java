@@ -70,6 +70,9 @@ public final class Verify {
             if (r != null) return r.run(fx, c);
             for (ModelFamily f : ModelRegistry.families())
                 if (f instanceof FixtureCases cases && cases.handlesFixture(fx.family())) return cases.verify(fx, c);
+            // case runners outside the model families (e.g. the VoRA trainer's), registered as services
+            for (FixtureCases cases : java.util.ServiceLoader.load(FixtureCases.class))
+                if (cases.handlesFixture(fx.family())) return cases.verify(fx, c);
             ModelFamily family = ModelRegistry.detect(fx.modelDir(c));
             if (family instanceof FixtureCases cases) return cases.verify(fx, c);
             return CaseResult.skip("the " + family.name() + " family runs no fixture cases");

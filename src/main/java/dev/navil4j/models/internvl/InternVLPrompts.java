@@ -61,9 +61,8 @@ final class InternVLPrompts {
             throw new IllegalArgumentException("the prompt has " + placeholders + " <image> placeholders for "
                     + px.numPatchesList().length + " images");
         int[] ids = model.tokenizer().encode(InternVLTemplate.expandImages(prompt, px.numPatchesList(), perTile), true);
-        if (ids.length >= model.maxContext())
-            throw new IllegalArgumentException("the prompt has " + ids.length + " tokens (" + mediaTokens + " of them image tokens); the context holds "
-                    + model.maxContext() + " tokens and generation needs at least one more");
+        // the engine's context rule, checked before the ViT runs
+        dev.navil4j.generate.ContextLimitException.fitNewTokens(ids.length, 1, model.maxContext(), false);
         return new PreparedPrompt(ids, query, null, null, media(ids, px, perTile));
     }
 

@@ -49,7 +49,6 @@ public final class VoRAFamily implements ModelFamily, FixtureCases {
             case "forward" -> forward(fx, c);
             case "generate" -> generate(fx, c);
             // training (fixtures/vora-train-tiny): the recipe's forward, grads, AdamW steps and merge
-            case "train_forward", "train_grad", "train_steps", "merge_after_train" -> dev.navil4j.train.TrainCases.run(fx, c);
             default -> CaseResult.skip("kind " + c.path("kind").asText() + " is not a VoRA model case");
         };
     }

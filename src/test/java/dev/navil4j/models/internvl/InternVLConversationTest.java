@@ -125,7 +125,7 @@ class InternVLConversationTest {
         try {
             Turn t = new Turn("Describe.", List.of(image("red_panda_500x373.png")), null);
             assertThatThrownBy(() -> small.prepare(new Conversation(null, List.of(t), SIX)))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("the context holds 300 tokens");
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("exceeds the model's context of 300 tokens");
         } finally {
             small.close();
         }
