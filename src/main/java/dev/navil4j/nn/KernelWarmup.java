@@ -43,7 +43,7 @@ public final class KernelWarmup {
             byFormat.putIfAbsent(a.dtype(), new WeightTensor[]{a, b});
         }
         Collection<WeightTensor[]> mats = byFormat.values();
-        float[] x = new float[13 * 1056], out = new float[13 * 40];
+        float[] x = new float[45 * 1056], out = new float[45 * 40];
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
         int heads = 2, headDim = 64, dim = heads * headDim, n = 40;
         float[] q = new float[n * dim], k = new float[n * dim], v = new float[n * dim], o = new float[n * dim];
@@ -54,7 +54,8 @@ public final class KernelWarmup {
         for (int r = 0; r < rounds; r++) {
             for (WeightTensor[] ms : mats)
                 for (WeightTensor m : ms) {
-                    for (int t = 1; t <= 7; t++) m.matmul(x, t == 7 ? 13 : t, out, null); // GEMV (t = 1), partial and full GEMM tiles
+                    // GEMV (1 row), the small-batch tiles (2..32 rows: batched decode, prefill chunks), partial and full GEMM tiles (> 32)
+                    for (int t : new int[]{1, 2, 3, 4, 8, 13, 33, 38, 45}) m.matmul(x, t, out, null);
                     sink += out[0];
                 }
             Attention.segments(q, k, v, n, heads, headDim, 0.125f, new int[]{0, n}, o);
