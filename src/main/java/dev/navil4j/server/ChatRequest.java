@@ -18,10 +18,12 @@ import java.util.Set;
  * @param maxTokens   requested completion length, or -1 for the server default
  * @param temperature null when absent (the model's own default decoding applies)
  * @param seed        null when absent
+ * @param topLogprobs null unless {@code logprobs: true}; then the alternatives per token (0..20)
  */
 public record ChatRequest(String model, Conversation conversation, int imageCount, int maxTokens, Double temperature,
                           Double topP, Long seed, List<String> stop, boolean stream, boolean includeUsage,
-                          Integer topK, Double repetitionPenalty) {
+                          Integer topK, Double repetitionPenalty, Double presencePenalty, Double frequencyPenalty,
+                          Double minP, Integer topLogprobs) {
 
     /** Resolves an image URL to a decoded image (limits enforced); throws ApiException on bad input. */
     public interface ImageResolver {
@@ -35,9 +37,10 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
 
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
 
-    /** Fields navil4j implements (the last three are extensions: vLLM's top_k and repetition_penalty, InternVL's max tiles). */
+    /** Fields navil4j implements (the last four are extensions: vLLM's top_k, min_p and repetition_penalty, InternVL's max tiles). */
     static final Set<String> IMPLEMENTED = Set.of("model", "messages", "max_tokens", "max_completion_tokens", "temperature",
-            "top_p", "seed", "stop", "stream", "stream_options", "top_k", "repetition_penalty", "max_tiles");
+            "top_p", "seed", "stop", "stream", "stream_options", "logprobs", "top_logprobs", "presence_penalty",
+            "frequency_penalty", "top_k", "min_p", "repetition_penalty", "max_tiles");
 
     /** Fields that do not change the completion (identifiers for the provider's own bookkeeping): accepted. */
     static final Set<String> NO_EFFECT = Set.of("user", "safety_identifier", "prompt_cache_key", "metadata");
@@ -46,8 +49,7 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
      * Parameters refused unless given their no-op value; anything outside these three sets is refused whatever its
      * value (tools, logit_bias, audio, prediction, reasoning_effort, min_p, best_of, …).
      */
-    static final Set<String> ONLY_DEFAULT = Set.of("n", "frequency_penalty", "presence_penalty", "logprobs", "top_logprobs",
-            "response_format", "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call", "modalities",
+    static final Set<String> ONLY_DEFAULT = Set.of("n", "response_format", "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call", "modalities",
             "store", "service_tier", "logit_bias");
 
     /** Refuses every field that is neither implemented nor harmless at the value given. */
@@ -68,9 +70,6 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
         boolean noTools = tools == null || tools.isNull() || (tools.isArray() && tools.isEmpty());
         return switch (f) {
             case "n" -> v.isIntegralNumber() && v.asLong() == 1;
-            case "frequency_penalty", "presence_penalty" -> v.isNumber() && v.asDouble() == 0;
-            case "logprobs" -> v.isBoolean() && !v.asBoolean();
-            case "top_logprobs" -> v.isIntegralNumber() && v.asLong() == 0;
             case "response_format" -> v.isObject() && v.size() == 1 && "text".equals(v.path("type").asText(null));
             case "tools", "functions" -> v.isArray() && v.isEmpty();
             case "tool_choice", "function_call" -> v.isTextual() && (v.asText().equals("none") || (v.asText().equals("auto") && noTools));
@@ -86,9 +85,6 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
     private static String noOpHint(String f) {
         return switch (f) {
             case "n" -> "only n=1";
-            case "frequency_penalty", "presence_penalty" -> "only 0";
-            case "logprobs" -> "only false";
-            case "top_logprobs" -> "only 0";
             case "response_format" -> "only {\"type\":\"text\"}; structured output is not implemented";
             case "tools", "functions" -> "tool calling is not implemented; only an empty list";
             case "tool_choice", "function_call" -> "tool calling is not implemented; only \"none\"";
@@ -149,6 +145,19 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
             topK = Math.max(0, k.asInt());
         }
         Double repetitionPenalty = optNumber(body, "repetition_penalty", 0, 2, false);
+        Double presence = optNumber(body, "presence_penalty", -2, 2, true);
+        Double frequency = optNumber(body, "frequency_penalty", -2, 2, true);
+        Double minP = optNumber(body, "min_p", 0, 1, true);
+        boolean logprobs = optBoolean(body, "logprobs");
+        Integer topLogprobs = logprobs ? 0 : null;
+        JsonNode tl = body.get("top_logprobs");
+        if (tl != null && !tl.isNull()) {
+            if (!tl.isIntegralNumber() || !tl.canConvertToInt() || tl.asInt() < 0 || tl.asInt() > 20)
+                throw ApiException.invalid("top_logprobs", "top_logprobs must be an integer in 0..20");
+            // OpenAI: top_logprobs requires logprobs true
+            if (!logprobs && tl.asInt() > 0) throw ApiException.invalid("top_logprobs", "top_logprobs requires logprobs to be true");
+            if (logprobs) topLogprobs = tl.asInt();
+        }
         int tiles = maxTilesCap;
         JsonNode mt = body.get("max_tiles");
         if (mt != null && !mt.isNull()) {
@@ -161,7 +170,7 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
         Messages msgs = parseMessages(body.get("messages"), maxImages, images);
         Conversation conv = new Conversation(msgs.conversation.system(), msgs.conversation.turns(), new Conversation.Limits(tiles, 0));
         return new ChatRequest(model, conv, msgs.images, maxTokens, temperature, topP, seed, stop, stream, includeUsage,
-                topK, repetitionPenalty);
+                topK, repetitionPenalty, presence, frequency, minP, topLogprobs);
     }
 
     private record Messages(Conversation conversation, int images) {}

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.navil4j.RequestOptions;
+import dev.navil4j.generate.TokenLogprob;
 import dev.navil4j.Media;
 import dev.navil4j.models.VisionLanguageModel;
 import dev.navil4j.video.VideoReader;
@@ -185,7 +186,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** Events from the scheduler thread to the request's virtual thread. */
     private sealed interface Event permits Text, Done, Failed {}
-    private record Text(String delta) implements Event {}
+    private record Text(String delta, List<TokenLogprob> logprobs) implements Event {}
     private record Done(Scheduler.Completion completion) implements Event {}
     private record Failed(ApiException error) implements Event {}
 
@@ -216,7 +217,8 @@ public final class OpenAiServer implements AutoCloseable {
         // --allow-special-tokens: special-token text in messages is tokenized as control tokens (default: plain text)
         Scheduler.Job job = new Scheduler.Job(req.conversation().withSpecialTokens(options.access().allowSpecialTokens()), requestOptions(req),
                 options.requestTimeout(), new Scheduler.Sink() {
-            public void onText(String delta) { events.add(new Text(delta)); }
+            public void onText(String delta) { events.add(new Text(delta, List.of())); }
+            public void onText(String delta, List<TokenLogprob> lp) { events.add(new Text(delta, lp)); }
             public void onFinish(Scheduler.Completion c) { events.add(new Done(c)); }
             public void onError(ApiException e) { events.add(new Failed(e)); }
         });
@@ -250,7 +252,8 @@ public final class OpenAiServer implements AutoCloseable {
                 msg.put("role", "assistant");
                 msg.put("content", d.completion().text());
                 msg.putNull("refusal");
-                choice.putNull("logprobs");
+                if (d.completion().logprobs() != null) choice.set("logprobs", logprobs(d.completion().logprobs()));
+                else choice.putNull("logprobs");
                 choice.put("finish_reason", d.completion().finishReason());
                 o.set("usage", usage(d.completion()));
                 send(ctx, 200, o);
@@ -278,9 +281,13 @@ public final class OpenAiServer implements AutoCloseable {
             c0.putNull("logprobs");
             c0.putNull("finish_reason");
             sse(out, role);
+            int sentLogprobs = 0;
             for (Event e = first; ; e = next(events)) {
                 switch (e) {
-                    case Text t -> sse(out, delta(id, createdAt, t.delta()));
+                    case Text t -> {
+                        sse(out, delta(id, createdAt, t.delta(), req.topLogprobs() != null ? t.logprobs() : null));
+                        sentLogprobs += t.logprobs().size();
+                    }
                     case Failed f -> {
                         ObjectNode err = json.createObjectNode();
                         err.set("error", errorBody(f.error()));
@@ -292,7 +299,10 @@ public final class OpenAiServer implements AutoCloseable {
                         ObjectNode c = ((ArrayNode) fin.get("choices")).addObject();
                         c.put("index", 0);
                         c.putObject("delta");
-                        c.putNull("logprobs");
+                        List<TokenLogprob> all = d.completion().logprobs();
+                        // tokens whose text was never streamed (held back by a stop string, or no text at all)
+                        if (all != null && all.size() > sentLogprobs) c.set("logprobs", logprobs(all.subList(sentLogprobs, all.size())));
+                        else c.putNull("logprobs");
                         c.put("finish_reason", d.completion().finishReason());
                         if (req.includeUsage()) fin.putNull("usage");
                         sse(out, fin);
@@ -313,14 +323,36 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    private ObjectNode delta(String id, long createdAt, String text) {
+    private ObjectNode delta(String id, long createdAt, String text, List<TokenLogprob> lp) {
         ObjectNode o = chunk(id, createdAt);
         ObjectNode c = ((ArrayNode) o.get("choices")).addObject();
         c.put("index", 0);
         c.putObject("delta").put("content", text);
-        c.putNull("logprobs");
+        if (lp != null) c.set("logprobs", logprobs(lp));
+        else c.putNull("logprobs");
         c.putNull("finish_reason");
         return o;
+    }
+
+    /** OpenAI's choice.logprobs: {"content":[{token, logprob, bytes, top_logprobs:[{token, logprob, bytes}]}], "refusal":null}. */
+    private ObjectNode logprobs(List<TokenLogprob> tokens) {
+        ObjectNode o = json.createObjectNode();
+        ArrayNode content = o.putArray("content");
+        for (TokenLogprob t : tokens) {
+            ObjectNode e = logprobEntry(content.addObject(), t.token(), t.logprob());
+            ArrayNode top = e.putArray("top_logprobs");
+            for (TokenLogprob.Alternative a : t.top()) logprobEntry(top.addObject(), a.token(), a.logprob());
+        }
+        o.putNull("refusal");
+        return o;
+    }
+
+    private static ObjectNode logprobEntry(ObjectNode e, String token, double logprob) {
+        e.put("token", token);
+        e.put("logprob", logprob);
+        ArrayNode bytes = e.putArray("bytes");
+        for (byte b : token.getBytes(StandardCharsets.UTF_8)) bytes.add(b & 0xff);
+        return e;
     }
 
     private ObjectNode chunk(String id, long createdAt) {
@@ -367,6 +399,11 @@ public final class OpenAiServer implements AutoCloseable {
         if (r.topK() != null) o = o.withTopK(r.topK());
         if (r.repetitionPenalty() != null) o = o.withRepetitionPenalty(r.repetitionPenalty().floatValue());
         if (!r.stop().isEmpty()) o = o.withStop(r.stop());
+        if (r.presencePenalty() != null || r.frequencyPenalty() != null)
+            o = o.withPenalties(r.presencePenalty() == null ? 0f : r.presencePenalty().floatValue(),
+                    r.frequencyPenalty() == null ? 0f : r.frequencyPenalty().floatValue());
+        if (r.minP() != null) o = o.withMinP(r.minP().floatValue());
+        if (r.topLogprobs() != null) o = o.withTopLogprobs(r.topLogprobs());
         return o;
     }
 

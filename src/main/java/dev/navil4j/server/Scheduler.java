@@ -5,6 +5,7 @@ import dev.navil4j.chat.Conversation;
 import dev.navil4j.generate.ContextLimitException;
 import dev.navil4j.models.GenerationConfig;
 import dev.navil4j.generate.Sequence;
+import dev.navil4j.generate.TokenLogprob;
 import dev.navil4j.models.InferenceState;
 import dev.navil4j.models.PreparedPrompt;
 import dev.navil4j.models.PrefixCache;
@@ -39,6 +40,9 @@ public final class Scheduler implements AutoCloseable {
     public interface Sink {
         void onText(String delta);
 
+        /** As {@link #onText(String)} with the log-probabilities of the tokens behind it (empty unless asked for). */
+        default void onText(String delta, List<TokenLogprob> logprobs) { onText(delta); }
+
         void onFinish(Completion completion);
 
         void onError(ApiException error);
@@ -47,8 +51,10 @@ public final class Scheduler implements AutoCloseable {
     /**
      * @param finishReason "stop", "length" (OpenAI's values), or "cancelled"/"timeout"
      * @param cachedTokens prompt tokens taken from the prefix cache
+     * @param logprobs     per generated token when the request asked for them, else null
      */
-    public record Completion(String text, String finishReason, int promptTokens, int completionTokens, int cachedTokens) {}
+    public record Completion(String text, String finishReason, int promptTokens, int completionTokens, int cachedTokens,
+                             List<TokenLogprob> logprobs) {}
 
     /** One request: what to generate and where its output goes. {@code options.maxNewTokens} null = server default. */
     public static final class Job {
@@ -237,7 +243,7 @@ public final class Scheduler implements AutoCloseable {
             if (a.seq.finish() != Sequence.Finish.CANCELLED) {
                 Sequence.Result r = a.seq.result();
                 String reason = r.finish() == Sequence.Finish.STOP ? "stop" : "length";
-                a.job.sink.onFinish(new Completion(r.text(), reason, r.promptTokens(), r.ids().length, r.reusedTokens()));
+                a.job.sink.onFinish(new Completion(r.text(), reason, r.promptTokens(), r.ids().length, r.reusedTokens(), r.logprobs()));
             }
             prefixes.offer(a.seq.state());
             release();
@@ -270,13 +276,14 @@ public final class Scheduler implements AutoCloseable {
             InferenceState state = prefixes.acquire(model, r.prompt, 16);
             Sequence.Listener sink = new Sequence.Listener() {
                 @Override public void onText(String text) { if (!r.job.cancelled()) r.job.sink.onText(text); }
+                @Override public void onText(String text, List<TokenLogprob> lp) { if (!r.job.cancelled()) r.job.sink.onText(text, lp); }
                 @Override public boolean cancelled() { return r.job.cancelled(); }
             };
             Sequence seq = new Sequence(model, r.prompt, r.config, state, sink);
             Active a = new Active(r.job, seq);
             if (seq.finished()) { // max_tokens 0
                 Sequence.Result res = seq.result();
-                r.job.sink.onFinish(new Completion(res.text(), "length", res.promptTokens(), 0, res.reusedTokens()));
+                r.job.sink.onFinish(new Completion(res.text(), "length", res.promptTokens(), 0, res.reusedTokens(), res.logprobs()));
                 release();
                 return;
             }
