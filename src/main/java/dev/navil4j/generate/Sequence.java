@@ -126,6 +126,22 @@ public final class Sequence {
         pending = next;
     }
 
+    /**
+     * Another sequence for the same prompt (OpenAI's {@code n} > 1) that shares this one's prefill: a fresh state
+     * gets a copy of this state's KV for all prompt positions but the last (which must run again to give the
+     * sibling its own first-token logits; cut back to an image block's start where blocks attend bidirectionally).
+     * Call once this sequence's prompt is prefilled ({@link #promptRemaining()} 0).
+     */
+    public Sequence sibling(GenerationConfig siblingConfig, Listener siblingListener) {
+        if (promptRemaining() > 0 || state.length() < prompt.length() - 1)
+            throw new IllegalStateException("the prompt is not prefilled yet");
+        int n = prompt.length() - 1;
+        if (model.flags().bidirectionalImageBlocks() && n > 0) n = prompt.blockStart(n);
+        InferenceState fresh = model.newState();
+        if (n > 0) state.copyPrefixTo(fresh, n);
+        return new Sequence(model, prompt, siblingConfig, fresh, siblingListener);
+    }
+
     /** Stops now (client gone, deadline): the sequence finishes as cancelled. */
     public void cancel() { if (finish == null) end(Finish.CANCELLED); }
 

@@ -18,12 +18,16 @@ import java.util.Set;
  * @param maxTokens   requested completion length, or -1 for the server default
  * @param temperature null when absent (the model's own default decoding applies)
  * @param seed        null when absent
+ * @param n           choices to generate (OpenAI's {@code n}, 1..{@value #MAX_N})
  * @param topLogprobs null unless {@code logprobs: true}; then the alternatives per token (0..20)
  */
 public record ChatRequest(String model, Conversation conversation, int imageCount, int maxTokens, Double temperature,
                           Double topP, Long seed, List<String> stop, boolean stream, boolean includeUsage,
                           Integer topK, Double repetitionPenalty, Double presencePenalty, Double frequencyPenalty,
-                          Double minP, Integer topLogprobs) {
+                          Double minP, Integer topLogprobs, int n) {
+    /** The most choices one request may ask for ({@code n}). */
+    public static final int MAX_N = 16;
+
 
     /** Resolves an image URL to a decoded image (limits enforced); throws ApiException on bad input. */
     public interface ImageResolver {
@@ -39,7 +43,7 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
 
     /** Fields navil4j implements (the last four are extensions: vLLM's top_k, min_p and repetition_penalty, InternVL's max tiles). */
     static final Set<String> IMPLEMENTED = Set.of("model", "messages", "max_tokens", "max_completion_tokens", "temperature",
-            "top_p", "seed", "stop", "stream", "stream_options", "logprobs", "top_logprobs", "presence_penalty",
+            "top_p", "seed", "stop", "stream", "stream_options", "n", "logprobs", "top_logprobs", "presence_penalty",
             "frequency_penalty", "top_k", "min_p", "repetition_penalty", "max_tiles");
 
     /** Fields that do not change the completion (identifiers for the provider's own bookkeeping): accepted. */
@@ -49,7 +53,7 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
      * Parameters refused unless given their no-op value; anything outside these three sets is refused whatever its
      * value (tools, logit_bias, audio, prediction, reasoning_effort, min_p, best_of, …).
      */
-    static final Set<String> ONLY_DEFAULT = Set.of("n", "response_format", "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call", "modalities",
+    static final Set<String> ONLY_DEFAULT = Set.of("response_format", "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call", "modalities",
             "store", "service_tier", "logit_bias");
 
     /** Refuses every field that is neither implemented nor harmless at the value given. */
@@ -69,7 +73,6 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
         JsonNode tools = body.get("tools");
         boolean noTools = tools == null || tools.isNull() || (tools.isArray() && tools.isEmpty());
         return switch (f) {
-            case "n" -> v.isIntegralNumber() && v.asLong() == 1;
             case "response_format" -> v.isObject() && v.size() == 1 && "text".equals(v.path("type").asText(null));
             case "tools", "functions" -> v.isArray() && v.isEmpty();
             case "tool_choice", "function_call" -> v.isTextual() && (v.asText().equals("none") || (v.asText().equals("auto") && noTools));
@@ -84,7 +87,6 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
 
     private static String noOpHint(String f) {
         return switch (f) {
-            case "n" -> "only n=1";
             case "response_format" -> "only {\"type\":\"text\"}; structured output is not implemented";
             case "tools", "functions" -> "tool calling is not implemented; only an empty list";
             case "tool_choice", "function_call" -> "tool calling is not implemented; only \"none\"";
@@ -167,10 +169,17 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
                 throw ApiException.invalid("max_tiles", "max_tiles may be at most " + maxTilesCap + " on this server");
             tiles = mt.asInt();
         }
+        int n = 1;
+        JsonNode nn = body.get("n");
+        if (nn != null && !nn.isNull()) {
+            if (!nn.isIntegralNumber() || !nn.canConvertToInt() || nn.asInt() < 1 || nn.asInt() > MAX_N)
+                throw ApiException.invalid("n", "n must be an integer in 1.." + MAX_N);
+            n = nn.asInt();
+        }
         Messages msgs = parseMessages(body.get("messages"), maxImages, images);
         Conversation conv = new Conversation(msgs.conversation.system(), msgs.conversation.turns(), new Conversation.Limits(tiles, 0));
         return new ChatRequest(model, conv, msgs.images, maxTokens, temperature, topP, seed, stop, stream, includeUsage,
-                topK, repetitionPenalty, presence, frequency, minP, topLogprobs);
+                topK, repetitionPenalty, presence, frequency, minP, topLogprobs, n);
     }
 
     private record Messages(Conversation conversation, int images) {}

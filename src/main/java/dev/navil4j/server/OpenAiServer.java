@@ -186,7 +186,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** Events from the scheduler thread to the request's virtual thread. */
     private sealed interface Event permits Text, Done, Failed {}
-    private record Text(String delta, List<TokenLogprob> logprobs) implements Event {}
+    private record Text(int index, String delta, List<TokenLogprob> logprobs) implements Event {}
     private record Done(Scheduler.Completion completion) implements Event {}
     private record Failed(ApiException error) implements Event {}
 
@@ -216,9 +216,9 @@ public final class OpenAiServer implements AutoCloseable {
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
         // --allow-special-tokens: special-token text in messages is tokenized as control tokens (default: plain text)
         Scheduler.Job job = new Scheduler.Job(req.conversation().withSpecialTokens(options.access().allowSpecialTokens()), requestOptions(req),
-                options.requestTimeout(), new Scheduler.Sink() {
-            public void onText(String delta) { events.add(new Text(delta, List.of())); }
-            public void onText(String delta, List<TokenLogprob> lp) { events.add(new Text(delta, lp)); }
+                req.n(), options.requestTimeout(), new Scheduler.Sink() {
+            public void onText(String delta) { events.add(new Text(0, delta, List.of())); }
+            public void onText(int index, String delta, List<TokenLogprob> lp) { events.add(new Text(index, delta, lp)); }
             public void onFinish(Scheduler.Completion c) { events.add(new Done(c)); }
             public void onError(ApiException e) { events.add(new Failed(e)); }
         });
@@ -227,7 +227,7 @@ public final class OpenAiServer implements AutoCloseable {
         long createdAt = System.currentTimeMillis() / 1000;
         try {
             if (req.stream()) stream(ctx, req, job, events, id, createdAt);
-            else complete(ctx, events, id, createdAt);
+            else complete(ctx, req, events, id, createdAt);
         } finally {
             job.cancel(); // no-op when finished; frees the sequence when the client went away
         }
@@ -240,26 +240,28 @@ public final class OpenAiServer implements AutoCloseable {
         return e;
     }
 
-    private void complete(Context ctx, LinkedBlockingQueue<Event> events, String id, long createdAt) throws InterruptedException {
-        while (true) {
+    private void complete(Context ctx, ChatRequest req, LinkedBlockingQueue<Event> events, String id, long createdAt) throws InterruptedException {
+        Scheduler.Completion[] done = new Scheduler.Completion[req.n()];
+        for (int left = req.n(); left > 0; ) {
             Event e = next(events);
             if (e instanceof Failed f) throw f.error();
-            if (e instanceof Done d) {
-                ObjectNode o = envelope(id, createdAt, "chat.completion");
-                ObjectNode choice = o.putArray("choices").addObject();
-                choice.put("index", 0);
-                ObjectNode msg = choice.putObject("message");
-                msg.put("role", "assistant");
-                msg.put("content", d.completion().text());
-                msg.putNull("refusal");
-                if (d.completion().logprobs() != null) choice.set("logprobs", logprobs(d.completion().logprobs()));
-                else choice.putNull("logprobs");
-                choice.put("finish_reason", d.completion().finishReason());
-                o.set("usage", usage(d.completion()));
-                send(ctx, 200, o);
-                return;
-            }
+            if (e instanceof Done d && done[d.completion().index()] == null) { done[d.completion().index()] = d.completion(); left--; }
         }
+        ObjectNode o = envelope(id, createdAt, "chat.completion");
+        ArrayNode choices = o.putArray("choices");
+        for (Scheduler.Completion c : done) {
+            ObjectNode choice = choices.addObject();
+            choice.put("index", c.index());
+            ObjectNode msg = choice.putObject("message");
+            msg.put("role", "assistant");
+            msg.put("content", c.text());
+            msg.putNull("refusal");
+            if (c.logprobs() != null) choice.set("logprobs", logprobs(c.logprobs()));
+            else choice.putNull("logprobs");
+            choice.put("finish_reason", c.finishReason());
+        }
+        o.set("usage", usage(done));
+        send(ctx, 200, o);
     }
 
     private void stream(Context ctx, ChatRequest req, Scheduler.Job job, LinkedBlockingQueue<Event> events,
@@ -274,19 +276,23 @@ public final class OpenAiServer implements AutoCloseable {
         ctx.res().setHeader("X-Accel-Buffering", "no");
         try {
             OutputStream out = ctx.res().getOutputStream();
-            ObjectNode role = chunk(id, createdAt);
-            ObjectNode c0 = ((ArrayNode) role.get("choices")).addObject();
-            c0.put("index", 0);
-            c0.putObject("delta").put("role", "assistant").put("content", "");
-            c0.putNull("logprobs");
-            c0.putNull("finish_reason");
-            sse(out, role);
-            int sentLogprobs = 0;
+            for (int i = 0; i < req.n(); i++) {
+                ObjectNode role = chunk(id, createdAt);
+                ObjectNode c0 = ((ArrayNode) role.get("choices")).addObject();
+                c0.put("index", i);
+                c0.putObject("delta").put("role", "assistant").put("content", "");
+                c0.putNull("logprobs");
+                c0.putNull("finish_reason");
+                sse(out, role);
+            }
+            int[] sentLogprobs = new int[req.n()];
+            Scheduler.Completion[] done = new Scheduler.Completion[req.n()];
+            int left = req.n();
             for (Event e = first; ; e = next(events)) {
                 switch (e) {
                     case Text t -> {
-                        sse(out, delta(id, createdAt, t.delta(), req.topLogprobs() != null ? t.logprobs() : null));
-                        sentLogprobs += t.logprobs().size();
+                        sse(out, delta(id, createdAt, t.index(), t.delta(), req.topLogprobs() != null ? t.logprobs() : null));
+                        sentLogprobs[t.index()] += t.logprobs().size();
                     }
                     case Failed f -> {
                         ObjectNode err = json.createObjectNode();
@@ -295,21 +301,25 @@ public final class OpenAiServer implements AutoCloseable {
                         return;
                     }
                     case Done d -> {
+                        int idx = d.completion().index();
+                        if (done[idx] != null) continue;
+                        done[idx] = d.completion();
                         ObjectNode fin = chunk(id, createdAt);
                         ObjectNode c = ((ArrayNode) fin.get("choices")).addObject();
-                        c.put("index", 0);
+                        c.put("index", idx);
                         c.putObject("delta");
                         List<TokenLogprob> all = d.completion().logprobs();
                         // tokens whose text was never streamed (held back by a stop string, or no text at all)
-                        if (all != null && all.size() > sentLogprobs) c.set("logprobs", logprobs(all.subList(sentLogprobs, all.size())));
+                        if (all != null && all.size() > sentLogprobs[idx]) c.set("logprobs", logprobs(all.subList(sentLogprobs[idx], all.size())));
                         else c.putNull("logprobs");
                         c.put("finish_reason", d.completion().finishReason());
                         if (req.includeUsage()) fin.putNull("usage");
                         sse(out, fin);
+                        if (--left > 0) continue;
                         if (req.includeUsage()) {
                             // OpenAI: one extra chunk with empty choices carrying the whole request's usage
                             ObjectNode u = chunk(id, createdAt);
-                            u.set("usage", usage(d.completion()));
+                            u.set("usage", usage(done));
                             sse(out, u);
                         }
                         out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
@@ -323,10 +333,10 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    private ObjectNode delta(String id, long createdAt, String text, List<TokenLogprob> lp) {
+    private ObjectNode delta(String id, long createdAt, int index, String text, List<TokenLogprob> lp) {
         ObjectNode o = chunk(id, createdAt);
         ObjectNode c = ((ArrayNode) o.get("choices")).addObject();
-        c.put("index", 0);
+        c.put("index", index);
         c.putObject("delta").put("content", text);
         if (lp != null) c.set("logprobs", logprobs(lp));
         else c.putNull("logprobs");
@@ -371,11 +381,14 @@ public final class OpenAiServer implements AutoCloseable {
         return o;
     }
 
-    private ObjectNode usage(Scheduler.Completion c) {
+    /** The request's usage: the prompt counted once (it is prefilled once), completion tokens of every choice. */
+    private ObjectNode usage(Scheduler.Completion[] choices) {
+        int prompt = choices[0].promptTokens(), completion = 0;
+        for (Scheduler.Completion c : choices) completion += c.completionTokens();
         ObjectNode u = json.createObjectNode();
-        u.put("prompt_tokens", c.promptTokens());
-        u.put("completion_tokens", c.completionTokens());
-        u.put("total_tokens", c.promptTokens() + c.completionTokens());
+        u.put("prompt_tokens", prompt);
+        u.put("completion_tokens", completion);
+        u.put("total_tokens", prompt + completion);
         return u;
     }
 

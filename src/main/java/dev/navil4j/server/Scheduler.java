@@ -43,6 +43,11 @@ public final class Scheduler implements AutoCloseable {
         /** As {@link #onText(String)} with the log-probabilities of the tokens behind it (empty unless asked for). */
         default void onText(String delta, List<TokenLogprob> logprobs) { onText(delta); }
 
+        /** Text of choice {@code index} (0..n-1) of the job. */
+        default void onText(int index, String delta, List<TokenLogprob> logprobs) { onText(delta, logprobs); }
+
+        /** Called once per choice ({@link Completion#index}); an error ends the job instead (once, for all choices). */
+
         void onFinish(Completion completion);
 
         void onError(ApiException error);
@@ -52,9 +57,10 @@ public final class Scheduler implements AutoCloseable {
      * @param finishReason "stop", "length" (OpenAI's values), or "cancelled"/"timeout"
      * @param cachedTokens prompt tokens taken from the prefix cache
      * @param logprobs     per generated token when the request asked for them, else null
+     * @param index        the choice (0..n-1)
      */
     public record Completion(String text, String finishReason, int promptTokens, int completionTokens, int cachedTokens,
-                             List<TokenLogprob> logprobs) {}
+                             List<TokenLogprob> logprobs, int index) {}
 
     /** One request: what to generate and where its output goes. {@code options.maxNewTokens} null = server default. */
     public static final class Job {
@@ -62,9 +68,20 @@ public final class Scheduler implements AutoCloseable {
         final RequestOptions options;
         final Sink sink;
         final long deadlineNanos;
+        final int n;
         private volatile boolean cancelled;
 
         public Job(Conversation conversation, RequestOptions options, Duration timeout, Sink sink) {
+            this(conversation, options, 1, timeout, sink);
+        }
+
+        /**
+         * @param n choices to generate for the prompt (OpenAI's {@code n}): prefilled once, the KV prefix copied into
+         *          n - 1 more sequences, sampled with seeds seed, seed + 1, …
+         */
+        public Job(Conversation conversation, RequestOptions options, int n, Duration timeout, Sink sink) {
+            if (n < 1) throw new IllegalArgumentException("n must be >= 1, got " + n);
+            this.n = n;
             this.conversation = conversation;
             this.options = options == null ? RequestOptions.defaults() : options;
             this.sink = sink;
@@ -80,8 +97,23 @@ public final class Scheduler implements AutoCloseable {
     /** A prepared job waiting for a slot. */
     private record Ready(Job job, PreparedPrompt prompt, GenerationConfig config) {}
 
-    /** An admitted job: its sequence. */
-    private record Active(Job job, Sequence seq) {}
+    /** An admitted job's sequences: how many are open (running or still to be spawned), whether it failed. */
+    private static final class Group {
+        final Job job;
+        final GenerationConfig config;
+        int open;
+        boolean spawned, failed;
+
+        Group(Job job, GenerationConfig config) {
+            this.job = job;
+            this.config = config;
+            this.open = job.n;
+            this.spawned = job.n == 1;
+        }
+    }
+
+    /** One admitted sequence: choice {@code index} of its job. */
+    private record Active(Job job, Sequence seq, int index, Group group) {}
 
     /** Prompt rows per step while other sequences are generating (the inter-token latency they see). */
     public static final int DEFAULT_PREFILL_CHUNK = Integer.getInteger("navil4j.prefillChunk", 16);
@@ -196,13 +228,13 @@ public final class Scheduler implements AutoCloseable {
                 break;
             } catch (Throwable t) {
                 // never let one failure stop the loop: fail what was running and go on serving
-                for (Active a : active) fail(a.job, t);
+                for (Active a : active) { error(a, map(t)); done(a); }
                 active.clear();
                 activeCount.set(0);
             }
         }
         // thread ending: nobody will serve what is left
-        for (Active a : active) { a.job.sink.onError(shutdown()); release(); }
+        for (Active a : active) { error(a, shutdown()); done(a); }
         active.clear();
         activeCount.set(0);
         preparer.shutdownNow();
@@ -232,10 +264,12 @@ public final class Scheduler implements AutoCloseable {
                 a.seq.accept(logits[i]);
             } catch (RuntimeException e) {
                 a.seq.cancel();
-                a.job.sink.onError(internal(e));
+                error(a, internal(e));
                 finishQuietly(a);
             }
         }
+        for (Active a : stepping)
+            if (!a.group.spawned && !a.group.failed && !a.job.cancelled() && a.seq.promptRemaining() == 0) spawnSiblings(a);
         for (int i = 0; i < active.size(); ) {
             Active a = active.get(i);
             if (!a.seq.finished()) { i++; continue; }
@@ -243,11 +277,55 @@ public final class Scheduler implements AutoCloseable {
             if (a.seq.finish() != Sequence.Finish.CANCELLED) {
                 Sequence.Result r = a.seq.result();
                 String reason = r.finish() == Sequence.Finish.STOP ? "stop" : "length";
-                a.job.sink.onFinish(new Completion(r.text(), reason, r.promptTokens(), r.ids().length, r.reusedTokens(), r.logprobs()));
+                if (!a.group.failed)
+                    a.job.sink.onFinish(new Completion(r.text(), reason, r.promptTokens(), r.ids().length, r.reusedTokens(), r.logprobs(), a.index));
             }
             prefixes.offer(a.seq.state());
-            release();
+            done(a);
         }
+    }
+
+    /** n > 1: the leader's prompt is prefilled; its KV prefix seeds choices 1..n-1 (seeds seed + index). */
+    private void spawnSiblings(Active leader) {
+        Group g = leader.group;
+        g.spawned = true;
+        try {
+            GenerationConfig c = g.config;
+            for (int i = 1; i < g.job.n; i++) {
+                GenerationConfig ci = c.withSampling(c.doSample(), c.temperature(), c.topP(), c.topK(), c.seed() + i);
+                Sequence sib = leader.seq.sibling(ci, listener(g.job, i));
+                active.add(new Active(g.job, sib, i, g));
+            }
+        } catch (Throwable t) {
+            int spawned = 0;
+            for (Active a : active) if (a.group == g) spawned++;
+            g.open = spawned; // the choices never started are closed here; the started ones end with the job
+            error(leader, map(t));
+            g.job.cancel();
+        }
+        activeCount.set(active.size());
+    }
+
+    /** The job's error, answered once for all its choices. */
+    private void error(Active a, ApiException e) {
+        if (a.group.failed) return;
+        a.group.failed = true;
+        a.job.sink.onError(e);
+    }
+
+    /** A sequence left the batch; the job's slot is freed when its last choice has (unspawned ones count as closed). */
+    private void done(Active a) {
+        Group g = a.group;
+        if (a.index == 0 && !g.spawned) { g.spawned = true; g.open -= g.job.n - 1; }
+        if (--g.open == 0) release();
+    }
+
+    private Sequence.Listener listener(Job job, int index) {
+        return new Sequence.Listener() {
+            @Override public void onText(String text) { onText(text, List.of()); }
+            @Override public void onText(String text, List<TokenLogprob> lp) { if (!job.cancelled()) job.sink.onText(index, text, lp); }
+            @Override public boolean cancelled() { return job.cancelled(); }
+        };
     }
 
     private void finishQuietly(Active a) { if (!a.seq.finished()) a.seq.cancel(); }
@@ -258,13 +336,13 @@ public final class Scheduler implements AutoCloseable {
             boolean drop = false;
             if (a.job.cancelled()) drop = true;
             else if (System.nanoTime() - a.job.deadlineNanos > 0) {
-                a.job.sink.onError(new ApiException(504, "timeout", null, "request_timeout",
+                error(a, new ApiException(504, "timeout", null, "request_timeout",
                         "the request exceeded the server's time limit after " + a.seq.generated() + " tokens", 0));
                 drop = true;
             }
             if (drop) {
                 active.remove(i);
-                release();
+                done(a);
             } else i++;
         }
     }
@@ -274,16 +352,12 @@ public final class Scheduler implements AutoCloseable {
         if (r.job.cancelled()) { release(); return; }
         try {
             InferenceState state = prefixes.acquire(model, r.prompt, 16);
-            Sequence.Listener sink = new Sequence.Listener() {
-                @Override public void onText(String text) { if (!r.job.cancelled()) r.job.sink.onText(text); }
-                @Override public void onText(String text, List<TokenLogprob> lp) { if (!r.job.cancelled()) r.job.sink.onText(text, lp); }
-                @Override public boolean cancelled() { return r.job.cancelled(); }
-            };
-            Sequence seq = new Sequence(model, r.prompt, r.config, state, sink);
-            Active a = new Active(r.job, seq);
+            Sequence seq = new Sequence(model, r.prompt, r.config, state, listener(r.job, 0));
+            Active a = new Active(r.job, seq, 0, new Group(r.job, r.config));
             if (seq.finished()) { // max_tokens 0
                 Sequence.Result res = seq.result();
-                r.job.sink.onFinish(new Completion(res.text(), "length", res.promptTokens(), 0, res.reusedTokens(), res.logprobs()));
+                for (int i = 0; i < r.job.n; i++)
+                    r.job.sink.onFinish(new Completion(res.text(), "length", res.promptTokens(), 0, res.reusedTokens(), res.logprobs(), i));
                 release();
                 return;
             }

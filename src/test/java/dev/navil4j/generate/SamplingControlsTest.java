@@ -138,6 +138,37 @@ class SamplingControlsTest {
         }
     }
 
+    /**
+     * n > 1: a sibling started from the leader's prefilled KV (all prompt positions but the last copied) generates
+     * exactly what a sequence prefilled from scratch with the same config generates (seed + 1 here), on each
+     * family's fixture checkpoint (InternVL3 with an image prompt, NaViL's bidirectional image blocks).
+     */
+    @Test
+    void siblingsSharingThePrefillEqualIndependentRuns() {
+        for (String fx : List.of("internvl3-tiny", "navil-qwen3-tiny")) {
+            try (VisionLanguageModel m = ModelRegistry.load(Path.of("fixtures", fx, "model"), LoadOptions.defaults())) {
+                String img = fx.startsWith("navil") ? "navil-photo_480x358.png" : "red_panda_500x373.png";
+                PreparedPrompt p = m.prepare(new Conversation(null, List.of(new Conversation.Turn("Describe the image.",
+                        List.of(new Conversation.Image(Path.of("fixtures/images", img), null)), null))));
+                GenerationConfig base = RequestOptions.defaults().withMaxNewTokens(8).withTemperature(0.9f).withSeed(11)
+                        .applyTo(m.defaultGeneration());
+                Sequence leader = new Sequence(m, p, base, m.newState(), null);
+                while (leader.promptRemaining() > 0) leader.accept(m.step(List.of(leader.nextStep(512)))[0]);
+                GenerationConfig c1 = base.withSampling(true, base.temperature(), base.topP(), base.topK(), base.seed() + 1);
+                Sequence sib = leader.sibling(c1, null);
+                assertThat(sib.promptRemaining()).isLessThanOrEqualTo(p.length());
+                assertThat(sib.state().length()).isGreaterThan(0);
+                while (!sib.finished()) sib.accept(m.step(List.of(sib.nextStep(512)))[0]);
+                while (!leader.finished()) leader.accept(m.step(List.of(leader.nextStep(512)))[0]);
+                int[] alone1 = Generator.generate(m, p, c1).ids();
+                int[] alone0 = Generator.generate(m, p, base).ids();
+                assertThat(sib.result().ids()).as(fx).containsExactly(alone1);
+                assertThat(leader.result().ids()).as(fx).containsExactly(alone0);
+                assertThat(sib.result().reusedTokens()).as(fx).isGreaterThan(0);
+            }
+        }
+    }
+
     @Test
     void badValuesAreClearErrors() {
         assertThatThrownBy(() -> RequestOptions.defaults().withTopLogprobs(21)).hasMessageContaining("top logprobs");

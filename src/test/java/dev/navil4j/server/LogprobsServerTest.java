@@ -11,13 +11,15 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-/** logprobs/top_logprobs in OpenAI's response shape (plain and streamed), and the penalties and min_p accepted. */
+/** logprobs/top_logprobs in OpenAI's response shape (plain and streamed), n > 1, and the penalties and min_p. */
 class LogprobsServerTest {
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = ServerTest.JSON;
     private final java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
     private OpenAiServer server;
 
-    private void start() { server = OpenAiServer.start(new FakeModel(512, 0), ServerOptions.defaults("fake-model"), "127.0.0.1", 0); }
+    private FakeModel model;
+
+    private void start() { model = new FakeModel(512, 0); server = OpenAiServer.start(model, ServerOptions.defaults("fake-model"), "127.0.0.1", 0); }
 
     @org.junit.jupiter.api.AfterEach
     void stop() { if (server != null) server.close(); }
@@ -96,5 +98,54 @@ class LogprobsServerTest {
             assertThat(r.statusCode()).as(bad[0] + "=" + bad[1]).isEqualTo(400);
             assertThat(JSON.readTree(r.body()).path("error").path("param").asText()).isEqualTo(bad[0]);
         }
+    }
+
+    @Test
+    void nChoicesSharePrefillAndCountThePromptOnce() throws Exception {
+        start();
+        JsonNode one = JSON.readTree(post(user("hello there") + "}").body());
+        int rowsBefore = 0;
+        synchronized (model.steps) { for (int[] st : model.steps) rowsBefore += st[0]; }
+        HttpResponse<String> r = post(user("hello there") + ",\"n\":3,\"temperature\":0.7,\"seed\":5,\"logprobs\":true}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode o = JSON.readTree(r.body());
+        JsonNode choices = o.path("choices");
+        assertThat(choices.size()).isEqualTo(3);
+        for (int i = 0; i < 3; i++) {
+            assertThat(choices.get(i).path("index").asInt()).isEqualTo(i);
+            // the fake model's distribution is peaked: every seed spells the answer
+            assertThat(choices.get(i).path("message").path("content").asText()).isEqualTo("echo: hello there");
+            assertThat(choices.get(i).path("logprobs").path("content").size()).isEqualTo("echo: hello there".length());
+        }
+        int promptTokens = one.path("usage").path("prompt_tokens").asInt();
+        assertThat(o.path("usage").path("prompt_tokens").asInt()).isEqualTo(promptTokens);
+        assertThat(o.path("usage").path("completion_tokens").asInt()).isEqualTo(3 * one.path("usage").path("completion_tokens").asInt());
+        // prefilled once: the two siblings only recompute the last prompt position (the first request's KV may be
+        // reused from the prefix cache, so count at most the whole prompt for the leader)
+        int rowsAfter = 0;
+        synchronized (model.steps) { for (int[] st : model.steps) rowsAfter += st[0]; }
+        assertThat(rowsAfter - rowsBefore).isLessThanOrEqualTo(promptTokens + 2);
+        // streamed: each choice's chunks carry its index and spell its answer; usage once at the end
+        StringBuilder[] text = {new StringBuilder(), new StringBuilder()};
+        int finishes = 0;
+        JsonNode usage = null;
+        for (String ev : events(post(user("hello there") + ",\"n\":2,\"stream\":true,\"stream_options\":{\"include_usage\":true}}").body())) {
+            if (ev.equals("[DONE]")) continue;
+            JsonNode c = JSON.readTree(ev);
+            if (c.path("usage").isObject()) { usage = c.path("usage"); continue; }
+            JsonNode ch = c.path("choices").get(0);
+            text[ch.path("index").asInt()].append(ch.path("delta").path("content").asText(""));
+            if (!ch.path("finish_reason").isNull()) finishes++;
+        }
+        assertThat(text[0].toString()).isEqualTo("echo: hello there");
+        assertThat(text[1].toString()).isEqualTo("echo: hello there");
+        assertThat(finishes).isEqualTo(2);
+        assertThat(usage.path("prompt_tokens").asInt()).isEqualTo(promptTokens);
+        for (String bad : List.of("0", "17", "1.5", "\"2\""))
+            assertThat(post(user("hi") + ",\"n\":" + bad + "}").statusCode()).as("n=" + bad).isEqualTo(400);
+        // the server is idle again: every choice released the job's one slot
+        long end = System.currentTimeMillis() + 5000;
+        while (server.scheduler().inFlight() > 0 && System.currentTimeMillis() < end) Thread.sleep(10);
+        assertThat(server.scheduler().inFlight()).isZero();
     }
 }
