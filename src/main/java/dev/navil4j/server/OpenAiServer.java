@@ -79,6 +79,14 @@ public final class OpenAiServer implements AutoCloseable {
             cfg.http.maxRequestSize = options.maxRequestBytes();
             cfg.http.prefer405over404 = true;
             cfg.http.disableCompression(); // SSE chunks must reach the client as they are written
+            // access log + request counter: one line per request, never the body (prompts stay out of logs)
+            cfg.requestLogger.http((ctx, ms) -> {
+                String route = route(ctx.path());
+                scheduler.metrics().request(route, ctx.statusCode());
+                if (ACCESS_LOG)
+                    System.err.println("navil4j: access " + java.time.Instant.now() + " " + ctx.ip() + " " + ctx.method() + " "
+                            + route + " " + ctx.statusCode() + " " + Math.round(ms) + "ms");
+            });
             cfg.jetty.addConnector((server, httpConfig) -> {
                 org.eclipse.jetty.server.ServerConnector c = new org.eclipse.jetty.server.ServerConnector(server,
                         new org.eclipse.jetty.server.HttpConnectionFactory(httpConfig));
@@ -99,6 +107,7 @@ public final class OpenAiServer implements AutoCloseable {
         });
         app.get("/health", this::health);
         app.get("/v1/models", this::models);
+        app.get("/metrics", this::metrics);
         app.get("/v1/models/{id}", this::model);
         app.post("/v1/chat/completions", this::chat);
         app.exception(ApiException.class, (e, ctx) -> error(ctx, e));
@@ -133,6 +142,29 @@ public final class OpenAiServer implements AutoCloseable {
     public Scheduler scheduler() { return scheduler; }
 
     // ---- routes -------------------------------------------------------------------------------------
+
+    /** The access log (stderr) is on unless {@code -Dnavil4j.accessLog=false}. */
+    private static final boolean ACCESS_LOG = !"false".equals(System.getProperty("navil4j.accessLog"));
+
+    /** The path as a bounded label: a known route, or "other" (unknown paths must not grow the metric set). */
+    private static String route(String path) {
+        if (path.startsWith("/v1/models/")) return "/v1/models/{id}";
+        return switch (path) {
+            case "/health", "/metrics", "/v1/models", "/v1/chat/completions" -> path;
+            default -> "other";
+        };
+    }
+
+    /** Prometheus text format (version 0.0.4). */
+    private void metrics(Context ctx) {
+        Scheduler s = scheduler;
+        var g = new Metrics.Gauges(Math.max(0, s.inFlight() - s.activeJobs()), s.active(), s.activeBytes(), s.prefixCache().bytes(),
+                model.mediaCache().hits(), model.mediaCache().misses(), s.prefixCache().hits(), s.prefixCache().lookups(),
+                s.prefixCache().reusedTokens());
+        ctx.status(200);
+        ctx.contentType("text/plain; version=0.0.4; charset=utf-8");
+        ctx.result(s.metrics().render(g));
+    }
 
     private void health(Context ctx) {
         ObjectNode o = json.createObjectNode();

@@ -67,7 +67,7 @@ public final class Scheduler implements AutoCloseable {
         final Conversation conversation;
         final RequestOptions options;
         final Sink sink;
-        final long deadlineNanos;
+        final long deadlineNanos, createdNanos = System.nanoTime();
         final int n;
         private volatile boolean cancelled;
 
@@ -113,7 +113,9 @@ public final class Scheduler implements AutoCloseable {
     }
 
     /** One admitted sequence: choice {@code index} of its job. */
-    private record Active(Job job, Sequence seq, int index, Group group) {}
+    private record Active(Job job, Sequence seq, int index, Group group, long[] mark) {
+        Active(Job job, Sequence seq, int index, Group group) { this(job, seq, index, group, new long[2]); } // {tokens seen, last token time}
+    }
 
     /** Prompt rows per step while other sequences are generating (the inter-token latency they see). */
     public static final int DEFAULT_PREFILL_CHUNK = Integer.getInteger("navil4j.prefillChunk", 16);
@@ -124,11 +126,12 @@ public final class Scheduler implements AutoCloseable {
     private final VisionLanguageModel model;
     private final int maxBatch, capacity, defaultMaxTokens, prefillChunk;
     private final PrefixCache prefixes;
+    private final Metrics metrics = new Metrics();
     private final LinkedBlockingQueue<Ready> ready = new LinkedBlockingQueue<>();
     private final ExecutorService preparer;
     private final List<Active> active = new ArrayList<>();
     private final AtomicInteger inFlight = new AtomicInteger();
-    private final AtomicInteger activeCount = new AtomicInteger();
+    private final AtomicInteger activeCount = new AtomicInteger(), activeJobs = new AtomicInteger();
     private final AtomicLong activeBytes = new AtomicLong();
     private final AtomicLong completed = new AtomicLong(), steps = new AtomicLong();
     private final AtomicInteger maxActiveSeen = new AtomicInteger();
@@ -171,8 +174,11 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** Requests decoding now. */
+    /** Sequences decoding now (a job with n choices has n). */
     public int active() { return activeCount.get(); }
+
+    /** Requests (jobs) in the running batch after the last step; a job with n choices counts once. */
+    public int activeJobs() { return activeJobs.get(); }
 
     /** Requests submitted and not yet finished (active + waiting). */
     public int inFlight() { return inFlight.get(); }
@@ -184,6 +190,9 @@ public final class Scheduler implements AutoCloseable {
 
     /** Largest number of sequences decoded in one step so far (shows that batching happened). */
     public int maxActiveSeen() { return maxActiveSeen.get(); }
+
+    /** Counters and latency histograms (tokens, time to first token, inter-token time). */
+    public Metrics metrics() { return metrics; }
 
     /** The cache of finished sequences' KV prefixes. */
     public PrefixCache prefixCache() { return prefixes; }
@@ -216,13 +225,16 @@ public final class Scheduler implements AutoCloseable {
                     admit(r);
                 }
                 dropFinishedOrExpired();
-                if (active.isEmpty()) continue;
+                if (active.isEmpty()) { activeCount.set(0); activeJobs.set(0); continue; }
                 maxActiveSeen.accumulateAndGet(active.size(), Math::max);
                 step();
                 long bytes = 0;
                 for (Active a : active) bytes += a.seq.state().bytes();
                 activeBytes.set(bytes);
                 activeCount.set(active.size());
+                java.util.Set<Group> groups = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+                for (Active a : active) groups.add(a.group);
+                activeJobs.set(groups.size());
                 steps.incrementAndGet();
             } catch (InterruptedException e) {
                 break;
@@ -231,6 +243,7 @@ public final class Scheduler implements AutoCloseable {
                 for (Active a : active) { error(a, map(t)); done(a); }
                 active.clear();
                 activeCount.set(0);
+                activeJobs.set(0);
             }
         }
         // thread ending: nobody will serve what is left
@@ -268,6 +281,15 @@ public final class Scheduler implements AutoCloseable {
                 finishQuietly(a);
             }
         }
+        long now = System.nanoTime();
+        for (Active a : stepping) {
+            int g = a.seq.generated();
+            if (g == a.mark[0]) continue;
+            if (a.mark[0] == 0) metrics.ttft.observeNanos(now - a.job.createdNanos);
+            else metrics.interToken.observeNanos(now - a.mark[1]);
+            a.mark[0] = g;
+            a.mark[1] = now;
+        }
         for (Active a : stepping)
             if (!a.group.spawned && !a.group.failed && !a.job.cancelled() && a.seq.promptRemaining() == 0) spawnSiblings(a);
         for (int i = 0; i < active.size(); ) {
@@ -277,6 +299,8 @@ public final class Scheduler implements AutoCloseable {
             if (a.seq.finish() != Sequence.Finish.CANCELLED) {
                 Sequence.Result r = a.seq.result();
                 String reason = r.finish() == Sequence.Finish.STOP ? "stop" : "length";
+                if (a.index == 0) metrics.promptTokens.addAndGet(r.promptTokens());
+                metrics.completionTokens.addAndGet(r.ids().length);
                 if (!a.group.failed)
                     a.job.sink.onFinish(new Completion(r.text(), reason, r.promptTokens(), r.ids().length, r.reusedTokens(), r.logprobs(), a.index));
             }
