@@ -18,13 +18,14 @@ import java.util.Set;
  * @param maxTokens   requested completion length, or -1 for the server default
  * @param temperature null when absent (the model's own default decoding applies)
  * @param seed        null when absent
+ * @param rawPrompt   {@code /v1/completions}' prompt (conversation null), else null
  * @param n           choices to generate (OpenAI's {@code n}, 1..{@value #MAX_N})
  * @param topLogprobs null unless {@code logprobs: true}; then the alternatives per token (0..20)
  */
 public record ChatRequest(String model, Conversation conversation, int imageCount, int maxTokens, Double temperature,
                           Double topP, Long seed, List<String> stop, boolean stream, boolean includeUsage,
                           Integer topK, Double repetitionPenalty, Double presencePenalty, Double frequencyPenalty,
-                          Double minP, Integer topLogprobs, int n) {
+                          Double minP, Integer topLogprobs, int n, String rawPrompt) {
     /** The most choices one request may ask for ({@code n}). */
     public static final int MAX_N = 16;
 
@@ -179,7 +180,47 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
         Messages msgs = parseMessages(body.get("messages"), maxImages, images);
         Conversation conv = new Conversation(msgs.conversation.system(), msgs.conversation.turns(), new Conversation.Limits(tiles, 0));
         return new ChatRequest(model, conv, msgs.images, maxTokens, temperature, topP, seed, stop, stream, includeUsage,
-                topK, repetitionPenalty, presence, frequency, minP, topLogprobs, n);
+                topK, repetitionPenalty, presence, frequency, minP, topLogprobs, n, null);
+    }
+
+    /** Fields of {@code POST /v1/completions} navil4j implements (the sampling ones mean what they mean in chat). */
+    static final Set<String> COMPLETION_FIELDS = Set.of("model", "prompt", "max_tokens", "temperature", "top_p", "seed", "stop",
+            "stream", "stream_options", "n", "presence_penalty", "frequency_penalty", "top_k", "min_p", "repetition_penalty");
+
+    /**
+     * A {@code POST /v1/completions} body: {@code prompt} a non-empty string (token arrays and prompt lists are
+     * refused), {@code echo: false}, {@code best_of: 1}, {@code suffix: null} accepted; the legacy integer
+     * {@code logprobs} is refused (use chat completions' logprobs). The sampling fields are checked by {@link #parse}
+     * itself, on a copy of the body whose prompt stands in as a one-message conversation, so both routes share
+     * every rule and message.
+     */
+    public static ChatRequest parseCompletion(JsonNode body) {
+        if (body == null || !body.isObject()) throw ApiException.invalid(null, "request body must be a JSON object");
+        com.fasterxml.jackson.databind.node.ObjectNode copy = ((com.fasterxml.jackson.databind.node.ObjectNode) body).deepCopy();
+        for (var it = body.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            JsonNode v = body.get(f);
+            boolean noOp = v.isNull() || NO_EFFECT.contains(f)
+                    || (f.equals("echo") && v.isBoolean() && !v.asBoolean())
+                    || (f.equals("best_of") && v.isIntegralNumber() && v.asLong() == 1);
+            if (COMPLETION_FIELDS.contains(f)) continue;
+            if (!noOp) throw new ApiException(400, "invalid_request_error", f, "unsupported_parameter",
+                    "unsupported parameter '" + f + "' on /v1/completions: this server does not implement it"
+                            + (f.equals("logprobs") ? " (chat completions support logprobs)" : ""), 0);
+            copy.remove(f);
+        }
+        JsonNode p = body.get("prompt");
+        if (p == null || p.isNull()) throw ApiException.invalid("prompt", "prompt is required");
+        if (!p.isTextual()) throw new ApiException(400, "invalid_request_error", "prompt", "unsupported_parameter",
+                "prompt must be a string (token arrays and lists of prompts are not supported)", 0);
+        if (p.asText().isEmpty()) throw ApiException.invalid("prompt", "prompt must not be empty");
+        copy.remove("prompt");
+        copy.putArray("messages").addObject().put("role", "user").put("content", "-");
+        ChatRequest c = parse(copy, 0, 0, new ImageResolver() {
+            public java.awt.image.BufferedImage resolve(String url, String param) { throw ApiException.invalid(param, "no images here"); }
+        });
+        return new ChatRequest(c.model, null, 0, c.maxTokens, c.temperature, c.topP, c.seed, c.stop, c.stream, c.includeUsage,
+                c.topK, c.repetitionPenalty, c.presencePenalty, c.frequencyPenalty, c.minP, null, c.n, p.asText());
     }
 
     private record Messages(Conversation conversation, int images) {}

@@ -110,6 +110,7 @@ public final class OpenAiServer implements AutoCloseable {
         app.get("/metrics", this::metrics);
         app.get("/v1/models/{id}", this::model);
         app.post("/v1/chat/completions", this::chat);
+        app.post("/v1/completions", this::textCompletion);
         app.exception(ApiException.class, (e, ctx) -> error(ctx, e));
         // a server fault: the client gets no internals (exception text can hold paths and library details); the log has them
         app.exception(Exception.class, (e, ctx) -> {
@@ -150,7 +151,7 @@ public final class OpenAiServer implements AutoCloseable {
     private static String route(String path) {
         if (path.startsWith("/v1/models/")) return "/v1/models/{id}";
         return switch (path) {
-            case "/health", "/metrics", "/v1/models", "/v1/chat/completions" -> path;
+            case "/health", "/metrics", "/v1/models", "/v1/chat/completions", "/v1/completions" -> path;
             default -> "other";
         };
     }
@@ -262,6 +263,109 @@ public final class OpenAiServer implements AutoCloseable {
             else complete(ctx, req, events, id, createdAt);
         } finally {
             job.cancel(); // no-op when finished; frees the sequence when the client went away
+        }
+    }
+
+    /**
+     * {@code POST /v1/completions}: the raw prompt tokenized as is (no chat template; special-token text in it is
+     * matched, as vLLM does for completion prompts), the generated text uncleaned in {@code choices[].text}.
+     */
+    private void textCompletion(Context ctx) throws Exception {
+        openChats.incrementAndGet();
+        try {
+            if (closing) throw new ApiException(503, "server_error", null, "shutting_down", "the server is shutting down", 0);
+            JsonNode body = readJson(ctx);
+            JsonNode name = body == null ? null : body.get("model");
+            if (name != null && name.isTextual() && !serves(name.asText()))
+                throw new ApiException(404, "invalid_request_error", "model", "model_not_found", "the model '" + name.asText()
+                        + "' does not exist; this server runs '" + options.modelId() + "'", 0);
+            ChatRequest req = ChatRequest.parseCompletion(body);
+            LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+            Scheduler.Job job = Scheduler.Job.raw(req.rawPrompt(), requestOptions(req), req.n(), options.requestTimeout(), new Scheduler.Sink() {
+                public void onText(String delta) { events.add(new Text(0, delta, List.of())); }
+                public void onText(int index, String delta, List<TokenLogprob> lp) { events.add(new Text(index, delta, lp)); }
+                public void onFinish(Scheduler.Completion c) { events.add(new Done(c)); }
+                public void onError(ApiException e) { events.add(new Failed(e)); }
+            });
+            scheduler.submit(job);
+            String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
+            long createdAt = System.currentTimeMillis() / 1000;
+            try {
+                if (req.stream()) streamText(ctx, req, job, events, id, createdAt);
+                else {
+                    Scheduler.Completion[] done = new Scheduler.Completion[req.n()];
+                    for (int left = req.n(); left > 0; ) {
+                        Event e = next(events);
+                        if (e instanceof Failed f) throw f.error();
+                        if (e instanceof Done d && done[d.completion().index()] == null) { done[d.completion().index()] = d.completion(); left--; }
+                    }
+                    ObjectNode o = envelope(id, createdAt, "text_completion");
+                    ArrayNode choices = o.putArray("choices");
+                    for (Scheduler.Completion c : done) textChoice(choices.addObject(), c.index(), c.rawText(), c.finishReason());
+                    o.set("usage", usage(done));
+                    send(ctx, 200, o);
+                }
+            } finally {
+                job.cancel();
+            }
+        } finally {
+            openChats.decrementAndGet();
+        }
+    }
+
+    private static ObjectNode textChoice(ObjectNode c, int index, String text, String finish) {
+        c.put("text", text);
+        c.put("index", index);
+        c.putNull("logprobs");
+        if (finish == null) c.putNull("finish_reason");
+        else c.put("finish_reason", finish);
+        return c;
+    }
+
+    private void streamText(Context ctx, ChatRequest req, Scheduler.Job job, LinkedBlockingQueue<Event> events,
+                            String id, long createdAt) throws InterruptedException {
+        Event first = next(events);
+        if (first instanceof Failed f) throw f.error();
+        ctx.status(200);
+        ctx.res().setContentType("text/event-stream; charset=utf-8");
+        ctx.res().setHeader("Cache-Control", "no-cache");
+        ctx.res().setHeader("X-Accel-Buffering", "no");
+        try {
+            OutputStream out = ctx.res().getOutputStream();
+            Scheduler.Completion[] done = new Scheduler.Completion[req.n()];
+            int left = req.n();
+            for (Event e = first; ; e = next(events)) {
+                ObjectNode o = envelope(id, createdAt, "text_completion");
+                switch (e) {
+                    case Text t -> textChoice(o.putArray("choices").addObject(), t.index(), t.delta(), null);
+                    case Failed f -> {
+                        ObjectNode err = json.createObjectNode();
+                        err.set("error", errorBody(f.error()));
+                        sse(out, err);
+                        return;
+                    }
+                    case Done d -> {
+                        if (done[d.completion().index()] != null) continue;
+                        done[d.completion().index()] = d.completion();
+                        textChoice(o.putArray("choices").addObject(), d.completion().index(), "", d.completion().finishReason());
+                        left--;
+                    }
+                }
+                sse(out, o);
+                if (left == 0) {
+                    if (req.includeUsage()) {
+                        ObjectNode u = envelope(id, createdAt, "text_completion");
+                        u.putArray("choices");
+                        u.set("usage", usage(done));
+                        sse(out, u);
+                    }
+                    out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                    return;
+                }
+            }
+        } catch (IOException gone) {
+            job.cancel();
         }
     }
 

@@ -60,11 +60,13 @@ public final class Scheduler implements AutoCloseable {
      * @param index        the choice (0..n-1)
      */
     public record Completion(String text, String finishReason, int promptTokens, int completionTokens, int cachedTokens,
-                             List<TokenLogprob> logprobs, int index) {}
+                             List<TokenLogprob> logprobs, int index, String rawText) {}
 
     /** One request: what to generate and where its output goes. {@code options.maxNewTokens} null = server default. */
     public static final class Job {
         final Conversation conversation;
+        /** A raw prompt ({@code /v1/completions}): tokenized as is, no chat template; null for a conversation. */
+        final String rawPrompt;
         final RequestOptions options;
         final Sink sink;
         final long deadlineNanos, createdNanos = System.nanoTime();
@@ -80,8 +82,18 @@ public final class Scheduler implements AutoCloseable {
          *          n - 1 more sequences, sampled with seeds seed, seed + 1, …
          */
         public Job(Conversation conversation, RequestOptions options, int n, Duration timeout, Sink sink) {
+            this(conversation, null, options, n, timeout, sink);
+        }
+
+        /** A raw-prompt job (no chat template; the tokenizer's own special tokens, e.g. a BOS, are added). */
+        public static Job raw(String prompt, RequestOptions options, int n, Duration timeout, Sink sink) {
+            return new Job(null, prompt, options, n, timeout, sink);
+        }
+
+        private Job(Conversation conversation, String rawPrompt, RequestOptions options, int n, Duration timeout, Sink sink) {
             if (n < 1) throw new IllegalArgumentException("n must be >= 1, got " + n);
             this.n = n;
+            this.rawPrompt = rawPrompt;
             this.conversation = conversation;
             this.options = options == null ? RequestOptions.defaults() : options;
             this.sink = sink;
@@ -201,7 +213,9 @@ public final class Scheduler implements AutoCloseable {
     private void prepare(Job job) {
         if (job.cancelled()) { release(); return; }
         try {
-            PreparedPrompt prompt = model.prepare(job.conversation);
+            PreparedPrompt prompt = job.rawPrompt != null
+                    ? PreparedPrompt.text(model.tokenizer().encode(job.rawPrompt, true), job.rawPrompt)
+                    : model.prepare(job.conversation);
             GenerationConfig config = job.options.applyTo(model.defaultGeneration());
             boolean explicit = job.options.maxNewTokens() != null;
             int max = ContextLimitException.fitNewTokens(prompt.length(), explicit ? job.options.maxNewTokens() : defaultMaxTokens,
@@ -302,7 +316,7 @@ public final class Scheduler implements AutoCloseable {
                 if (a.index == 0) metrics.promptTokens.addAndGet(r.promptTokens());
                 metrics.completionTokens.addAndGet(r.ids().length);
                 if (!a.group.failed)
-                    a.job.sink.onFinish(new Completion(r.text(), reason, r.promptTokens(), r.ids().length, r.reusedTokens(), r.logprobs(), a.index));
+                    a.job.sink.onFinish(new Completion(r.text(), reason, r.promptTokens(), r.ids().length, r.reusedTokens(), r.logprobs(), a.index, r.rawText()));
             }
             prefixes.offer(a.seq.state());
             done(a);
@@ -381,7 +395,7 @@ public final class Scheduler implements AutoCloseable {
             if (seq.finished()) { // max_tokens 0
                 Sequence.Result res = seq.result();
                 for (int i = 0; i < r.job.n; i++)
-                    r.job.sink.onFinish(new Completion(res.text(), "length", res.promptTokens(), 0, res.reusedTokens(), res.logprobs(), i));
+                    r.job.sink.onFinish(new Completion(res.text(), "length", res.promptTokens(), 0, res.reusedTokens(), res.logprobs(), i, res.rawText()));
                 release();
                 return;
             }
