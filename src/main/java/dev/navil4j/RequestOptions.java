@@ -23,10 +23,22 @@ import java.util.List;
  * @param maxTiles          the most tiles an image is split into (InternVL {@code max_num}); 0 = the family's default
  * @param maxMediaTokens    the most prompt positions the media of the conversation may fill; 0 = no cap
  * @param stop              stop strings: the answer ends right before the first one (not included, never streamed)
+ * @param presencePenalty   OpenAI's presence penalty over the generated tokens (0 = none)
+ * @param frequencyPenalty  OpenAI's frequency penalty over the generated tokens (0 = none)
+ * @param minP              min-p filter when sampling, in [0, 1] (0 = off)
+ * @param topLogprobs       report log-probabilities: -1 or null = no, 0 = the chosen token's, 1..20 = also that
+ *                          many alternatives (see {@link dev.navil4j.generate.TokenLogprob})
  */
 public record RequestOptions(Integer maxNewTokens, Boolean doSample, Float temperature, Float topP, Integer topK,
-                             Long seed, Float repetitionPenalty, Integer maxTiles, Integer maxMediaTokens, List<String> stop) {
+                             Long seed, Float repetitionPenalty, Integer maxTiles, Integer maxMediaTokens, List<String> stop,
+                             Float presencePenalty, Float frequencyPenalty, Float minP, Integer topLogprobs) {
     private static final RequestOptions DEFAULTS = new RequestOptions(null, null, null, null, null, null, null, null, null, null);
+
+    /** Without the OpenAI penalties, min-p and log-probabilities. */
+    public RequestOptions(Integer maxNewTokens, Boolean doSample, Float temperature, Float topP, Integer topK,
+                          Long seed, Float repetitionPenalty, Integer maxTiles, Integer maxMediaTokens, List<String> stop) {
+        this(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, null, null, null, null);
+    }
 
     /** Without stop strings. */
     public RequestOptions(Integer maxNewTokens, Boolean doSample, Float temperature, Float topP, Integer topK,
@@ -43,6 +55,11 @@ public record RequestOptions(Integer maxNewTokens, Boolean doSample, Float tempe
         if (repetitionPenalty != null && !(repetitionPenalty > 0)) throw new IllegalArgumentException("repetition penalty must be > 0, got " + repetitionPenalty);
         if (maxTiles != null && maxTiles < 0) throw new IllegalArgumentException("max tiles must be >= 0, got " + maxTiles);
         if (maxMediaTokens != null && maxMediaTokens < 0) throw new IllegalArgumentException("media token budget must be >= 0, got " + maxMediaTokens);
+        if (presencePenalty != null && !(presencePenalty >= -2 && presencePenalty <= 2)) throw new IllegalArgumentException("presence penalty must be in [-2, 2], got " + presencePenalty);
+        if (frequencyPenalty != null && !(frequencyPenalty >= -2 && frequencyPenalty <= 2)) throw new IllegalArgumentException("frequency penalty must be in [-2, 2], got " + frequencyPenalty);
+        if (minP != null && !(minP >= 0 && minP <= 1)) throw new IllegalArgumentException("min-p must be in [0, 1], got " + minP);
+        if (topLogprobs != null && (topLogprobs < -1 || topLogprobs > GenerationConfig.MAX_TOP_LOGPROBS))
+            throw new IllegalArgumentException("top logprobs must be in -1.." + GenerationConfig.MAX_TOP_LOGPROBS + ", got " + topLogprobs);
         if (stop != null) {
             stop = List.copyOf(stop);
             for (String x : stop) if (x.isEmpty()) throw new IllegalArgumentException("a stop string may not be empty");
@@ -53,34 +70,43 @@ public record RequestOptions(Integer maxNewTokens, Boolean doSample, Float tempe
     public static RequestOptions defaults() { return DEFAULTS; }
 
     /** These options with this max new tokens. */
-    public RequestOptions withMaxNewTokens(int n) { return new RequestOptions(n, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop); }
+    public RequestOptions withMaxNewTokens(int n) { return new RequestOptions(n, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs); }
 
     /** These options with this sampling on or off. */
-    public RequestOptions withDoSample(boolean sample) { return new RequestOptions(maxNewTokens, sample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop); }
+    public RequestOptions withDoSample(boolean sample) { return new RequestOptions(maxNewTokens, sample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs); }
 
     /** These options with this temperature. */
-    public RequestOptions withTemperature(float t) { return new RequestOptions(maxNewTokens, doSample, t, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop); }
+    public RequestOptions withTemperature(float t) { return new RequestOptions(maxNewTokens, doSample, t, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs); }
 
     /** These options with this top-p. */
-    public RequestOptions withTopP(float p) { return new RequestOptions(maxNewTokens, doSample, temperature, p, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop); }
+    public RequestOptions withTopP(float p) { return new RequestOptions(maxNewTokens, doSample, temperature, p, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs); }
 
     /** These options with this top-k. */
-    public RequestOptions withTopK(int k) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, k, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop); }
+    public RequestOptions withTopK(int k) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, k, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs); }
 
     /** These options with this seed. */
-    public RequestOptions withSeed(long s) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, s, repetitionPenalty, maxTiles, maxMediaTokens, stop); }
+    public RequestOptions withSeed(long s) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, s, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs); }
 
     /** These options with this repetition penalty. */
-    public RequestOptions withRepetitionPenalty(float p) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, p, maxTiles, maxMediaTokens, stop); }
+    public RequestOptions withRepetitionPenalty(float p) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, p, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs); }
 
     /** These options with this max tiles per image. */
-    public RequestOptions withMaxTiles(int n) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, n, maxMediaTokens, stop); }
+    public RequestOptions withMaxTiles(int n) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, n, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs); }
 
     /** These options with this media token budget. */
-    public RequestOptions withMaxMediaTokens(int n) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, n, stop); }
+    public RequestOptions withMaxMediaTokens(int n) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, n, stop, presencePenalty, frequencyPenalty, minP, topLogprobs); }
 
     /** These options with these stop strings. */
-    public RequestOptions withStop(List<String> strings) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, strings); }
+    public RequestOptions withStop(List<String> strings) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, strings, presencePenalty, frequencyPenalty, minP, topLogprobs); }
+
+    /** These options with OpenAI's presence and frequency penalties. */
+    public RequestOptions withPenalties(float presence, float frequency) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presence, frequency, minP, topLogprobs); }
+
+    /** These options with this min-p. */
+    public RequestOptions withMinP(float p) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, p, topLogprobs); }
+
+    /** These options reporting log-probabilities with {@code k} alternatives per token (-1 = none). */
+    public RequestOptions withTopLogprobs(int k) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, k); }
 
     /** These options with every field that {@code over} sets replaced by its value. */
     public RequestOptions overriddenBy(RequestOptions over) {
@@ -88,7 +114,8 @@ public record RequestOptions(Integer maxNewTokens, Boolean doSample, Float tempe
         return new RequestOptions(pick(over.maxNewTokens, maxNewTokens), pick(over.doSample, doSample),
                 pick(over.temperature, temperature), pick(over.topP, topP), pick(over.topK, topK), pick(over.seed, seed),
                 pick(over.repetitionPenalty, repetitionPenalty), pick(over.maxTiles, maxTiles), pick(over.maxMediaTokens, maxMediaTokens),
-                pick(over.stop, stop));
+                pick(over.stop, stop), pick(over.presencePenalty, presencePenalty), pick(over.frequencyPenalty, frequencyPenalty),
+                pick(over.minP, minP), pick(over.topLogprobs, topLogprobs));
     }
 
     /** The generation config: {@code base} (the model's defaults, stop ids included) with these overrides. */
@@ -103,6 +130,11 @@ public record RequestOptions(Integer maxNewTokens, Boolean doSample, Float tempe
                 seed != null ? seed : base.seed());
         if (repetitionPenalty != null) c = c.withRepetitionPenalty(repetitionPenalty);
         if (stop != null) c = c.withStopStrings(stop);
+        if (presencePenalty != null || frequencyPenalty != null)
+            c = c.withPenalties(presencePenalty != null ? presencePenalty : base.presencePenalty(),
+                    frequencyPenalty != null ? frequencyPenalty : base.frequencyPenalty());
+        if (minP != null) c = c.withMinP(minP);
+        if (topLogprobs != null) c = c.withTopLogprobs(topLogprobs);
         return c;
     }
 

@@ -6,7 +6,9 @@ import java.util.SplittableRandom;
 
 /**
  * Next-token choice with the logits processors of transformers' generate(), applied in its order:
- * repetition penalty, then temperature, top-k, top-p, then sampling (or argmax when greedy).
+ * repetition penalty, then temperature, top-k, top-p, then sampling (or argmax when greedy). OpenAI's presence and
+ * frequency penalties apply with the repetition penalty, before temperature, and min-p after temperature before
+ * top-k (vLLM's order: vllm/v1/sample/sampler.py applies penalties, temperature, min-p, then top-k/top-p).
  */
 public final class Sampler {
     private final GenerationConfig config;
@@ -22,14 +24,25 @@ public final class Sampler {
      * them, plus generated ids); logits are modified in place.
      */
     public int next(float[] logits, int[] seen, int seenCount) {
+        return next(logits, seen, seenCount, seen, 0);
+    }
+
+    /**
+     * As {@link #next(float[], int[], int)}; {@code generated} (the first {@code generatedCount}) are the ids
+     * generated so far, which the presence and frequency penalties cover (OpenAI: the completion so far, not the prompt).
+     */
+    public int next(float[] logits, int[] seen, int seenCount, int[] generated, int generatedCount) {
         float penalty = config.repetitionPenalty();
         if (penalty != 1f) applyRepetitionPenalty(logits, seen, seenCount, penalty);
+        if (config.presencePenalty() != 0f || config.frequencyPenalty() != 0f)
+            applyPresenceFrequency(logits, generated, generatedCount, config.presencePenalty(), config.frequencyPenalty());
         if (!config.doSample() || config.temperature() <= 0f) return argmax(logits);
         int n = logits.length;
         float invT = 1f / config.temperature();
         Integer[] order = null;
         float[] scaled = new float[n];
         for (int i = 0; i < n; i++) scaled[i] = logits[i] * invT;
+        if (config.minP() > 0f) applyMinP(scaled, config.minP());
         // top-k: keep the k largest (ties at the threshold kept, as torch.topk + '<' masking does)
         if (config.topK() > 0 && config.topK() < n) {
             float[] sorted = scaled.clone();
@@ -74,6 +87,32 @@ public final class Sampler {
             float l = logits[id];
             logits[id] = l < 0 ? l * penalty : l / penalty;
         }
+    }
+
+    /**
+     * OpenAI's penalties: {@code logit[j] -= count[j] * frequency + (count[j] > 0 ? presence : 0)}, count[j] being
+     * how often j was generated (platform.openai.com/docs/advanced-usage, "frequency and presence penalties").
+     */
+    public static void applyPresenceFrequency(float[] logits, int[] generated, int count, float presence, float frequency) {
+        int[] counts = new int[logits.length];
+        for (int i = 0; i < count; i++) {
+            int id = generated[i];
+            if (id >= 0 && id < logits.length) counts[id]++;
+        }
+        for (int j = 0; j < logits.length; j++)
+            if (counts[j] > 0) logits[j] -= counts[j] * frequency + presence;
+    }
+
+    /**
+     * min-p on temperature-scaled logits: drops (to -inf) every token whose probability is below
+     * {@code minP × max probability}; p_j / p_max = exp(l_j - l_max), so no softmax is needed.
+     */
+    public static void applyMinP(float[] scaled, float minP) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (float v : scaled) if (v > max) max = v;
+        double logThreshold = Math.log(minP);
+        for (int i = 0; i < scaled.length; i++)
+            if (scaled[i] - (double) max < logThreshold) scaled[i] = Float.NEGATIVE_INFINITY;
     }
 
     /** First index of the maximum (torch.argmax picks the first on ties). */

@@ -26,6 +26,12 @@ public final class Sequence {
     public interface Listener {
         void onText(String text);
 
+        /**
+         * As {@link #onText(String)}, with the log-probabilities of the tokens generated since the last text (only
+         * when the config asks for them; empty otherwise).
+         */
+        default void onText(String text, java.util.List<TokenLogprob> logprobs) { onText(text); }
+
         default boolean cancelled() { return false; }
     }
 
@@ -41,7 +47,8 @@ public final class Sequence {
     private final int[] seen;
     private final int[] out;
     private final int reused;
-    private int seenCount, generated, pending = -1;
+    private final java.util.List<TokenLogprob> logprobs = new java.util.ArrayList<>();
+    private int seenCount, generated, pending = -1, logprobsSent;
     private Finish finish;
     private final long startNanos = System.nanoTime();
     private long firstTokenNanos, endNanos;
@@ -104,7 +111,12 @@ public final class Sequence {
         if (finish != null) throw new IllegalStateException("the sequence has finished");
         if (pending < 0 && state.length() < prompt.length()) return; // a prefill chunk
         if (listener != null && listener.cancelled()) { end(Finish.CANCELLED); return; }
-        int next = sampler.next(logits, seen, seenCount);
+        // raw model distribution: read before the sampler's processors change the logits in place
+        float[] modelLogits = config.topLogprobs() >= 0 ? logits.clone() : null;
+        int next = sampler.next(logits, seen, seenCount, out, generated);
+        // the stop id is not part of the completion's content (OpenAI reports content tokens only)
+        if (modelLogits != null && !config.stopIds().contains(next))
+            logprobs.add(TokenLogprob.of(modelLogits, next, config.topLogprobs(), model.tokenizer()));
         if (generated == 0) firstTokenNanos = System.nanoTime();
         out[generated++] = next;
         seen[seenCount++] = next;
@@ -114,13 +126,31 @@ public final class Sequence {
         pending = next;
     }
 
+    /**
+     * Another sequence for the same prompt (OpenAI's {@code n} > 1) that shares this one's prefill: a fresh state
+     * gets a copy of this state's KV for all prompt positions but the last (which must run again to give the
+     * sibling its own first-token logits; cut back to an image block's start where blocks attend bidirectionally).
+     * Call once this sequence's prompt is prefilled ({@link #promptRemaining()} 0).
+     */
+    public Sequence sibling(GenerationConfig siblingConfig, Listener siblingListener) {
+        if (promptRemaining() > 0 || state.length() < prompt.length() - 1)
+            throw new IllegalStateException("the prompt is not prefilled yet");
+        int n = prompt.length() - 1;
+        if (model.flags().bidirectionalImageBlocks() && n > 0) n = prompt.blockStart(n);
+        InferenceState fresh = model.newState();
+        if (n > 0) state.copyPrefixTo(fresh, n);
+        return new Sequence(model, prompt, siblingConfig, fresh, siblingListener);
+    }
+
     /** Stops now (client gone, deadline): the sequence finishes as cancelled. */
     public void cancel() { if (finish == null) end(Finish.CANCELLED); }
 
     private void emit(String s) {
         if (s.isEmpty()) return;
         raw.append(s);
-        if (listener != null) listener.onText(s);
+        java.util.List<TokenLogprob> lp = java.util.List.copyOf(logprobs.subList(logprobsSent, logprobs.size()));
+        logprobsSent = logprobs.size();
+        if (listener != null) listener.onText(s, lp);
     }
 
     private void end(Finish f) {
@@ -143,7 +173,8 @@ public final class Sequence {
         if (finish == null) throw new IllegalStateException("the sequence has not finished");
         int[] ids = ids();
         String text = stops.stopped() ? model.cleanResponse(raw.toString()) : model.cleanResponse(model.tokenizer().decode(ids, true));
-        return new Result(ids, text, raw.toString(), finish, prompt.length(), reused, firstTokenNanos - startNanos, endNanos - firstTokenNanos);
+        return new Result(ids, text, raw.toString(), finish, prompt.length(), reused, firstTokenNanos - startNanos, endNanos - firstTokenNanos,
+                config.topLogprobs() >= 0 ? java.util.List.copyOf(logprobs) : null);
     }
 
     /**
@@ -154,9 +185,10 @@ public final class Sequence {
      * @param reusedTokens prompt positions taken from a cached KV prefix (not recomputed)
      * @param prefillNanos start to the first token (prefill of the positions not reused)
      * @param decodeNanos  first to last token
+     * @param logprobs     per generated token (a final stop id left out), when the config asked for them; else null
      */
     public record Result(int[] ids, String text, String rawText, Finish finish, int promptTokens, int reusedTokens,
-                         long prefillNanos, long decodeNanos) {
+                         long prefillNanos, long decodeNanos, java.util.List<TokenLogprob> logprobs) {
         public double prefillTokensPerSecond() { return (promptTokens - reusedTokens) / (prefillNanos / 1e9); }
 
         public double decodeTokensPerSecond() { return ids.length <= 1 ? Double.NaN : (ids.length - 1) / (decodeNanos / 1e9); }

@@ -18,10 +18,17 @@ import java.util.Set;
  * @param maxTokens   requested completion length, or -1 for the server default
  * @param temperature null when absent (the model's own default decoding applies)
  * @param seed        null when absent
+ * @param rawPrompt   {@code /v1/completions}' prompt (conversation null), else null
+ * @param n           choices to generate (OpenAI's {@code n}, 1..{@value #MAX_N})
+ * @param topLogprobs null unless {@code logprobs: true}; then the alternatives per token (0..20)
  */
 public record ChatRequest(String model, Conversation conversation, int imageCount, int maxTokens, Double temperature,
                           Double topP, Long seed, List<String> stop, boolean stream, boolean includeUsage,
-                          Integer topK, Double repetitionPenalty) {
+                          Integer topK, Double repetitionPenalty, Double presencePenalty, Double frequencyPenalty,
+                          Double minP, Integer topLogprobs, int n, String rawPrompt) {
+    /** The most choices one request may ask for ({@code n}). */
+    public static final int MAX_N = 16;
+
 
     /** Resolves an image URL to a decoded image (limits enforced); throws ApiException on bad input. */
     public interface ImageResolver {
@@ -35,9 +42,10 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
 
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
 
-    /** Fields navil4j implements (the last three are extensions: vLLM's top_k and repetition_penalty, InternVL's max tiles). */
+    /** Fields navil4j implements (the last four are extensions: vLLM's top_k, min_p and repetition_penalty, InternVL's max tiles). */
     static final Set<String> IMPLEMENTED = Set.of("model", "messages", "max_tokens", "max_completion_tokens", "temperature",
-            "top_p", "seed", "stop", "stream", "stream_options", "top_k", "repetition_penalty", "max_tiles");
+            "top_p", "seed", "stop", "stream", "stream_options", "n", "logprobs", "top_logprobs", "presence_penalty",
+            "frequency_penalty", "top_k", "min_p", "repetition_penalty", "max_tiles");
 
     /** Fields that do not change the completion (identifiers for the provider's own bookkeeping): accepted. */
     static final Set<String> NO_EFFECT = Set.of("user", "safety_identifier", "prompt_cache_key", "metadata");
@@ -46,8 +54,7 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
      * Parameters refused unless given their no-op value; anything outside these three sets is refused whatever its
      * value (tools, logit_bias, audio, prediction, reasoning_effort, min_p, best_of, …).
      */
-    static final Set<String> ONLY_DEFAULT = Set.of("n", "frequency_penalty", "presence_penalty", "logprobs", "top_logprobs",
-            "response_format", "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call", "modalities",
+    static final Set<String> ONLY_DEFAULT = Set.of("response_format", "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call", "modalities",
             "store", "service_tier", "logit_bias");
 
     /** Refuses every field that is neither implemented nor harmless at the value given. */
@@ -67,10 +74,6 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
         JsonNode tools = body.get("tools");
         boolean noTools = tools == null || tools.isNull() || (tools.isArray() && tools.isEmpty());
         return switch (f) {
-            case "n" -> v.isIntegralNumber() && v.asLong() == 1;
-            case "frequency_penalty", "presence_penalty" -> v.isNumber() && v.asDouble() == 0;
-            case "logprobs" -> v.isBoolean() && !v.asBoolean();
-            case "top_logprobs" -> v.isIntegralNumber() && v.asLong() == 0;
             case "response_format" -> v.isObject() && v.size() == 1 && "text".equals(v.path("type").asText(null));
             case "tools", "functions" -> v.isArray() && v.isEmpty();
             case "tool_choice", "function_call" -> v.isTextual() && (v.asText().equals("none") || (v.asText().equals("auto") && noTools));
@@ -85,10 +88,6 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
 
     private static String noOpHint(String f) {
         return switch (f) {
-            case "n" -> "only n=1";
-            case "frequency_penalty", "presence_penalty" -> "only 0";
-            case "logprobs" -> "only false";
-            case "top_logprobs" -> "only 0";
             case "response_format" -> "only {\"type\":\"text\"}; structured output is not implemented";
             case "tools", "functions" -> "tool calling is not implemented; only an empty list";
             case "tool_choice", "function_call" -> "tool calling is not implemented; only \"none\"";
@@ -149,6 +148,19 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
             topK = Math.max(0, k.asInt());
         }
         Double repetitionPenalty = optNumber(body, "repetition_penalty", 0, 2, false);
+        Double presence = optNumber(body, "presence_penalty", -2, 2, true);
+        Double frequency = optNumber(body, "frequency_penalty", -2, 2, true);
+        Double minP = optNumber(body, "min_p", 0, 1, true);
+        boolean logprobs = optBoolean(body, "logprobs");
+        Integer topLogprobs = logprobs ? 0 : null;
+        JsonNode tl = body.get("top_logprobs");
+        if (tl != null && !tl.isNull()) {
+            if (!tl.isIntegralNumber() || !tl.canConvertToInt() || tl.asInt() < 0 || tl.asInt() > 20)
+                throw ApiException.invalid("top_logprobs", "top_logprobs must be an integer in 0..20");
+            // OpenAI: top_logprobs requires logprobs true
+            if (!logprobs && tl.asInt() > 0) throw ApiException.invalid("top_logprobs", "top_logprobs requires logprobs to be true");
+            if (logprobs) topLogprobs = tl.asInt();
+        }
         int tiles = maxTilesCap;
         JsonNode mt = body.get("max_tiles");
         if (mt != null && !mt.isNull()) {
@@ -158,10 +170,57 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
                 throw ApiException.invalid("max_tiles", "max_tiles may be at most " + maxTilesCap + " on this server");
             tiles = mt.asInt();
         }
+        int n = 1;
+        JsonNode nn = body.get("n");
+        if (nn != null && !nn.isNull()) {
+            if (!nn.isIntegralNumber() || !nn.canConvertToInt() || nn.asInt() < 1 || nn.asInt() > MAX_N)
+                throw ApiException.invalid("n", "n must be an integer in 1.." + MAX_N);
+            n = nn.asInt();
+        }
         Messages msgs = parseMessages(body.get("messages"), maxImages, images);
         Conversation conv = new Conversation(msgs.conversation.system(), msgs.conversation.turns(), new Conversation.Limits(tiles, 0));
         return new ChatRequest(model, conv, msgs.images, maxTokens, temperature, topP, seed, stop, stream, includeUsage,
-                topK, repetitionPenalty);
+                topK, repetitionPenalty, presence, frequency, minP, topLogprobs, n, null);
+    }
+
+    /** Fields of {@code POST /v1/completions} navil4j implements (the sampling ones mean what they mean in chat). */
+    static final Set<String> COMPLETION_FIELDS = Set.of("model", "prompt", "max_tokens", "temperature", "top_p", "seed", "stop",
+            "stream", "stream_options", "n", "presence_penalty", "frequency_penalty", "top_k", "min_p", "repetition_penalty");
+
+    /**
+     * A {@code POST /v1/completions} body: {@code prompt} a non-empty string (token arrays and prompt lists are
+     * refused), {@code echo: false}, {@code best_of: 1}, {@code suffix: null} accepted; the legacy integer
+     * {@code logprobs} is refused (use chat completions' logprobs). The sampling fields are checked by {@link #parse}
+     * itself, on a copy of the body whose prompt stands in as a one-message conversation, so both routes share
+     * every rule and message.
+     */
+    public static ChatRequest parseCompletion(JsonNode body) {
+        if (body == null || !body.isObject()) throw ApiException.invalid(null, "request body must be a JSON object");
+        com.fasterxml.jackson.databind.node.ObjectNode copy = ((com.fasterxml.jackson.databind.node.ObjectNode) body).deepCopy();
+        for (var it = body.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            JsonNode v = body.get(f);
+            boolean noOp = v.isNull() || NO_EFFECT.contains(f)
+                    || (f.equals("echo") && v.isBoolean() && !v.asBoolean())
+                    || (f.equals("best_of") && v.isIntegralNumber() && v.asLong() == 1);
+            if (COMPLETION_FIELDS.contains(f)) continue;
+            if (!noOp) throw new ApiException(400, "invalid_request_error", f, "unsupported_parameter",
+                    "unsupported parameter '" + f + "' on /v1/completions: this server does not implement it"
+                            + (f.equals("logprobs") ? " (chat completions support logprobs)" : ""), 0);
+            copy.remove(f);
+        }
+        JsonNode p = body.get("prompt");
+        if (p == null || p.isNull()) throw ApiException.invalid("prompt", "prompt is required");
+        if (!p.isTextual()) throw new ApiException(400, "invalid_request_error", "prompt", "unsupported_parameter",
+                "prompt must be a string (token arrays and lists of prompts are not supported)", 0);
+        if (p.asText().isEmpty()) throw ApiException.invalid("prompt", "prompt must not be empty");
+        copy.remove("prompt");
+        copy.putArray("messages").addObject().put("role", "user").put("content", "-");
+        ChatRequest c = parse(copy, 0, 0, new ImageResolver() {
+            public java.awt.image.BufferedImage resolve(String url, String param) { throw ApiException.invalid(param, "no images here"); }
+        });
+        return new ChatRequest(c.model, null, 0, c.maxTokens, c.temperature, c.topP, c.seed, c.stop, c.stream, c.includeUsage,
+                c.topK, c.repetitionPenalty, c.presencePenalty, c.frequencyPenalty, c.minP, null, c.n, p.asText());
     }
 
     private record Messages(Conversation conversation, int images) {}

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.navil4j.RequestOptions;
+import dev.navil4j.generate.TokenLogprob;
 import dev.navil4j.Media;
 import dev.navil4j.models.VisionLanguageModel;
 import dev.navil4j.video.VideoReader;
@@ -78,6 +79,14 @@ public final class OpenAiServer implements AutoCloseable {
             cfg.http.maxRequestSize = options.maxRequestBytes();
             cfg.http.prefer405over404 = true;
             cfg.http.disableCompression(); // SSE chunks must reach the client as they are written
+            // access log + request counter: one line per request, never the body (prompts stay out of logs)
+            cfg.requestLogger.http((ctx, ms) -> {
+                String route = route(ctx.path());
+                scheduler.metrics().request(route, ctx.statusCode());
+                if (ACCESS_LOG)
+                    System.err.println("navil4j: access " + java.time.Instant.now() + " " + ctx.ip() + " " + ctx.method() + " "
+                            + route + " " + ctx.statusCode() + " " + Math.round(ms) + "ms");
+            });
             cfg.jetty.addConnector((server, httpConfig) -> {
                 org.eclipse.jetty.server.ServerConnector c = new org.eclipse.jetty.server.ServerConnector(server,
                         new org.eclipse.jetty.server.HttpConnectionFactory(httpConfig));
@@ -98,8 +107,10 @@ public final class OpenAiServer implements AutoCloseable {
         });
         app.get("/health", this::health);
         app.get("/v1/models", this::models);
+        app.get("/metrics", this::metrics);
         app.get("/v1/models/{id}", this::model);
         app.post("/v1/chat/completions", this::chat);
+        app.post("/v1/completions", this::textCompletion);
         app.exception(ApiException.class, (e, ctx) -> error(ctx, e));
         // a server fault: the client gets no internals (exception text can hold paths and library details); the log has them
         app.exception(Exception.class, (e, ctx) -> {
@@ -132,6 +143,29 @@ public final class OpenAiServer implements AutoCloseable {
     public Scheduler scheduler() { return scheduler; }
 
     // ---- routes -------------------------------------------------------------------------------------
+
+    /** The access log (stderr) is on unless {@code -Dnavil4j.accessLog=false}. */
+    private static final boolean ACCESS_LOG = !"false".equals(System.getProperty("navil4j.accessLog"));
+
+    /** The path as a bounded label: a known route, or "other" (unknown paths must not grow the metric set). */
+    private static String route(String path) {
+        if (path.startsWith("/v1/models/")) return "/v1/models/{id}";
+        return switch (path) {
+            case "/health", "/metrics", "/v1/models", "/v1/chat/completions", "/v1/completions" -> path;
+            default -> "other";
+        };
+    }
+
+    /** Prometheus text format (version 0.0.4). */
+    private void metrics(Context ctx) {
+        Scheduler s = scheduler;
+        var g = new Metrics.Gauges(Math.max(0, s.inFlight() - s.activeJobs()), s.active(), s.activeBytes(), s.prefixCache().bytes(),
+                model.mediaCache().hits(), model.mediaCache().misses(), s.prefixCache().hits(), s.prefixCache().lookups(),
+                s.prefixCache().reusedTokens());
+        ctx.status(200);
+        ctx.contentType("text/plain; version=0.0.4; charset=utf-8");
+        ctx.result(s.metrics().render(g));
+    }
 
     private void health(Context ctx) {
         ObjectNode o = json.createObjectNode();
@@ -185,7 +219,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** Events from the scheduler thread to the request's virtual thread. */
     private sealed interface Event permits Text, Done, Failed {}
-    private record Text(String delta) implements Event {}
+    private record Text(int index, String delta, List<TokenLogprob> logprobs) implements Event {}
     private record Done(Scheduler.Completion completion) implements Event {}
     private record Failed(ApiException error) implements Event {}
 
@@ -215,8 +249,9 @@ public final class OpenAiServer implements AutoCloseable {
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
         // --allow-special-tokens: special-token text in messages is tokenized as control tokens (default: plain text)
         Scheduler.Job job = new Scheduler.Job(req.conversation().withSpecialTokens(options.access().allowSpecialTokens()), requestOptions(req),
-                options.requestTimeout(), new Scheduler.Sink() {
-            public void onText(String delta) { events.add(new Text(delta)); }
+                req.n(), options.requestTimeout(), new Scheduler.Sink() {
+            public void onText(String delta) { events.add(new Text(0, delta, List.of())); }
+            public void onText(int index, String delta, List<TokenLogprob> lp) { events.add(new Text(index, delta, lp)); }
             public void onFinish(Scheduler.Completion c) { events.add(new Done(c)); }
             public void onError(ApiException e) { events.add(new Failed(e)); }
         });
@@ -225,9 +260,112 @@ public final class OpenAiServer implements AutoCloseable {
         long createdAt = System.currentTimeMillis() / 1000;
         try {
             if (req.stream()) stream(ctx, req, job, events, id, createdAt);
-            else complete(ctx, events, id, createdAt);
+            else complete(ctx, req, events, id, createdAt);
         } finally {
             job.cancel(); // no-op when finished; frees the sequence when the client went away
+        }
+    }
+
+    /**
+     * {@code POST /v1/completions}: the raw prompt tokenized as is (no chat template; special-token text in it is
+     * matched, as vLLM does for completion prompts), the generated text uncleaned in {@code choices[].text}.
+     */
+    private void textCompletion(Context ctx) throws Exception {
+        openChats.incrementAndGet();
+        try {
+            if (closing) throw new ApiException(503, "server_error", null, "shutting_down", "the server is shutting down", 0);
+            JsonNode body = readJson(ctx);
+            JsonNode name = body == null ? null : body.get("model");
+            if (name != null && name.isTextual() && !serves(name.asText()))
+                throw new ApiException(404, "invalid_request_error", "model", "model_not_found", "the model '" + name.asText()
+                        + "' does not exist; this server runs '" + options.modelId() + "'", 0);
+            ChatRequest req = ChatRequest.parseCompletion(body);
+            LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+            Scheduler.Job job = Scheduler.Job.raw(req.rawPrompt(), requestOptions(req), req.n(), options.requestTimeout(), new Scheduler.Sink() {
+                public void onText(String delta) { events.add(new Text(0, delta, List.of())); }
+                public void onText(int index, String delta, List<TokenLogprob> lp) { events.add(new Text(index, delta, lp)); }
+                public void onFinish(Scheduler.Completion c) { events.add(new Done(c)); }
+                public void onError(ApiException e) { events.add(new Failed(e)); }
+            });
+            scheduler.submit(job);
+            String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
+            long createdAt = System.currentTimeMillis() / 1000;
+            try {
+                if (req.stream()) streamText(ctx, req, job, events, id, createdAt);
+                else {
+                    Scheduler.Completion[] done = new Scheduler.Completion[req.n()];
+                    for (int left = req.n(); left > 0; ) {
+                        Event e = next(events);
+                        if (e instanceof Failed f) throw f.error();
+                        if (e instanceof Done d && done[d.completion().index()] == null) { done[d.completion().index()] = d.completion(); left--; }
+                    }
+                    ObjectNode o = envelope(id, createdAt, "text_completion");
+                    ArrayNode choices = o.putArray("choices");
+                    for (Scheduler.Completion c : done) textChoice(choices.addObject(), c.index(), c.rawText(), c.finishReason());
+                    o.set("usage", usage(done));
+                    send(ctx, 200, o);
+                }
+            } finally {
+                job.cancel();
+            }
+        } finally {
+            openChats.decrementAndGet();
+        }
+    }
+
+    private static ObjectNode textChoice(ObjectNode c, int index, String text, String finish) {
+        c.put("text", text);
+        c.put("index", index);
+        c.putNull("logprobs");
+        if (finish == null) c.putNull("finish_reason");
+        else c.put("finish_reason", finish);
+        return c;
+    }
+
+    private void streamText(Context ctx, ChatRequest req, Scheduler.Job job, LinkedBlockingQueue<Event> events,
+                            String id, long createdAt) throws InterruptedException {
+        Event first = next(events);
+        if (first instanceof Failed f) throw f.error();
+        ctx.status(200);
+        ctx.res().setContentType("text/event-stream; charset=utf-8");
+        ctx.res().setHeader("Cache-Control", "no-cache");
+        ctx.res().setHeader("X-Accel-Buffering", "no");
+        try {
+            OutputStream out = ctx.res().getOutputStream();
+            Scheduler.Completion[] done = new Scheduler.Completion[req.n()];
+            int left = req.n();
+            for (Event e = first; ; e = next(events)) {
+                ObjectNode o = envelope(id, createdAt, "text_completion");
+                switch (e) {
+                    case Text t -> textChoice(o.putArray("choices").addObject(), t.index(), t.delta(), null);
+                    case Failed f -> {
+                        ObjectNode err = json.createObjectNode();
+                        err.set("error", errorBody(f.error()));
+                        sse(out, err);
+                        return;
+                    }
+                    case Done d -> {
+                        if (done[d.completion().index()] != null) continue;
+                        done[d.completion().index()] = d.completion();
+                        textChoice(o.putArray("choices").addObject(), d.completion().index(), "", d.completion().finishReason());
+                        left--;
+                    }
+                }
+                sse(out, o);
+                if (left == 0) {
+                    if (req.includeUsage()) {
+                        ObjectNode u = envelope(id, createdAt, "text_completion");
+                        u.putArray("choices");
+                        u.set("usage", usage(done));
+                        sse(out, u);
+                    }
+                    out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                    return;
+                }
+            }
+        } catch (IOException gone) {
+            job.cancel();
         }
     }
 
@@ -238,25 +376,28 @@ public final class OpenAiServer implements AutoCloseable {
         return e;
     }
 
-    private void complete(Context ctx, LinkedBlockingQueue<Event> events, String id, long createdAt) throws InterruptedException {
-        while (true) {
+    private void complete(Context ctx, ChatRequest req, LinkedBlockingQueue<Event> events, String id, long createdAt) throws InterruptedException {
+        Scheduler.Completion[] done = new Scheduler.Completion[req.n()];
+        for (int left = req.n(); left > 0; ) {
             Event e = next(events);
             if (e instanceof Failed f) throw f.error();
-            if (e instanceof Done d) {
-                ObjectNode o = envelope(id, createdAt, "chat.completion");
-                ObjectNode choice = o.putArray("choices").addObject();
-                choice.put("index", 0);
-                ObjectNode msg = choice.putObject("message");
-                msg.put("role", "assistant");
-                msg.put("content", d.completion().text());
-                msg.putNull("refusal");
-                choice.putNull("logprobs");
-                choice.put("finish_reason", d.completion().finishReason());
-                o.set("usage", usage(d.completion()));
-                send(ctx, 200, o);
-                return;
-            }
+            if (e instanceof Done d && done[d.completion().index()] == null) { done[d.completion().index()] = d.completion(); left--; }
         }
+        ObjectNode o = envelope(id, createdAt, "chat.completion");
+        ArrayNode choices = o.putArray("choices");
+        for (Scheduler.Completion c : done) {
+            ObjectNode choice = choices.addObject();
+            choice.put("index", c.index());
+            ObjectNode msg = choice.putObject("message");
+            msg.put("role", "assistant");
+            msg.put("content", c.text());
+            msg.putNull("refusal");
+            if (c.logprobs() != null) choice.set("logprobs", logprobs(c.logprobs()));
+            else choice.putNull("logprobs");
+            choice.put("finish_reason", c.finishReason());
+        }
+        o.set("usage", usage(done));
+        send(ctx, 200, o);
     }
 
     private void stream(Context ctx, ChatRequest req, Scheduler.Job job, LinkedBlockingQueue<Event> events,
@@ -271,16 +412,24 @@ public final class OpenAiServer implements AutoCloseable {
         ctx.res().setHeader("X-Accel-Buffering", "no");
         try {
             OutputStream out = ctx.res().getOutputStream();
-            ObjectNode role = chunk(id, createdAt);
-            ObjectNode c0 = ((ArrayNode) role.get("choices")).addObject();
-            c0.put("index", 0);
-            c0.putObject("delta").put("role", "assistant").put("content", "");
-            c0.putNull("logprobs");
-            c0.putNull("finish_reason");
-            sse(out, role);
+            for (int i = 0; i < req.n(); i++) {
+                ObjectNode role = chunk(id, createdAt);
+                ObjectNode c0 = ((ArrayNode) role.get("choices")).addObject();
+                c0.put("index", i);
+                c0.putObject("delta").put("role", "assistant").put("content", "");
+                c0.putNull("logprobs");
+                c0.putNull("finish_reason");
+                sse(out, role);
+            }
+            int[] sentLogprobs = new int[req.n()];
+            Scheduler.Completion[] done = new Scheduler.Completion[req.n()];
+            int left = req.n();
             for (Event e = first; ; e = next(events)) {
                 switch (e) {
-                    case Text t -> sse(out, delta(id, createdAt, t.delta()));
+                    case Text t -> {
+                        sse(out, delta(id, createdAt, t.index(), t.delta(), req.topLogprobs() != null ? t.logprobs() : null));
+                        sentLogprobs[t.index()] += t.logprobs().size();
+                    }
                     case Failed f -> {
                         ObjectNode err = json.createObjectNode();
                         err.set("error", errorBody(f.error()));
@@ -288,18 +437,25 @@ public final class OpenAiServer implements AutoCloseable {
                         return;
                     }
                     case Done d -> {
+                        int idx = d.completion().index();
+                        if (done[idx] != null) continue;
+                        done[idx] = d.completion();
                         ObjectNode fin = chunk(id, createdAt);
                         ObjectNode c = ((ArrayNode) fin.get("choices")).addObject();
-                        c.put("index", 0);
+                        c.put("index", idx);
                         c.putObject("delta");
-                        c.putNull("logprobs");
+                        List<TokenLogprob> all = d.completion().logprobs();
+                        // tokens whose text was never streamed (held back by a stop string, or no text at all)
+                        if (all != null && all.size() > sentLogprobs[idx]) c.set("logprobs", logprobs(all.subList(sentLogprobs[idx], all.size())));
+                        else c.putNull("logprobs");
                         c.put("finish_reason", d.completion().finishReason());
                         if (req.includeUsage()) fin.putNull("usage");
                         sse(out, fin);
+                        if (--left > 0) continue;
                         if (req.includeUsage()) {
                             // OpenAI: one extra chunk with empty choices carrying the whole request's usage
                             ObjectNode u = chunk(id, createdAt);
-                            u.set("usage", usage(d.completion()));
+                            u.set("usage", usage(done));
                             sse(out, u);
                         }
                         out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
@@ -313,14 +469,36 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    private ObjectNode delta(String id, long createdAt, String text) {
+    private ObjectNode delta(String id, long createdAt, int index, String text, List<TokenLogprob> lp) {
         ObjectNode o = chunk(id, createdAt);
         ObjectNode c = ((ArrayNode) o.get("choices")).addObject();
-        c.put("index", 0);
+        c.put("index", index);
         c.putObject("delta").put("content", text);
-        c.putNull("logprobs");
+        if (lp != null) c.set("logprobs", logprobs(lp));
+        else c.putNull("logprobs");
         c.putNull("finish_reason");
         return o;
+    }
+
+    /** OpenAI's choice.logprobs: {"content":[{token, logprob, bytes, top_logprobs:[{token, logprob, bytes}]}], "refusal":null}. */
+    private ObjectNode logprobs(List<TokenLogprob> tokens) {
+        ObjectNode o = json.createObjectNode();
+        ArrayNode content = o.putArray("content");
+        for (TokenLogprob t : tokens) {
+            ObjectNode e = logprobEntry(content.addObject(), t.token(), t.logprob());
+            ArrayNode top = e.putArray("top_logprobs");
+            for (TokenLogprob.Alternative a : t.top()) logprobEntry(top.addObject(), a.token(), a.logprob());
+        }
+        o.putNull("refusal");
+        return o;
+    }
+
+    private static ObjectNode logprobEntry(ObjectNode e, String token, double logprob) {
+        e.put("token", token);
+        e.put("logprob", logprob);
+        ArrayNode bytes = e.putArray("bytes");
+        for (byte b : token.getBytes(StandardCharsets.UTF_8)) bytes.add(b & 0xff);
+        return e;
     }
 
     private ObjectNode chunk(String id, long createdAt) {
@@ -339,11 +517,14 @@ public final class OpenAiServer implements AutoCloseable {
         return o;
     }
 
-    private ObjectNode usage(Scheduler.Completion c) {
+    /** The request's usage: the prompt counted once (it is prefilled once), completion tokens of every choice. */
+    private ObjectNode usage(Scheduler.Completion[] choices) {
+        int prompt = choices[0].promptTokens(), completion = 0;
+        for (Scheduler.Completion c : choices) completion += c.completionTokens();
         ObjectNode u = json.createObjectNode();
-        u.put("prompt_tokens", c.promptTokens());
-        u.put("completion_tokens", c.completionTokens());
-        u.put("total_tokens", c.promptTokens() + c.completionTokens());
+        u.put("prompt_tokens", prompt);
+        u.put("completion_tokens", completion);
+        u.put("total_tokens", prompt + completion);
         return u;
     }
 
@@ -367,6 +548,11 @@ public final class OpenAiServer implements AutoCloseable {
         if (r.topK() != null) o = o.withTopK(r.topK());
         if (r.repetitionPenalty() != null) o = o.withRepetitionPenalty(r.repetitionPenalty().floatValue());
         if (!r.stop().isEmpty()) o = o.withStop(r.stop());
+        if (r.presencePenalty() != null || r.frequencyPenalty() != null)
+            o = o.withPenalties(r.presencePenalty() == null ? 0f : r.presencePenalty().floatValue(),
+                    r.frequencyPenalty() == null ? 0f : r.frequencyPenalty().floatValue());
+        if (r.minP() != null) o = o.withMinP(r.minP().floatValue());
+        if (r.topLogprobs() != null) o = o.withTopLogprobs(r.topLogprobs());
         return o;
     }
 

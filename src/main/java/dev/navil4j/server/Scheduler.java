@@ -5,6 +5,7 @@ import dev.navil4j.chat.Conversation;
 import dev.navil4j.generate.ContextLimitException;
 import dev.navil4j.models.GenerationConfig;
 import dev.navil4j.generate.Sequence;
+import dev.navil4j.generate.TokenLogprob;
 import dev.navil4j.models.InferenceState;
 import dev.navil4j.models.PreparedPrompt;
 import dev.navil4j.models.PrefixCache;
@@ -39,6 +40,14 @@ public final class Scheduler implements AutoCloseable {
     public interface Sink {
         void onText(String delta);
 
+        /** As {@link #onText(String)} with the log-probabilities of the tokens behind it (empty unless asked for). */
+        default void onText(String delta, List<TokenLogprob> logprobs) { onText(delta); }
+
+        /** Text of choice {@code index} (0..n-1) of the job. */
+        default void onText(int index, String delta, List<TokenLogprob> logprobs) { onText(delta, logprobs); }
+
+        /** Called once per choice ({@link Completion#index}); an error ends the job instead (once, for all choices). */
+
         void onFinish(Completion completion);
 
         void onError(ApiException error);
@@ -47,18 +56,44 @@ public final class Scheduler implements AutoCloseable {
     /**
      * @param finishReason "stop", "length" (OpenAI's values), or "cancelled"/"timeout"
      * @param cachedTokens prompt tokens taken from the prefix cache
+     * @param logprobs     per generated token when the request asked for them, else null
+     * @param index        the choice (0..n-1)
      */
-    public record Completion(String text, String finishReason, int promptTokens, int completionTokens, int cachedTokens) {}
+    public record Completion(String text, String finishReason, int promptTokens, int completionTokens, int cachedTokens,
+                             List<TokenLogprob> logprobs, int index, String rawText) {}
 
     /** One request: what to generate and where its output goes. {@code options.maxNewTokens} null = server default. */
     public static final class Job {
         final Conversation conversation;
+        /** A raw prompt ({@code /v1/completions}): tokenized as is, no chat template; null for a conversation. */
+        final String rawPrompt;
         final RequestOptions options;
         final Sink sink;
-        final long deadlineNanos;
+        final long deadlineNanos, createdNanos = System.nanoTime();
+        final int n;
         private volatile boolean cancelled;
 
         public Job(Conversation conversation, RequestOptions options, Duration timeout, Sink sink) {
+            this(conversation, options, 1, timeout, sink);
+        }
+
+        /**
+         * @param n choices to generate for the prompt (OpenAI's {@code n}): prefilled once, the KV prefix copied into
+         *          n - 1 more sequences, sampled with seeds seed, seed + 1, …
+         */
+        public Job(Conversation conversation, RequestOptions options, int n, Duration timeout, Sink sink) {
+            this(conversation, null, options, n, timeout, sink);
+        }
+
+        /** A raw-prompt job (no chat template; the tokenizer's own special tokens, e.g. a BOS, are added). */
+        public static Job raw(String prompt, RequestOptions options, int n, Duration timeout, Sink sink) {
+            return new Job(null, prompt, options, n, timeout, sink);
+        }
+
+        private Job(Conversation conversation, String rawPrompt, RequestOptions options, int n, Duration timeout, Sink sink) {
+            if (n < 1) throw new IllegalArgumentException("n must be >= 1, got " + n);
+            this.n = n;
+            this.rawPrompt = rawPrompt;
             this.conversation = conversation;
             this.options = options == null ? RequestOptions.defaults() : options;
             this.sink = sink;
@@ -74,8 +109,25 @@ public final class Scheduler implements AutoCloseable {
     /** A prepared job waiting for a slot. */
     private record Ready(Job job, PreparedPrompt prompt, GenerationConfig config) {}
 
-    /** An admitted job: its sequence. */
-    private record Active(Job job, Sequence seq) {}
+    /** An admitted job's sequences: how many are open (running or still to be spawned), whether it failed. */
+    private static final class Group {
+        final Job job;
+        final GenerationConfig config;
+        int open;
+        boolean spawned, failed;
+
+        Group(Job job, GenerationConfig config) {
+            this.job = job;
+            this.config = config;
+            this.open = job.n;
+            this.spawned = job.n == 1;
+        }
+    }
+
+    /** One admitted sequence: choice {@code index} of its job. */
+    private record Active(Job job, Sequence seq, int index, Group group, long[] mark) {
+        Active(Job job, Sequence seq, int index, Group group) { this(job, seq, index, group, new long[2]); } // {tokens seen, last token time}
+    }
 
     /** Prompt rows per step while other sequences are generating (the inter-token latency they see). */
     public static final int DEFAULT_PREFILL_CHUNK = Integer.getInteger("navil4j.prefillChunk", 16);
@@ -86,11 +138,12 @@ public final class Scheduler implements AutoCloseable {
     private final VisionLanguageModel model;
     private final int maxBatch, capacity, defaultMaxTokens, prefillChunk;
     private final PrefixCache prefixes;
+    private final Metrics metrics = new Metrics();
     private final LinkedBlockingQueue<Ready> ready = new LinkedBlockingQueue<>();
     private final ExecutorService preparer;
     private final List<Active> active = new ArrayList<>();
     private final AtomicInteger inFlight = new AtomicInteger();
-    private final AtomicInteger activeCount = new AtomicInteger();
+    private final AtomicInteger activeCount = new AtomicInteger(), activeJobs = new AtomicInteger();
     private final AtomicLong activeBytes = new AtomicLong();
     private final AtomicLong completed = new AtomicLong(), steps = new AtomicLong();
     private final AtomicInteger maxActiveSeen = new AtomicInteger();
@@ -133,8 +186,11 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** Requests decoding now. */
+    /** Sequences decoding now (a job with n choices has n). */
     public int active() { return activeCount.get(); }
+
+    /** Requests (jobs) in the running batch after the last step; a job with n choices counts once. */
+    public int activeJobs() { return activeJobs.get(); }
 
     /** Requests submitted and not yet finished (active + waiting). */
     public int inFlight() { return inFlight.get(); }
@@ -147,6 +203,9 @@ public final class Scheduler implements AutoCloseable {
     /** Largest number of sequences decoded in one step so far (shows that batching happened). */
     public int maxActiveSeen() { return maxActiveSeen.get(); }
 
+    /** Counters and latency histograms (tokens, time to first token, inter-token time). */
+    public Metrics metrics() { return metrics; }
+
     /** The cache of finished sequences' KV prefixes. */
     public PrefixCache prefixCache() { return prefixes; }
 
@@ -154,7 +213,9 @@ public final class Scheduler implements AutoCloseable {
     private void prepare(Job job) {
         if (job.cancelled()) { release(); return; }
         try {
-            PreparedPrompt prompt = model.prepare(job.conversation);
+            PreparedPrompt prompt = job.rawPrompt != null
+                    ? PreparedPrompt.text(model.tokenizer().encode(job.rawPrompt, true), job.rawPrompt)
+                    : model.prepare(job.conversation);
             GenerationConfig config = job.options.applyTo(model.defaultGeneration());
             boolean explicit = job.options.maxNewTokens() != null;
             int max = ContextLimitException.fitNewTokens(prompt.length(), explicit ? job.options.maxNewTokens() : defaultMaxTokens,
@@ -178,25 +239,29 @@ public final class Scheduler implements AutoCloseable {
                     admit(r);
                 }
                 dropFinishedOrExpired();
-                if (active.isEmpty()) continue;
+                if (active.isEmpty()) { activeCount.set(0); activeJobs.set(0); continue; }
                 maxActiveSeen.accumulateAndGet(active.size(), Math::max);
                 step();
                 long bytes = 0;
                 for (Active a : active) bytes += a.seq.state().bytes();
                 activeBytes.set(bytes);
                 activeCount.set(active.size());
+                java.util.Set<Group> groups = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+                for (Active a : active) groups.add(a.group);
+                activeJobs.set(groups.size());
                 steps.incrementAndGet();
             } catch (InterruptedException e) {
                 break;
             } catch (Throwable t) {
                 // never let one failure stop the loop: fail what was running and go on serving
-                for (Active a : active) fail(a.job, t);
+                for (Active a : active) { error(a, map(t)); done(a); }
                 active.clear();
                 activeCount.set(0);
+                activeJobs.set(0);
             }
         }
         // thread ending: nobody will serve what is left
-        for (Active a : active) { a.job.sink.onError(shutdown()); release(); }
+        for (Active a : active) { error(a, shutdown()); done(a); }
         active.clear();
         activeCount.set(0);
         preparer.shutdownNow();
@@ -226,10 +291,21 @@ public final class Scheduler implements AutoCloseable {
                 a.seq.accept(logits[i]);
             } catch (RuntimeException e) {
                 a.seq.cancel();
-                a.job.sink.onError(internal(e));
+                error(a, internal(e));
                 finishQuietly(a);
             }
         }
+        long now = System.nanoTime();
+        for (Active a : stepping) {
+            int g = a.seq.generated();
+            if (g == a.mark[0]) continue;
+            if (a.mark[0] == 0) metrics.ttft.observeNanos(now - a.job.createdNanos);
+            else metrics.interToken.observeNanos(now - a.mark[1]);
+            a.mark[0] = g;
+            a.mark[1] = now;
+        }
+        for (Active a : stepping)
+            if (!a.group.spawned && !a.group.failed && !a.job.cancelled() && a.seq.promptRemaining() == 0) spawnSiblings(a);
         for (int i = 0; i < active.size(); ) {
             Active a = active.get(i);
             if (!a.seq.finished()) { i++; continue; }
@@ -237,11 +313,57 @@ public final class Scheduler implements AutoCloseable {
             if (a.seq.finish() != Sequence.Finish.CANCELLED) {
                 Sequence.Result r = a.seq.result();
                 String reason = r.finish() == Sequence.Finish.STOP ? "stop" : "length";
-                a.job.sink.onFinish(new Completion(r.text(), reason, r.promptTokens(), r.ids().length, r.reusedTokens()));
+                if (a.index == 0) metrics.promptTokens.addAndGet(r.promptTokens());
+                metrics.completionTokens.addAndGet(r.ids().length);
+                if (!a.group.failed)
+                    a.job.sink.onFinish(new Completion(r.text(), reason, r.promptTokens(), r.ids().length, r.reusedTokens(), r.logprobs(), a.index, r.rawText()));
             }
             prefixes.offer(a.seq.state());
-            release();
+            done(a);
         }
+    }
+
+    /** n > 1: the leader's prompt is prefilled; its KV prefix seeds choices 1..n-1 (seeds seed + index). */
+    private void spawnSiblings(Active leader) {
+        Group g = leader.group;
+        g.spawned = true;
+        try {
+            GenerationConfig c = g.config;
+            for (int i = 1; i < g.job.n; i++) {
+                GenerationConfig ci = c.withSampling(c.doSample(), c.temperature(), c.topP(), c.topK(), c.seed() + i);
+                Sequence sib = leader.seq.sibling(ci, listener(g.job, i));
+                active.add(new Active(g.job, sib, i, g));
+            }
+        } catch (Throwable t) {
+            int spawned = 0;
+            for (Active a : active) if (a.group == g) spawned++;
+            g.open = spawned; // the choices never started are closed here; the started ones end with the job
+            error(leader, map(t));
+            g.job.cancel();
+        }
+        activeCount.set(active.size());
+    }
+
+    /** The job's error, answered once for all its choices. */
+    private void error(Active a, ApiException e) {
+        if (a.group.failed) return;
+        a.group.failed = true;
+        a.job.sink.onError(e);
+    }
+
+    /** A sequence left the batch; the job's slot is freed when its last choice has (unspawned ones count as closed). */
+    private void done(Active a) {
+        Group g = a.group;
+        if (a.index == 0 && !g.spawned) { g.spawned = true; g.open -= g.job.n - 1; }
+        if (--g.open == 0) release();
+    }
+
+    private Sequence.Listener listener(Job job, int index) {
+        return new Sequence.Listener() {
+            @Override public void onText(String text) { onText(text, List.of()); }
+            @Override public void onText(String text, List<TokenLogprob> lp) { if (!job.cancelled()) job.sink.onText(index, text, lp); }
+            @Override public boolean cancelled() { return job.cancelled(); }
+        };
     }
 
     private void finishQuietly(Active a) { if (!a.seq.finished()) a.seq.cancel(); }
@@ -252,13 +374,13 @@ public final class Scheduler implements AutoCloseable {
             boolean drop = false;
             if (a.job.cancelled()) drop = true;
             else if (System.nanoTime() - a.job.deadlineNanos > 0) {
-                a.job.sink.onError(new ApiException(504, "timeout", null, "request_timeout",
+                error(a, new ApiException(504, "timeout", null, "request_timeout",
                         "the request exceeded the server's time limit after " + a.seq.generated() + " tokens", 0));
                 drop = true;
             }
             if (drop) {
                 active.remove(i);
-                release();
+                done(a);
             } else i++;
         }
     }
@@ -268,15 +390,12 @@ public final class Scheduler implements AutoCloseable {
         if (r.job.cancelled()) { release(); return; }
         try {
             InferenceState state = prefixes.acquire(model, r.prompt, 16);
-            Sequence.Listener sink = new Sequence.Listener() {
-                @Override public void onText(String text) { if (!r.job.cancelled()) r.job.sink.onText(text); }
-                @Override public boolean cancelled() { return r.job.cancelled(); }
-            };
-            Sequence seq = new Sequence(model, r.prompt, r.config, state, sink);
-            Active a = new Active(r.job, seq);
+            Sequence seq = new Sequence(model, r.prompt, r.config, state, listener(r.job, 0));
+            Active a = new Active(r.job, seq, 0, new Group(r.job, r.config));
             if (seq.finished()) { // max_tokens 0
                 Sequence.Result res = seq.result();
-                r.job.sink.onFinish(new Completion(res.text(), "length", res.promptTokens(), 0, res.reusedTokens()));
+                for (int i = 0; i < r.job.n; i++)
+                    r.job.sink.onFinish(new Completion(res.text(), "length", res.promptTokens(), 0, res.reusedTokens(), res.logprobs(), i, res.rawText()));
                 release();
                 return;
             }

@@ -108,7 +108,8 @@ class HostileInputTest {
         c.add(new Case("temperature type", "application/json", withField("\"temperature\":\"hot\""), 400, "temperature"));
         c.add(new Case("top_p zero", "application/json", withField("\"top_p\":0"), 400, "top_p"));
         c.add(new Case("seed type", "application/json", withField("\"seed\":\"x\""), 400, "seed"));
-        c.add(new Case("n=2", "application/json", withField("\"n\":2"), 400, "n=1"));
+        c.add(new Case("n=0", "application/json", withField("\"n\":0"), 400, "n must be"));
+        c.add(new Case("n too large", "application/json", withField("\"n\":99"), 400, "n must be"));
         c.add(new Case("stream type", "application/json", withField("\"stream\":\"yes\""), 400, "stream must be a boolean"));
         c.add(new Case("stop type", "application/json", withField("\"stop\":[1]"), 400, "stop"));
         c.add(new Case("stop too many", "application/json", withField("\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]"), 400, "at most 4"));

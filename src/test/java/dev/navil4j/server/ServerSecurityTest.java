@@ -168,8 +168,7 @@ class ServerSecurityTest {
         String[][] refused = {
                 {"response_format", "{\"type\":\"json_object\"}"}, {"response_format", "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":{}}}"},
                 {"tools", "[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]"}, {"tool_choice", "\"required\""},
-                {"logprobs", "true"}, {"top_logprobs", "3"}, {"n", "2"}, {"presence_penalty", "0.5"}, {"frequency_penalty", "-1"},
-                {"logit_bias", "{\"50256\":-100}"}, {"min_p", "0.1"}, {"best_of", "2"}, {"use_beam_search", "true"},
+                {"logit_bias", "{\"50256\":-100}"}, {"best_of", "2"}, {"use_beam_search", "true"},
                 {"audio", "{}"}, {"prediction", "{}"}, {"reasoning_effort", "\"low\""}, {"modalities", "[\"text\",\"audio\"]"},
                 {"store", "true"}, {"service_tier", "\"flex\""}, {"web_search_options", "{}"}, {"functions", "[{\"name\":\"f\"}]"},
                 {"verbosity", "\"low\""}, {"nonsense_field", "1"}, {"stream_options", "{\"include_obfuscation\":true}"},
@@ -189,6 +188,7 @@ class ServerSecurityTest {
                 {"response_format", "{\"type\":\"text\"}"}, {"tools", "[]"}, {"tool_choice", "\"none\""}, {"parallel_tool_calls", "true"},
                 {"store", "false"}, {"user", "\"u-1\""}, {"metadata", "{\"a\":\"b\"}"}, {"service_tier", "\"auto\""},
                 {"top_k", "5"}, {"top_k", "-1"}, {"repetition_penalty", "1.1"}, {"logit_bias", "{}"}, {"modalities", "[\"text\"]"},
+                {"n", "2"}, {"logprobs", "true"}, {"top_logprobs", "0"}, {"logprobs", "true,\"top_logprobs\":3"}, {"presence_penalty", "0.5"}, {"frequency_penalty", "-1"}, {"min_p", "0.1"},
                 {"seed", "7"}, {"temperature", "0"}, {"top_p", "0.9"}, {"stop", "[\"x\"]"}, {"max_tokens", "4"}, {"response_format", "null"},
         };
         for (String[] f : accepted) {
