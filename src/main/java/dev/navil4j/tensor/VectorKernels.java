@@ -323,50 +323,6 @@ public final class VectorKernels {
         out[oo + or] = t0; out[oo + or + os] = t1; out[oo + or + 2 * os] = t2; out[oo + or + 3 * os] = t3;
     }
 
-    /**
-     * {@link #dotTile} with the two weight rows read as bf16 straight from the checkpoint (rows {@code rowBytes} apart
-     * from {@code byteOff}), widened in registers: the DRAM stream overlaps the FMAs instead of first being copied to an
-     * f32 buffer (that copy was ~45% of a batched bf16 decode step). Widening is exact, and each pair is summed in
-     * {@link #dot1}'s order, so the results equal the f32-buffer path bit for bit.
-     */
-    public static void dotTileBf16(MemorySegment seg, long byteOff, long rowBytes, int wRows, float[] x, int x0, int xs, int n,
-                                   float[] out, int oo, int os, int or) {
-        if (wRows != 2) {
-            float[] w = new float[n];
-            bf16ToFloat(seg, byteOff / 2, w, 0, n);
-            dotTile(w, 0, n, 1, x, x0, xs, 4, n, out, oo, os, or);
-            return;
-        }
-        long o1 = byteOff + rowBytes;
-        int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            long p = 2L * i;
-            FloatVector u = ShortVector.fromMemorySegment(S, seg, byteOff + p, LE).convertShape(VectorOperators.S2I, I, 0)
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector v = ShortVector.fromMemorySegment(S, seg, o1 + p, LE).convertShape(VectorOperators.S2I, I, 0)
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector y0 = FloatVector.fromArray(F, x, x0 + i), y1 = FloatVector.fromArray(F, x, x1 + i);
-            FloatVector y2 = FloatVector.fromArray(F, x, x2 + i), y3 = FloatVector.fromArray(F, x, x3 + i);
-            a0 = u.fma(y0, a0); a1 = u.fma(y1, a1); a2 = u.fma(y2, a2); a3 = u.fma(y3, a3);
-            b0 = v.fma(y0, b0); b1 = v.fma(y1, b1); b2 = v.fma(y2, b2); b3 = v.fma(y3, b3);
-        }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
-        float t0 = b0.reduceLanes(VectorOperators.ADD), t1 = b1.reduceLanes(VectorOperators.ADD);
-        float t2 = b2.reduceLanes(VectorOperators.ADD), t3 = b3.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            float pw = Convert.bf16ToFloat(seg.get(Convert.LE_SHORT, byteOff + 2L * i));
-            float qw = Convert.bf16ToFloat(seg.get(Convert.LE_SHORT, o1 + 2L * i));
-            s0 += pw * x[x0 + i]; s1 += pw * x[x1 + i]; s2 += pw * x[x2 + i]; s3 += pw * x[x3 + i];
-            t0 += qw * x[x0 + i]; t1 += qw * x[x1 + i]; t2 += qw * x[x2 + i]; t3 += qw * x[x3 + i];
-        }
-        out[oo] = s0; out[oo + os] = s1; out[oo + 2 * os] = s2; out[oo + 3 * os] = s3;
-        out[oo + or] = t0; out[oo + or + os] = t1; out[oo + or + 2 * os] = t2; out[oo + or + 3 * os] = t3;
-    }
-
     /** One pair of {@link #dotTile}, summed in exactly its order (one accumulator, lanes reduced, then the tail). */
     static float dot1(float[] w, int wo, float[] x, int xo, int n) {
         FloatVector a = FloatVector.zero(F);

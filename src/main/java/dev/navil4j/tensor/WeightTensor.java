@@ -115,14 +115,7 @@ public abstract class WeightTensor {
         int n4 = (n + 3) / 4 * 4;
         float[] xs = n4 == n ? x : java.util.Arrays.copyOf(x, n4 * cols);
         float[] ys = n4 == n ? out : new float[n4 * rows];
-        if (this instanceof BF16 b) {
-            long rb = 2L * cols;
-            Parallel.forRange((rows + 1) / 2, 8, 4, (p0, p1) -> {
-                for (int r = 2 * p0; r < Math.min(rows, 2 * p1); r += 2)
-                    for (int t = 0; t < n4; t += 4)
-                        VectorKernels.dotTileBf16(b.data, r * rb, rb, Math.min(2, rows - r), xs, t * cols, cols, cols, ys, t * rows + r, rows, 1);
-            });
-        } else Parallel.forRange((rows + 1) / 2, 8, 4, (p0, p1) -> {
+        Parallel.forRange((rows + 1) / 2, 8, 4, (p0, p1) -> {
             float[] w = new float[2 * cols];
             for (int r = 2 * p0; r < Math.min(rows, 2 * p1); r += 2) {
                 int wr = Math.min(2, rows - r);

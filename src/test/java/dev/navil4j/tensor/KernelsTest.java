@@ -142,23 +142,6 @@ class KernelsTest {
                 }
     }
 
-    /** The fused bf16 small-batch tile gives the same bits as the f32 path on the same (bf16-exact) values. */
-    @Test void bf16SmallBatchEqualsTheF32PathBitForBit() {
-        Random rnd = new Random(3);
-        for (int cols : new int[]{7, 64, 901}) {
-            int rows = 9;
-            float[] v = random(rnd, rows * cols);
-            for (int i = 0; i < v.length; i++) v[i] = Convert.bf16ToFloat(Convert.floatToBf16(v[i]));
-            WeightTensor f32 = make(DType.F32, v, rows, cols), bf16 = make(DType.BF16, v, rows, cols);
-            for (int n : new int[]{2, 4, 5, 8, 13}) {
-                float[] x = random(rnd, n * cols), a = new float[n * rows], b = new float[n * rows];
-                f32.matmul(x, n, a, null);
-                bf16.matmul(x, n, b, null);
-                assertArrayEquals(a, b, "cols " + cols + " n " + n);
-            }
-        }
-    }
-
     @Test void floatFormatsOddShapes() {
         // 2053: rows past WeightTensor.SHORT_ROW_BYTES take the 4-row GEMV for every float format
         for (DType dt : FLOAT_TYPES) runShapes(dt, new int[]{1, 7, 17, 33, 67, 301, 529, 2053});
