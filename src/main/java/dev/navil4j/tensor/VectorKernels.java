@@ -310,10 +310,10 @@ public final class VectorKernels {
             a0 = u.fma(y0, a0); a1 = u.fma(y1, a1); a2 = u.fma(y2, a2); a3 = u.fma(y3, a3);
             b0 = v.fma(y0, b0); b1 = v.fma(y1, b1); b2 = v.fma(y2, b2); b3 = v.fma(y3, b3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
-        float t0 = b0.reduceLanes(VectorOperators.ADD), t1 = b1.reduceLanes(VectorOperators.ADD);
-        float t2 = b2.reduceLanes(VectorOperators.ADD), t3 = b3.reduceLanes(VectorOperators.ADD);
+        float s0 = hsum(a0), s1 = hsum(a1);
+        float s2 = hsum(a2), s3 = hsum(a3);
+        float t0 = hsum(b0), t1 = hsum(b1);
+        float t2 = hsum(b2), t3 = hsum(b3);
         for (; i < n; i++) {
             float p = w[wo + i], q = w[w1 + i];
             s0 += p * x[x0 + i]; s1 += p * x[x1 + i]; s2 += p * x[x2 + i]; s3 += p * x[x3 + i];
@@ -323,12 +323,24 @@ public final class VectorKernels {
         out[oo + or] = t0; out[oo + or + os] = t1; out[oo + or + 2 * os] = t2; out[oo + or + 3 * os] = t3;
     }
 
+    /**
+     * The lanes of v summed left to right in scalar floats. {@code reduceLanes(ADD)} sums in one order in the Vector
+     * API's Java fallback (interpreter, C1) and in another once C2 intrinsifies it, so the same call could change in
+     * the last bit when the method got compiled; the small-batch kernels promise a row's result independent of its
+     * neighbours and of the JIT, so they reduce this way.
+     */
+    static float hsum(FloatVector v) {
+        float s = v.lane(0);
+        for (int i = 1; i < L; i++) s += v.lane(i);
+        return s;
+    }
+
     /** One pair of {@link #dotTile}, summed in exactly its order (one accumulator, lanes reduced, then the tail). */
     static float dot1(float[] w, int wo, float[] x, int xo, int n) {
         FloatVector a = FloatVector.zero(F);
         int i = 0;
         for (; i <= n - L; i += L) a = FloatVector.fromArray(F, w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), a);
-        float s = a.reduceLanes(VectorOperators.ADD);
+        float s = hsum(a);
         for (; i < n; i++) s += w[wo + i] * x[xo + i];
         return s;
     }
