@@ -130,7 +130,7 @@ public final class Scheduler implements AutoCloseable {
     }
 
     /** Prompt rows per step while other sequences are generating (the inter-token latency they see). */
-    public static final int DEFAULT_PREFILL_CHUNK = Integer.getInteger("navil4j.prefillChunk", 16);
+    public static final int DEFAULT_PREFILL_CHUNK = Integer.getInteger("navil4j.prefillChunk", 8);
     /** Prefix cache bound. */
     public static final long DEFAULT_PREFIX_CACHE_BYTES = Long.getLong("navil4j.prefixCacheMb", 1024) << 20;
     private static final int SOLO_CHUNK = 512;

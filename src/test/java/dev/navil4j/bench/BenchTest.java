@@ -51,7 +51,7 @@ class BenchTest {
             assertTrue(m.value() > 0);
             assertEquals(n, Json.MAPPER.readTree(m.json()).get("concurrency").asInt());
         }
-        for (String metric : new String[]{"ttft_turn1_s", "ttft_turn2_s", "ttft_turn2_over_turn1", "itl_p99_ms_alone", "itl_p99_ms_admit_chunk16"})
+        for (String metric : new String[]{"ttft_turn1_s", "ttft_turn2_s", "ttft_turn2_over_turn1", "itl_p99_ms_alone", "itl_p99_ms_admit_chunk" + dev.navil4j.server.Scheduler.DEFAULT_PREFILL_CHUNK})
             assertTrue(got.stream().anyMatch(x -> x.metric().equals(metric) && x.value() > 0 && Double.isFinite(x.value())), metric);
     }
 
