@@ -44,27 +44,10 @@ final class EngineBench {
         if (!ns.contains(1)) ns.addFirst(1);
         // warm-up of every batch size first: the batched kernels must be C2-compiled before any size is timed
         // (2 steps per size left some sizes measured half-interpreted: the same run gave 4 rows 0.86x and 1.9x)
+        for (int n : ns) decodeSteps(model, m, prefilled(model, n, s.vocab()), ones(n), 16);
         for (int n : ns) {
-            List<InferenceState> states = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                InferenceState st = model.newState();
-                model.prefill(st, PreparedPrompt.text(Bench.ids(32, s.vocab(), i + 1), null));
-                states.add(st);
-            }
-            int[] tok = new int[n];
-            Arrays.fill(tok, 1);
-            decodeSteps(model, m, states, tok, 16);
-        }
-        for (int n : ns) {
-            List<InferenceState> states = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                InferenceState st = model.newState();
-                model.prefill(st, PreparedPrompt.text(Bench.ids(32, s.vocab(), i + 1), null));
-                states.add(st);
-            }
-            int[] tok = new int[n];
-            Arrays.fill(tok, 1);
-            decodeSteps(model, m, states, tok, 2); // warm-up of this batch size
+            List<InferenceState> states = prefilled(model, n, s.vocab());
+            int[] tok = ones(n);
             double[] tps = new double[o.reps()];
             for (int r = 0; r < o.reps(); r++) {
                 long a = System.nanoTime();
@@ -77,6 +60,23 @@ final class EngineBench {
             sink.accept(new Bench.Measurement(s.name(), fname, th, "decode_aggregate", v, "tok/s", Double.NaN, Double.NaN, n));
             sink.accept(new Bench.Measurement(s.name(), fname, th, "decode_aggregate_speedup", v / single, "x", Double.NaN, Double.NaN, n));
         }
+    }
+
+    /** n sequences, each with its own 32-token prompt prefilled. */
+    private static List<InferenceState> prefilled(VisionLanguageModel model, int n, int vocab) {
+        List<InferenceState> states = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            InferenceState st = model.newState();
+            model.prefill(st, PreparedPrompt.text(Bench.ids(32, vocab, i + 1), null));
+            states.add(st);
+        }
+        return states;
+    }
+
+    private static int[] ones(int n) {
+        int[] t = new int[n];
+        Arrays.fill(t, 1);
+        return t;
     }
 
     private static void decodeSteps(VisionLanguageModel model, SyntheticInternVL m, List<InferenceState> states, int[] tok, int steps) {
