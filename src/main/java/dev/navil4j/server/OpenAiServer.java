@@ -235,12 +235,7 @@ public final class OpenAiServer implements AutoCloseable {
     private void chatRequest(Context ctx) throws Exception {
         if (closing) throw new ApiException(503, "server_error", null, "shutting_down", "the server is shutting down", 0);
         JsonNode body = readJson(ctx);
-        // absent model: the served one (as vLLM and llama.cpp do); a wrong name is never answered by another model.
-        // Checked before the media are decoded.
-        JsonNode name = body == null ? null : body.get("model");
-        if (name != null && name.isTextual() && !serves(name.asText()))
-            throw new ApiException(404, "invalid_request_error", "model", "model_not_found", "the model '" + name.asText()
-                    + "' does not exist; this server runs '" + options.modelId() + "'", 0);
+        checkModel(body);
         ChatRequest req = ChatRequest.parse(body, options.maxImages(), options.maxTiles(), new ChatRequest.ImageResolver() {
             public BufferedImage resolve(String url, String param) { return resolveImage(url, param); }
 
@@ -249,12 +244,7 @@ public final class OpenAiServer implements AutoCloseable {
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
         // --allow-special-tokens: special-token text in messages is tokenized as control tokens (default: plain text)
         Scheduler.Job job = new Scheduler.Job(req.conversation().withSpecialTokens(options.access().allowSpecialTokens()), requestOptions(req),
-                req.n(), options.requestTimeout(), new Scheduler.Sink() {
-            public void onText(String delta) { events.add(new Text(0, delta, List.of())); }
-            public void onText(int index, String delta, List<TokenLogprob> lp) { events.add(new Text(index, delta, lp)); }
-            public void onFinish(Scheduler.Completion c) { events.add(new Done(c)); }
-            public void onError(ApiException e) { events.add(new Failed(e)); }
-        });
+                req.n(), options.requestTimeout(), sink(events));
         scheduler.submit(job);
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         long createdAt = System.currentTimeMillis() / 1000;
@@ -266,6 +256,24 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
+    /** A job's events into the request thread's queue (text per choice, completion, error). */
+    private static Scheduler.Sink sink(LinkedBlockingQueue<Event> events) {
+        return new Scheduler.Sink() {
+            public void onText(String delta) { events.add(new Text(0, delta, List.of())); }
+            public void onText(int index, String delta, List<TokenLogprob> lp) { events.add(new Text(index, delta, lp)); }
+            public void onFinish(Scheduler.Completion c) { events.add(new Done(c)); }
+            public void onError(ApiException e) { events.add(new Failed(e)); }
+        };
+    }
+
+    /** An absent model means the served one (as vLLM and llama.cpp do); a wrong name is a 404, before any media decode. */
+    private void checkModel(JsonNode body) {
+        JsonNode name = body == null ? null : body.get("model");
+        if (name != null && name.isTextual() && !serves(name.asText()))
+            throw new ApiException(404, "invalid_request_error", "model", "model_not_found", "the model '" + name.asText()
+                    + "' does not exist; this server runs '" + options.modelId() + "'", 0);
+    }
+
     /**
      * {@code POST /v1/completions}: the raw prompt tokenized as is (no chat template; special-token text in it is
      * matched, as vLLM does for completion prompts), the generated text uncleaned in {@code choices[].text}.
@@ -275,18 +283,10 @@ public final class OpenAiServer implements AutoCloseable {
         try {
             if (closing) throw new ApiException(503, "server_error", null, "shutting_down", "the server is shutting down", 0);
             JsonNode body = readJson(ctx);
-            JsonNode name = body == null ? null : body.get("model");
-            if (name != null && name.isTextual() && !serves(name.asText()))
-                throw new ApiException(404, "invalid_request_error", "model", "model_not_found", "the model '" + name.asText()
-                        + "' does not exist; this server runs '" + options.modelId() + "'", 0);
+            checkModel(body);
             ChatRequest req = ChatRequest.parseCompletion(body);
             LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
-            Scheduler.Job job = Scheduler.Job.raw(req.rawPrompt(), requestOptions(req), req.n(), options.requestTimeout(), new Scheduler.Sink() {
-                public void onText(String delta) { events.add(new Text(0, delta, List.of())); }
-                public void onText(int index, String delta, List<TokenLogprob> lp) { events.add(new Text(index, delta, lp)); }
-                public void onFinish(Scheduler.Completion c) { events.add(new Done(c)); }
-                public void onError(ApiException e) { events.add(new Failed(e)); }
-            });
+            Scheduler.Job job = Scheduler.Job.raw(req.rawPrompt(), requestOptions(req), req.n(), options.requestTimeout(), sink(events));
             scheduler.submit(job);
             String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
             long createdAt = System.currentTimeMillis() / 1000;
