@@ -239,7 +239,7 @@ public final class Scheduler implements AutoCloseable {
                     admit(r);
                 }
                 dropFinishedOrExpired();
-                if (active.isEmpty()) { activeCount.set(0); activeJobs.set(0); continue; }
+                if (active.isEmpty()) { activeCount.set(0); activeJobs.set(0); activeBytes.set(0); continue; } // dropped jobs free their bytes
                 maxActiveSeen.accumulateAndGet(active.size(), Math::max);
                 step();
                 long bytes = 0;
