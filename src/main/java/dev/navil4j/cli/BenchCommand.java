@@ -88,6 +88,7 @@ final class BenchCommand implements Callable<Integer> {
         if (prompt < 0 || gen < 0) throw new IllegalArgumentException("--prompt and --gen must be >= 0");
         if (table && kernels) throw new IllegalArgumentException("--table and --kernels cannot be combined");
         List<Integer> th = threadCounts();
+        dev.navil4j.tensor.Simd.logOnce();
         if (concurrency != null) for (int n : concurrency) if (n < 1) throw new IllegalArgumentException("--concurrency must be >= 1, got " + n);
         for (int t : th) if (t < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + t);
         if (kernels) {

@@ -101,6 +101,7 @@ final class ServeCommand implements Callable<Integer> {
         // Javalin/Jetty log through slf4j-simple: keep them to warnings
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         Path dir = ModelSource.resolve(model, System.err);
+        dev.navil4j.tensor.Simd.logOnce();
         System.err.println("navil4j: loading " + dir + " …");
         long t0 = System.nanoTime();
         VisionLanguageModel m = ModelRegistry.load(dir, weightOptions.apply(LoadOptions.defaults()));

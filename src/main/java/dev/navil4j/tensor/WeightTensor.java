@@ -121,7 +121,7 @@ public abstract class WeightTensor {
                 int wr = Math.min(2, rows - r);
                 for (int i = 0; i < wr; i++) rowToFloat(r + i, w, i * cols);
                 for (int t = 0; t < n4; t += 4)
-                    VectorKernels.dotTile(w, 0, cols, wr, xs, t * cols, cols, 4, cols, ys, t * rows + r, rows, 1);
+                    Kernels.dotTile(w, 0, cols, wr, xs, t * cols, cols, 4, cols, ys, t * rows + r, rows, 1);
             }
         });
         if (ys != out) System.arraycopy(ys, 0, out, 0, n * rows);
@@ -161,7 +161,7 @@ public abstract class WeightTensor {
         @Override public void rowSliceToFloat(int r, int from, int len, float[] dst, int off) {
             MemorySegment.copy(data, Convert.LE_FLOAT, ((long) r * cols + from) * 4, dst, off, len);
         }
-        public float dot(int r, float[] x, int xo) { return VectorKernels.dotF32(data, (long) r * cols, x, xo, cols); }
+        public float dot(int r, float[] x, int xo) { return Kernels.dotF32(data, (long) r * cols, x, xo, cols); }
         @Override public void gemvRows(float[] x, int xo, float[] out, int oo, int from, int to) {
             long rb = (long) cols * 4;
             if (rb < SHORT_ROW_BYTES) {
@@ -169,7 +169,7 @@ public abstract class WeightTensor {
                 return;
             }
             int r = from;
-            for (; r + 4 <= to; r += 4) VectorKernels.dot4F32(data, r * rb, rb, x, xo, cols, out, oo + r - from);
+            for (; r + 4 <= to; r += 4) Kernels.dot4F32(data, r * rb, rb, x, xo, cols, out, oo + r - from);
             for (; r < to; r++) out[oo + r - from] = dot(r, x, xo);
         }
         public long byteSize() { return (long) rows * cols * 4; }
@@ -180,21 +180,21 @@ public abstract class WeightTensor {
         BF16(String name, MemorySegment data, int rows, int cols) { super(name, rows, cols); this.data = data; }
         public DType dtype() { return DType.BF16; }
         public MemorySegment data() { return data; }
-        public void rowToFloat(int r, float[] dst, int off) { VectorKernels.bf16ToFloat(data, (long) r * cols, dst, off, cols); }
+        public void rowToFloat(int r, float[] dst, int off) { Kernels.bf16ToFloat(data, (long) r * cols, dst, off, cols); }
         @Override public void rowSliceToFloat(int r, int from, int len, float[] dst, int off) {
-            VectorKernels.bf16ToFloat(data, (long) r * cols + from, dst, off, len);
+            Kernels.bf16ToFloat(data, (long) r * cols + from, dst, off, len);
         }
-        public float dot(int r, float[] x, int xo) { return VectorKernels.dotBf16(data, (long) r * cols, x, xo, cols); }
+        public float dot(int r, float[] x, int xo) { return Kernels.dotBf16(data, (long) r * cols, x, xo, cols); }
         @Override public void gemvRows(float[] x, int xo, float[] out, int oo, int from, int to) {
             long rb = (long) cols * 2;
             if (rb < SHORT_ROW_BYTES) {
                 float[] xs = new float[cols];
-                VectorKernels.evenOddOrder(x, xo, cols, xs);
-                for (int r = from; r < to; r++) out[oo + r - from] = VectorKernels.dotBf16EvenOdd(data, r * rb, xs, cols);
+                Kernels.evenOddOrder(x, xo, cols, xs);
+                for (int r = from; r < to; r++) out[oo + r - from] = Kernels.dotBf16EvenOdd(data, r * rb, xs, cols);
                 return;
             }
             int r = from;
-            for (; r + 4 <= to; r += 4) VectorKernels.dot4Bf16(data, r * rb, rb, x, xo, cols, out, oo + r - from);
+            for (; r + 4 <= to; r += 4) Kernels.dot4Bf16(data, r * rb, rb, x, xo, cols, out, oo + r - from);
             for (; r < to; r++) out[oo + r - from] = dot(r, x, xo);
         }
         public long byteSize() { return (long) rows * cols * 2; }
@@ -207,19 +207,19 @@ public abstract class WeightTensor {
         F16(String name, MemorySegment data, int rows, int cols) { super(name, rows, cols); this.data = data; }
         public DType dtype() { return DType.F16; }
         public MemorySegment data() { return data; }
-        public void rowToFloat(int r, float[] dst, int off) { VectorKernels.f16ToFloat(data, (long) r * cols * 2, dst, off, cols); }
+        public void rowToFloat(int r, float[] dst, int off) { Kernels.f16ToFloat(data, (long) r * cols * 2, dst, off, cols); }
         @Override public void rowSliceToFloat(int r, int from, int len, float[] dst, int off) {
-            VectorKernels.f16ToFloat(data, ((long) r * cols + from) * 2, dst, off, len);
+            Kernels.f16ToFloat(data, ((long) r * cols + from) * 2, dst, off, len);
         }
-        public float dot(int r, float[] x, int xo) { return VectorKernels.dotF16(data, (long) r * cols, x, xo, cols); }
+        public float dot(int r, float[] x, int xo) { return Kernels.dotF16(data, (long) r * cols, x, xo, cols); }
         /** Widens 4 row chunks at a time on the heap (there is no f16 lane conversion in the Vector API), then a 4-row dot. */
         @Override public void gemvRows(float[] x, int xo, float[] out, int oo, int from, int to) {
             if ((long) cols * 2 < SHORT_ROW_BYTES) {
                 // short rows: one row after the other, as one sequential stream (see SHORT_ROW_BYTES)
                 float[] row = new float[cols];
                 for (int r = from; r < to; r++) {
-                    VectorKernels.f16ToFloat(data, (long) r * cols * 2, row, 0, cols);
-                    out[oo + r - from] = VectorKernels.dot(row, 0, x, xo, cols);
+                    Kernels.f16ToFloat(data, (long) r * cols * 2, row, 0, cols);
+                    out[oo + r - from] = Kernels.dot(row, 0, x, xo, cols);
                 }
                 return;
             }
@@ -231,8 +231,8 @@ public abstract class WeightTensor {
                 out[o] = out[o + 1] = out[o + 2] = out[o + 3] = 0;
                 for (int c = 0; c < cols; c += chunk) {
                     int len = Math.min(chunk, cols - c);
-                    for (int k = 0; k < 4; k++) VectorKernels.f16ToFloat(data, ((long) (r + k) * cols + c) * 2, buf, k * chunk, len);
-                    VectorKernels.dot4(buf, 0, chunk, x, xo + c, len, out, o);
+                    for (int k = 0; k < 4; k++) Kernels.f16ToFloat(data, ((long) (r + k) * cols + c) * 2, buf, k * chunk, len);
+                    Kernels.dot4(buf, 0, chunk, x, xo + c, len, out, o);
                 }
             }
             for (; r < to; r++) out[oo + r - from] = dot(r, x, xo);

@@ -1,0 +1,114 @@
+package dev.navil4j.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The plain-Java twins of {@link VectorKernels}: what runs when {@link Simd#VECTOR} is false (no Vector API module,
+ * or {@code -Dnavil4j.simd=off}), and the readable statement of what each vector kernel computes. One float
+ * accumulator, elements in index order; the vector kernels differ from these only in summation order.
+ */
+public final class ScalarKernels {
+    private ScalarKernels() {}
+
+    public static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        float s = 0;
+        for (int i = 0; i < n; i++) s += a[ao + i] * b[bo + i];
+        return s;
+    }
+
+    public static float max(float[] a, int off, int n) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) m = Math.max(m, a[off + i]);
+        return m;
+    }
+
+    public static float expShiftSum(float[] a, int off, int n, float shift) {
+        float sum = 0;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp(a[off + i] - shift);
+            a[off + i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    public static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] += alpha * x[xo + i];
+    }
+
+    public static void bf16ToFloat(MemorySegment seg, long from, float[] dst, int dOff, int n) {
+        for (int i = 0; i < n; i++) dst[dOff + i] = Convert.bf16ToFloat(seg.get(Convert.LE_SHORT, (from + i) * 2));
+    }
+
+    public static float dotBf16(MemorySegment seg, long from, float[] x, int xo, int n) {
+        float s = 0;
+        for (int i = 0; i < n; i++) s += Convert.bf16ToFloat(seg.get(Convert.LE_SHORT, (from + i) * 2)) * x[xo + i];
+        return s;
+    }
+
+    public static float dotF32(MemorySegment seg, long from, float[] x, int xo, int n) {
+        float s = 0;
+        for (int i = 0; i < n; i++) s += seg.get(Convert.LE_FLOAT, (from + i) * 4) * x[xo + i];
+        return s;
+    }
+
+    public static float dotF16(MemorySegment seg, long from, float[] x, int xo, int n) {
+        float s = 0;
+        for (int i = 0; i < n; i++) s += Float.float16ToFloat(seg.get(Convert.LE_SHORT, (from + i) * 2)) * x[xo + i];
+        return s;
+    }
+
+    /** Four f32 rows rowBytes apart (the GEMV's 4-row step). */
+    public static void dot4F32(MemorySegment seg, long byteOff, long rowBytes, float[] x, int xo, int n, float[] out, int oo) {
+        for (int r = 0; r < 4; r++) out[oo + r] = dotF32(seg, (byteOff + r * rowBytes) / 4, x, xo, n);
+    }
+
+    public static void dot4Bf16(MemorySegment seg, long byteOff, long rowBytes, float[] x, int xo, int n, float[] out, int oo) {
+        for (int r = 0; r < 4; r++) out[oo + r] = dotBf16(seg, (byteOff + r * rowBytes) / 2, x, xo, n);
+    }
+
+    /** One bf16 row against x in {@link Kernels#evenOddOrder}: element c+2j pairs xs[c+j], c+2j+1 pairs xs[c+h+j]. */
+    public static float dotBf16EvenOdd(MemorySegment seg, long byteOff, float[] xs, int n) {
+        int chunk = Kernels.EVEN_ODD_CHUNK, h = chunk / 2;
+        float s = 0;
+        int c = 0;
+        for (; c + chunk <= n; c += chunk)
+            for (int j = 0; j < h; j++) {
+                s += Convert.bf16ToFloat(seg.get(Convert.LE_SHORT, byteOff + 2L * (c + 2 * j))) * xs[c + j];
+                s += Convert.bf16ToFloat(seg.get(Convert.LE_SHORT, byteOff + 2L * (c + 2 * j + 1))) * xs[c + h + j];
+            }
+        for (; c < n; c++) s += Convert.bf16ToFloat(seg.get(Convert.LE_SHORT, byteOff + 2L * c)) * xs[c];
+        return s;
+    }
+
+    /** out[oo+i] += Σ_j a[ao + i·stride + j]·x[xo+j] for i < 4. */
+    public static void dot4(float[] a, int ao, int stride, float[] x, int xo, int n, float[] out, int oo) {
+        for (int r = 0; r < 4; r++) out[oo + r] += dot(a, ao + r * stride, x, xo, n);
+    }
+
+    /** As {@link VectorKernels#dotTile}: every (weight row, activation row) pair one sequential sum. */
+    public static void dotTile(float[] w, int wo, int ws, int wRows, float[] x, int x0, int xs, int xRows, int n,
+                               float[] out, int oo, int os, int or) {
+        for (int i = 0; i < wRows; i++)
+            for (int k = 0; k < xRows; k++) out[oo + k * os + i * or] = dot(w, wo + i * ws, x, x0 + k * xs, n);
+    }
+
+    /** The GEMM micro-tile (MR × NR, packed panels) as three loops. */
+    public static void gemmFullTile(float[] a, int ao, float[] b, int bo, int kl, float[] c, int co, int ldc) {
+        int mr = Gemm.MR, nr = Gemm.NR;
+        float[] acc = new float[mr * nr];
+        for (int k = 0; k < kl; k++)
+            for (int i = 0; i < mr; i++) {
+                float av = a[ao + k * mr + i];
+                for (int j = 0; j < nr; j++) acc[i * nr + j] += av * b[bo + k * nr + j];
+            }
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < nr; j++) c[co + i * ldc + j] += acc[i * nr + j];
+    }
+
+    public static float streamSum(MemorySegment seg, long from, long to) {
+        float s = 0;
+        for (long o = from; o < to; o += 4) s += seg.get(Convert.LE_FLOAT, o);
+        return s;
+    }
+}
