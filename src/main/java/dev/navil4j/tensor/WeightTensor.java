@@ -100,6 +100,44 @@ public abstract class WeightTensor {
     }
 
     /**
+     * The decode GEMVs of several matrices that read the same activation row (q/k/v, gate/up), in one parallel region:
+     * outs[m][r] = Σ_j W_m[r, j]·x[j] (+ biases[m][r]). One region instead of one per matrix (each region end is a
+     * barrier where the first finished core idles), and for block-quantized weights x is quantized once for all of
+     * them. Every row runs the kernel and the x̃ that {@link #matmul} with n = 1 would, so results are bit-identical
+     * to separate calls. All matrices must have the same number of columns; biases (or its entries) may be null.
+     */
+    public static void gemvTogether(float[] x, WeightTensor[] ws, float[][] outs, float[][] biases) {
+        int cols = ws[0].cols;
+        int[] groupStart = new int[ws.length + 1];
+        boolean anyQ4 = false, anyQuant = false;
+        for (int m = 0; m < ws.length; m++) {
+            WeightTensor w = ws[m];
+            if (w.cols != cols) throw new IllegalArgumentException(w.name + ": " + w.cols + " columns, " + ws[0].name + " has " + cols);
+            if (outs[m].length < w.rows) throw new IllegalArgumentException(w.name + ": output of " + outs[m].length + " for " + w.rows + " rows");
+            if (biases != null && biases[m] != null && biases[m].length < w.rows)
+                throw new IllegalArgumentException(w.name + ": bias has " + biases[m].length + " values for " + w.rows + " rows");
+            groupStart[m + 1] = groupStart[m] + (w.rows + 3) / 4;
+            anyQuant |= w instanceof BlockQuantTensor;
+            anyQ4 |= w.dtype() == DType.Q4;
+        }
+        if (x.length < cols) throw new IllegalArgumentException(ws[0].name + ": activations of length " + x.length + " for " + cols + " columns");
+        QuantizedVector xq = anyQuant ? QuantizedVector.of(x, 0, cols, anyQ4) : null; // a Q8 kernel ignores the Q4 terms
+        Parallel.forRange(groupStart[ws.length], 16, 4, (g0, g1) -> {
+            for (int m = 0; m < ws.length; m++) {
+                int a = Math.max(g0, groupStart[m]), b = Math.min(g1, groupStart[m + 1]);
+                if (a >= b) continue;
+                WeightTensor w = ws[m];
+                int from = (a - groupStart[m]) * 4, to = Math.min(w.rows, (b - groupStart[m]) * 4);
+                float[] out = outs[m];
+                if (w instanceof BlockQuantTensor bq) bq.gemvQuantized(xq, out, from, from, to);
+                else w.gemvRows(x, 0, out, from, from, to);
+                float[] bias = biases == null ? null : biases[m];
+                if (bias != null) for (int r = from; r < to; r++) out[r] += bias[r];
+            }
+        });
+    }
+
+    /**
      * Up to this many rows (batched decode, a prefill chunk beside it) multiply without packing: the
      * GEMM widens and packs every weight panel per call, which for a handful of rows costs more than the product
      * (measured: 2 and 4 batched rows 0.24× and 0.57× the tokens/s of one). Here each weight row is read once,
