@@ -125,4 +125,9 @@ public final class Kernels {
     public static float streamSum(MemorySegment seg, long from, long to) {
         return V ? VectorKernels.streamSum(seg, from, to) : ScalarKernels.streamSum(seg, from, to);
     }
+
+    /** 12 chains × iters FMAs of {@link Simd#floatLanes()} lanes each, registers only (the FMA-peak probe). */
+    public static float fmaLoop(long iters) {
+        return V ? VectorKernels.fmaLoop(iters) : ScalarKernels.fmaLoop(iters);
+    }
 }

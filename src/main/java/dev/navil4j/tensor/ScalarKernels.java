@@ -111,4 +111,15 @@ public final class ScalarKernels {
         for (long o = from; o < to; o += 4) s += seg.get(Convert.LE_FLOAT, o);
         return s;
     }
+
+    /** {@link VectorKernels#fmaLoop} on single floats (Math.fma: one vfmadd231ss each once compiled). */
+    public static float fmaLoop(long iters) {
+        float a = 0.999999f, b = 1e-7f, c0 = 0, c1 = 1, c2 = 2, c3 = 3, c4 = 4, c5 = 5, c6 = 6, c7 = 7, c8 = 8, c9 = 9, c10 = 10, c11 = 11;
+        for (long i = 0; i < iters; i++) {
+            c0 = Math.fma(c0, a, b); c1 = Math.fma(c1, a, b); c2 = Math.fma(c2, a, b); c3 = Math.fma(c3, a, b);
+            c4 = Math.fma(c4, a, b); c5 = Math.fma(c5, a, b); c6 = Math.fma(c6, a, b); c7 = Math.fma(c7, a, b);
+            c8 = Math.fma(c8, a, b); c9 = Math.fma(c9, a, b); c10 = Math.fma(c10, a, b); c11 = Math.fma(c11, a, b);
+        }
+        return c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
+    }
 }

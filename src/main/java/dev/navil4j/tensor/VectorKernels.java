@@ -467,4 +467,21 @@ public final class VectorKernels {
         }
         return s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
     }
+
+    /**
+     * The FMA peak probe: 12 independent accumulator chains (≥ latency × pipes on current x86 and ARM cores) of
+     * {@code iters} FMAs each, on registers only. Returns a value that depends on every FMA so none is removed.
+     */
+    public static float fmaLoop(long iters) {
+        FloatVector a = FloatVector.broadcast(F, 0.999999f), b = FloatVector.broadcast(F, 1e-7f);
+        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.broadcast(F, 1), c2 = FloatVector.broadcast(F, 2), c3 = FloatVector.broadcast(F, 3);
+        FloatVector c4 = FloatVector.broadcast(F, 4), c5 = FloatVector.broadcast(F, 5), c6 = FloatVector.broadcast(F, 6), c7 = FloatVector.broadcast(F, 7);
+        FloatVector c8 = FloatVector.broadcast(F, 8), c9 = FloatVector.broadcast(F, 9), c10 = FloatVector.broadcast(F, 10), c11 = FloatVector.broadcast(F, 11);
+        for (long i = 0; i < iters; i++) {
+            c0 = c0.fma(a, b); c1 = c1.fma(a, b); c2 = c2.fma(a, b); c3 = c3.fma(a, b);
+            c4 = c4.fma(a, b); c5 = c5.fma(a, b); c6 = c6.fma(a, b); c7 = c7.fma(a, b);
+            c8 = c8.fma(a, b); c9 = c9.fma(a, b); c10 = c10.fma(a, b); c11 = c11.fma(a, b);
+        }
+        return c0.add(c1).add(c2.add(c3)).add(c4.add(c5).add(c6.add(c7))).add(c8.add(c9).add(c10.add(c11))).reduceLanes(VectorOperators.ADD);
+    }
 }
