@@ -203,6 +203,14 @@ public final class InternLM2Tokenizer implements Tokenizer {
     }
 
     @Override
+    public byte[] tokenBytes(int id) {
+        if (allSpecialIds.contains(id)) return null;
+        String a = addedDecoder.get(id);
+        // the clean-up of decode (" ." -> ".") can still drop a space before punctuation: the grammar allows either
+        return a != null ? a.getBytes(java.nio.charset.StandardCharsets.UTF_8) : sp.pieceBytes(id);
+    }
+
+    @Override
     public int tokenId(String token) {
         Integer a = addedEncoder.get(token);
         if (a != null) return a;
