@@ -125,6 +125,13 @@ public final class GrammarConstraint<S> implements TokenConstraint {
     @Override
     public TokenConstraint restart() { return new GrammarConstraint<>(shared); }
 
+    /** Feeds one byte directly (tests: to reach a state from text). */
+    public void advanceByte(int b) {
+        S s = shared.grammar.step(state, b);
+        if (s == null) throw new IllegalStateException("byte " + b + " is not allowed by the grammar here");
+        state = s;
+    }
+
     /** The grammar state (tests). */
     public S state() { return state; }
 }

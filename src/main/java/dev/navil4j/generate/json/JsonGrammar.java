@@ -77,6 +77,7 @@ public final class JsonGrammar implements ByteGrammar<JsonGrammar.State> {
         List<Frame> out = new ArrayList<>(2);
         for (Frame f : s.stacks) step(f, b, out);
         if (out.isEmpty()) return null;
+        if (out.size() == 1) return new State(List.of(out.getFirst())); // the common case: one stack
         if (out.size() > 1) out = new ArrayList<>(new LinkedHashSet<>(out));
         return new State(List.copyOf(out));
     }
