@@ -77,8 +77,19 @@ public final class GrammarConstraint<S> implements TokenConstraint {
         this.state = shared.grammar.start();
     }
 
-    /** Constraints following {@code grammar}; the vocabulary trie and mask cache are made on the first start. */
+    private static final Map<ByteGrammar<?>, Factory> FACTORIES = new java.util.WeakHashMap<>();
+
+    /**
+     * Constraints following {@code grammar}; the vocabulary trie and mask cache are made on the first start. The
+     * same grammar object gives the same factory, so requests sharing a grammar share its cached masks.
+     */
     public static <S> Factory factory(ByteGrammar<S> grammar) {
+        synchronized (FACTORIES) {
+            return FACTORIES.computeIfAbsent(grammar, g -> newFactory(grammar));
+        }
+    }
+
+    private static <S> Factory newFactory(ByteGrammar<S> grammar) {
         return new Factory() {
             private Shared<S> shared;
 

@@ -200,6 +200,14 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
      * two enforced by constrained decoding. Under {@code strict: true} a schema keyword navil4j cannot enforce is
      * a 400 naming it; without strict it is ignored, as an annotation.
      */
+    /**
+     * Recently compiled schemas by their text: a client repeating a schema (every call of a structured-output
+     * helper does) gets the same grammar, whose token masks are then already cached.
+     */
+    private static final java.util.Map<String, JsonGrammar> SCHEMAS = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override protected boolean removeEldestEntry(java.util.Map.Entry<String, JsonGrammar> e) { return size() > 64; }
+    };
+
     static JsonGrammar parseResponseFormat(JsonNode rf) {
         if (rf == null || rf.isNull()) return null;
         String p = "response_format";
@@ -234,8 +242,16 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
                 JsonNode schema = js.get("schema");
                 if (schema == null || schema.isNull())
                     throw ApiException.invalid(p + ".json_schema.schema", "response_format.json_schema.schema is required");
+                boolean isStrict = strict != null && strict.asBoolean(false);
+                String key = isStrict + " " + schema;
+                synchronized (SCHEMAS) {
+                    JsonGrammar cached = SCHEMAS.get(key);
+                    if (cached != null) return cached;
+                }
                 try {
-                    return JsonSchemaCompiler.compile(schema, strict != null && strict.asBoolean(false));
+                    JsonGrammar g = JsonSchemaCompiler.compile(schema, isStrict);
+                    synchronized (SCHEMAS) { SCHEMAS.put(key, g); }
+                    return g;
                 } catch (JsonSchemaException e) {
                     throw new ApiException(400, "invalid_request_error", p + ".json_schema.schema" + e.where().replace('/', '.'),
                             "unsupported_schema", "response_format.json_schema.schema: " + e.getMessage(), 0);

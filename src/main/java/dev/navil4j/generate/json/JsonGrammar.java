@@ -74,6 +74,10 @@ public final class JsonGrammar implements ByteGrammar<JsonGrammar.State> {
 
     @Override
     public State step(State s, int b) {
+        // inside a string without length limits a plain ASCII character leaves the state as it was: the same
+        // object, no allocation (the vocabulary walk inside a string visits nearly every token)
+        if (s.stacks.size() == 1 && s.stacks.getFirst() instanceof Str str && str.esc == 0 && str.utf8 == 0
+                && !str.spec.counts() && b >= 0x20 && b < 0x80 && b != '"' && b != '\\') return s;
         List<Frame> out = new ArrayList<>(2);
         for (Frame f : s.stacks) step(f, b, out);
         if (out.isEmpty()) return null;

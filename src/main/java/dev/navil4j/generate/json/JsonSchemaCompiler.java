@@ -47,8 +47,12 @@ public final class JsonSchemaCompiler {
         this.strict = strict;
     }
 
-    /** {@code response_format: json_object}: any JSON object. */
-    public static JsonGrammar anyObject() {
+    private static final JsonGrammar ANY_OBJECT = buildAnyObject();
+
+    /** {@code response_format: json_object}: any JSON object (one shared grammar, so its masks are shared too). */
+    public static JsonGrammar anyObject() { return ANY_OBJECT; }
+
+    private static JsonGrammar buildAnyObject() {
         JsonSchemaCompiler c = new JsonSchemaCompiler(null, false);
         ObjectSpec o = c.add(new ObjectSpec());
         o.freeForm = true;
