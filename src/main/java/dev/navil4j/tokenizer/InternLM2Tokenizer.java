@@ -206,7 +206,8 @@ public final class InternLM2Tokenizer implements Tokenizer {
     public byte[] tokenBytes(int id) {
         if (allSpecialIds.contains(id)) return null;
         String a = addedDecoder.get(id);
-        // the clean-up of decode (" ." -> ".") can still drop a space before punctuation: the grammar allows either
+        // decode's clean-up (" ." -> ".") may still drop a space before punctuation: between JSON tokens a space is
+        // optional, so constrained JSON stays valid; inside a JSON string the text loses that space
         return a != null ? a.getBytes(java.nio.charset.StandardCharsets.UTF_8) : sp.pieceBytes(id);
     }
 
