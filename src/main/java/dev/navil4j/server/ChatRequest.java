@@ -205,7 +205,7 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
      * helper does) gets the same grammar, whose token masks are then already cached.
      */
     private static final java.util.Map<String, JsonGrammar> SCHEMAS = new java.util.LinkedHashMap<>(16, 0.75f, true) {
-        @Override protected boolean removeEldestEntry(java.util.Map.Entry<String, JsonGrammar> e) { return size() > 64; }
+        @Override protected boolean removeEldestEntry(java.util.Map.Entry<String, JsonGrammar> e) { return size() > 16; }
     };
 
     static JsonGrammar parseResponseFormat(JsonNode rf) {
