@@ -245,6 +245,7 @@ public final class OpenAiServer implements AutoCloseable {
         // --allow-special-tokens: special-token text in messages is tokenized as control tokens (default: plain text)
         Scheduler.Job job = new Scheduler.Job(req.conversation().withSpecialTokens(options.access().allowSpecialTokens()), requestOptions(req),
                 req.n(), options.requestTimeout(), sink(events));
+        constrain(job, req);
         scheduler.submit(job);
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         long createdAt = System.currentTimeMillis() / 1000;
@@ -254,6 +255,11 @@ public final class OpenAiServer implements AutoCloseable {
         } finally {
             job.cancel(); // no-op when finished; frees the sequence when the client went away
         }
+    }
+
+    /** response_format json_object / json_schema: every choice's tokens follow the grammar (constrained decoding). */
+    private static void constrain(Scheduler.Job job, ChatRequest req) {
+        if (req.structuredOutput() != null) job.constrain(dev.navil4j.generate.GrammarConstraint.factory(req.structuredOutput()));
     }
 
     /** A job's events into the request thread's queue (text per choice, completion, error). */
@@ -287,6 +293,7 @@ public final class OpenAiServer implements AutoCloseable {
             ChatRequest req = ChatRequest.parseCompletion(body);
             LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
             Scheduler.Job job = Scheduler.Job.raw(req.rawPrompt(), requestOptions(req), req.n(), options.requestTimeout(), sink(events));
+            constrain(job, req);
             scheduler.submit(job);
             String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
             long createdAt = System.currentTimeMillis() / 1000;
