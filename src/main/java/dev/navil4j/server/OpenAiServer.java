@@ -90,6 +90,7 @@ public final class OpenAiServer implements AutoCloseable {
                     System.err.println("navil4j: access " + java.time.Instant.now() + " " + ctx.ip() + " " + ctx.method() + " "
                             + route + " " + ctx.statusCode() + " " + Math.round(ms) + "ms");
             });
+            cfg.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler())); // Jetty's refusals in OpenAI's shape
             cfg.jetty.addConnector((server, httpConfig) -> {
                 org.eclipse.jetty.server.ServerConnector c = new org.eclipse.jetty.server.ServerConnector(server,
                         new org.eclipse.jetty.server.HttpConnectionFactory(httpConfig));
