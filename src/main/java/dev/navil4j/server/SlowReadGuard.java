@@ -40,7 +40,8 @@ final class SlowReadGuard implements Connection.Listener, AutoCloseable {
     private final long limitNanos;
     private final Duration limit;
     private final Map<HttpConnection, Reading> open = new ConcurrentHashMap<>();
-    private final Map<EndPoint, Boolean> timedOut = new ConcurrentHashMap<>();
+    /** Endpoints cut off mid-body; weak: the request thread still holds its endpoint when it asks, after the close. */
+    private final Map<EndPoint, Boolean> timedOut = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
     private final ScheduledExecutorService sampler;
 
     SlowReadGuard(Duration limit) {
@@ -60,10 +61,7 @@ final class SlowReadGuard implements Connection.Listener, AutoCloseable {
 
     @Override
     public void onClosed(Connection c) {
-        if (c instanceof HttpConnection h) {
-            open.remove(h);
-            timedOut.remove(h.getEndPoint());
-        }
+        if (c instanceof HttpConnection h) open.remove(h);
     }
 
     /** Whether this request's connection was closed because its body did not arrive in time. */
