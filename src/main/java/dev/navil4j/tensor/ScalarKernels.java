@@ -93,17 +93,15 @@ public final class ScalarKernels {
             for (int k = 0; k < xRows; k++) out[oo + k * os + i * or] = dot(w, wo + i * ws, x, x0 + k * xs, n);
     }
 
-    /** The GEMM micro-tile (MR × NR, packed panels) as three loops. */
+    /** The GEMM micro-tile (MR × NR, packed panels) as three loops: each element's sum over k, then added to c. */
     public static void gemmFullTile(float[] a, int ao, float[] b, int bo, int kl, float[] c, int co, int ldc) {
         int mr = Gemm.MR, nr = Gemm.NR;
-        float[] acc = new float[mr * nr];
-        for (int k = 0; k < kl; k++)
-            for (int i = 0; i < mr; i++) {
-                float av = a[ao + k * mr + i];
-                for (int j = 0; j < nr; j++) acc[i * nr + j] += av * b[bo + k * nr + j];
-            }
         for (int i = 0; i < mr; i++)
-            for (int j = 0; j < nr; j++) c[co + i * ldc + j] += acc[i * nr + j];
+            for (int j = 0; j < nr; j++) {
+                float s = 0;
+                for (int k = 0; k < kl; k++) s += a[ao + k * mr + i] * b[bo + k * nr + j];
+                c[co + i * ldc + j] += s;
+            }
     }
 
     public static float streamSum(MemorySegment seg, long from, long to) {
