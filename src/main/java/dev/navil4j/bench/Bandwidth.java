@@ -1,9 +1,6 @@
 package dev.navil4j.bench;
 
 import dev.navil4j.tensor.Parallel;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -14,8 +11,6 @@ import java.nio.file.Path;
 
 /** Machine figures the benchmark reports: streaming read bandwidth and the process's peak RSS. */
 public final class Bandwidth {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-
     private Bandwidth() {}
 
     /**
@@ -27,7 +22,7 @@ public final class Bandwidth {
         List<long[]> chunks = new ArrayList<>(); // {segment index, offset}
         long total = 0;
         for (int s = 0; s < segs.size(); s++) {
-            long size = segs.get(s).byteSize() & ~127L;
+            long size = segs.get(s).byteSize() & ~1023L; // whole 4-vector steps at every width
             for (long o = 0; o < size; o += CHUNK) chunks.add(new long[]{s, o, Math.min(CHUNK, size - o)});
             total += size;
         }
@@ -36,18 +31,11 @@ public final class Bandwidth {
         for (int r = 0; r < reps; r++) {
             long t0 = System.nanoTime();
             Parallel.forRange(chunks.size(), 1, (from, to) -> {
-                FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
+                float v = 0;
                 for (int c = from; c < to; c++) {
                     long[] ch = chunks.get(c);
-                    MemorySegment seg = segs.get((int) ch[0]);
-                    for (long o = ch[1], e = ch[1] + ch[2]; o < e; o += 128) {
-                        s0 = s0.add(FloatVector.fromMemorySegment(F, seg, o, ByteOrder.LITTLE_ENDIAN));
-                        s1 = s1.add(FloatVector.fromMemorySegment(F, seg, o + 32, ByteOrder.LITTLE_ENDIAN));
-                        s2 = s2.add(FloatVector.fromMemorySegment(F, seg, o + 64, ByteOrder.LITTLE_ENDIAN));
-                        s3 = s3.add(FloatVector.fromMemorySegment(F, seg, o + 96, ByteOrder.LITTLE_ENDIAN));
-                    }
+                    v += dev.navil4j.tensor.Kernels.streamSum(segs.get((int) ch[0]), ch[1], ch[1] + ch[2]);
                 }
-                float v = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
                 if (v == 42.4242f) sink[0] = v; // keeps the loads alive
             });
             best = Math.max(best, total / ((System.nanoTime() - t0) * 1e-9) / 1e9);

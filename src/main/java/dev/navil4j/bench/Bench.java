@@ -41,7 +41,12 @@ public final class Bench {
      *                    cache) and inter-token latency of running streams while a long prompt is admitted
      */
     public record Options(BenchShape shape, List<String> formats, List<Integer> threads, int prompt, int gen, int reps,
-                          boolean vision, boolean llm, List<Integer> concurrency, boolean engine) {
+                          boolean vision, boolean llm, List<Integer> concurrency, boolean engine, int batchTiles) {
+        public Options(BenchShape shape, List<String> formats, List<Integer> threads, int prompt, int gen, int reps,
+                       boolean vision, boolean llm, List<Integer> concurrency, boolean engine) {
+            this(shape, formats, threads, prompt, gen, reps, vision, llm, concurrency, engine, 0);
+        }
+
         public Options(BenchShape shape, List<String> formats, List<Integer> threads, int prompt, int gen, int reps,
                        boolean vision, boolean llm) {
             this(shape, formats, threads, prompt, gen, reps, vision, llm, List.of(), false);
@@ -84,19 +89,34 @@ public final class Bench {
                         first = false;
                         double bw = Bandwidth.readGBs(m.segments(), 5);
                         sink.accept(new Measurement(s.name(), fname, th, "read_bandwidth", bw, "GB/s", Double.NaN, Double.NaN));
-                        if (o.llm()) measureLlm(o, s, fname, th, m, bw, sink);
+                        double fma = FmaPeak.gflops(th);
+                        sink.accept(new Measurement(s.name(), fname, th, "fma_peak", fma, "GFLOP/s", Double.NaN, Double.NaN));
+                        if (o.llm()) measureLlm(o, s, fname, th, m, bw, fma, sink);
                         if (o.llm() && !o.concurrency().isEmpty()) EngineBench.concurrency(o, s, fname, th, m, sink);
                         if (o.engine()) EngineBench.engine(o, s, fname, th, m, sink, log);
                         if (o.vision() && s.vision() != null) {
-                            float[] tile = m.tile();
-                            m.model.vision.extractFeature(tile, 1); // warm-up (JIT)
+                            float[] tile0 = m.tile();
+                            m.model.vision.extractFeature(tile0, 1); // warm-up (JIT)
                             double[] secs = new double[o.reps()];
                             for (int r = 0; r < o.reps(); r++) {
                                 long a = System.nanoTime();
-                                m.model.vision.extractFeature(tile, 1);
+                                m.model.vision.extractFeature(tile0, 1);
                                 secs[r] = (System.nanoTime() - a) * 1e-9;
                             }
-                            sink.accept(new Measurement(s.name(), fname, th, "vision_tile_s", median(secs), "s", Double.NaN, Double.NaN));
+                            double tile = median(secs), tileGflops = s.vision().tileFlops(s.llmHidden()) / tile / 1e9;
+                            sink.accept(new Measurement(s.name(), fname, th, "vision_tile_s", tile, "s", Double.NaN, Double.NaN));
+                            sink.accept(new Measurement(s.name(), fname, th, "vision_tile_gflops", tileGflops, "GFLOP/s", fma, tileGflops / fma));
+                            if (o.batchTiles() > 1) {
+                                // the tiles of one photo (a 4:3 image at max_num 12: 12 tiles + the thumbnail) in one call:
+                                // InternVLVisionEncoder runs them through the ViT TILES_PER_PASS at a time
+                                float[] many = new float[o.batchTiles() * tile0.length];
+                                for (int t = 0; t < o.batchTiles(); t++) System.arraycopy(tile0, 0, many, t * tile0.length, tile0.length);
+                                long a = System.nanoTime();
+                                m.model.vision.extractFeature(many, o.batchTiles());
+                                double batch = (System.nanoTime() - a) * 1e-9;
+                                sink.accept(new Measurement(s.name(), fname, th, "vision_" + o.batchTiles() + "_tiles_s", batch, "s",
+                                        o.batchTiles() * tile, batch / (o.batchTiles() * tile)));
+                            }
                         }
                         sink.accept(new Measurement(s.name(), fname, th, "peak_rss", Bandwidth.peakRssMiB(), "MiB", Double.NaN, Double.NaN));
                     }
@@ -134,7 +154,7 @@ public final class Bench {
     }
 
     /** pp (prefill of {@code prompt} ids on a fresh sequence) and tg (one token at a time), through the model's step(). */
-    private static void measureLlm(Options o, BenchShape s, String fname, int th, SyntheticInternVL m, double bw, Consumer<Measurement> sink) {
+    private static void measureLlm(Options o, BenchShape s, String fname, int th, SyntheticInternVL m, double bw, double fma, Consumer<Measurement> sink) {
         var model = m.model;
         int[] prompt = ids(Math.max(o.prompt(), 64), s.vocab(), 0);
         // warm-up: JIT-compiles the GEMM, GEMV and attention paths (first calls are 60-400x slower, JAVA-NOTES)
@@ -159,8 +179,11 @@ public final class Bench {
                 tg[r] = o.gen() / ((System.nanoTime() - a) * 1e-9);
             }
         }
-        if (o.prompt() > 0)
-            sink.accept(new Measurement(s.name(), fname, th, "pp" + o.prompt(), median(pp), "tok/s", Double.NaN, Double.NaN));
+        if (o.prompt() > 0) {
+            double v = median(pp), gflops = s.prefillFlops(o.prompt()) / (o.prompt() / v) / 1e9;
+            sink.accept(new Measurement(s.name(), fname, th, "pp" + o.prompt(), v, "tok/s", Double.NaN, Double.NaN));
+            sink.accept(new Measurement(s.name(), fname, th, "pp" + o.prompt() + "_gflops", gflops, "GFLOP/s", fma, gflops / fma));
+        }
         if (o.gen() > 0) {
             double bound = bw * 1e9 / m.bytesPerToken();
             double v = median(tg);

@@ -23,7 +23,30 @@ public record BenchShape(String name, int llmHidden, int layers, int heads, int 
      *
      * @param tokens tokens per tile (448² / 14² patches + CLS = 1025)
      */
-    public record Vision(String name, int width, int layers, int heads, int mlp, int tokens, int patchInputs) {}
+    public record Vision(String name, int width, int layers, int heads, int mlp, int tokens, int patchInputs) {
+        /**
+         * Multiply-adds ×2 of one tile through the tower: patch embedding, per layer qkv + proj + MLP and the two
+         * attention products (T² · width each), and mlp1 on the pixel-shuffled quarter of the patches. Norms,
+         * softmax and GELU are not counted (a few % of the total), so a GFLOP/s figure from this is a slight under-count.
+         */
+        public double tileFlops(int llmHidden) {
+            double t = tokens, c = width, patches = tokens - 1;
+            double perLayer = 2 * t * c * 3 * c + 2 * t * c * c + 2 * 2 * t * c * mlp + 2 * 2 * t * t * c;
+            double mlp1 = 2 * (patches / 4) * (4 * c * llmHidden + (double) llmHidden * llmHidden);
+            return 2 * patches * patchInputs * c + layers * perLayer + mlp1;
+        }
+    }
+
+    /**
+     * Multiply-adds ×2 of a prefill of n tokens from an empty cache: every decoder linear layer per token, causal
+     * attention (QKᵀ and PV over n(n+1)/2 pairs per head dimension), and the lm_head for the last token only.
+     */
+    public double prefillFlops(int n) {
+        double q = (double) heads * headDim, kv = (double) kvHeads * headDim, h = llmHidden;
+        double linear = h * (q + 2 * kv) + q * h + 3 * h * intermediate;
+        double attention = 2 * 2 * ((double) n * (n + 1) / 2) * q;
+        return layers * (2 * linear * n + attention) + 2 * h * vocab;
+    }
 
     /** InternViT-300M-448px-V2.5 for one 448² tile. */
     static final Vision INTERN_VIT_300M = new Vision("InternViT-300M", 1024, 24, 16, 4096, 1025, 3 * 14 * 14);

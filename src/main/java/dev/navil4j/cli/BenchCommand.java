@@ -82,12 +82,18 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "one JSON object per measurement (with --table: on stdout, and the table on stderr at the end)")
     boolean json;
 
+    @Option(names = "--batch-tiles", paramLabel = "N", description = "shapes with a vision tower: also encode N tiles in one call "
+            + "(13 = a 4:3 photo at max_num 12 with its thumbnail) and report its time against N single tiles")
+    int batchTiles;
+
     @Override
     public Integer call() {
         if (reps < 1) throw new IllegalArgumentException("--reps must be >= 1");
+        if (batchTiles < 0) throw new IllegalArgumentException("--batch-tiles must be >= 0");
         if (prompt < 0 || gen < 0) throw new IllegalArgumentException("--prompt and --gen must be >= 0");
         if (table && kernels) throw new IllegalArgumentException("--table and --kernels cannot be combined");
         List<Integer> th = threadCounts();
+        dev.navil4j.tensor.Simd.logOnce();
         if (concurrency != null) for (int n : concurrency) if (n < 1) throw new IllegalArgumentException("--concurrency must be >= 1, got " + n);
         for (int t : th) if (t < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + t);
         if (kernels) {
@@ -127,7 +133,7 @@ final class BenchCommand implements Callable<Integer> {
                 else NaViLBench.run(navil, o, sink, System.err);
             } else {
                 Bench.run(new Bench.Options((BenchShape) shape, fs, th, prompt, gen, reps, vision, !noLlm,
-                        concurrency == null ? List.of() : concurrency, engine), sink, System.err);
+                        concurrency == null ? List.of() : concurrency, engine, batchTiles), sink, System.err);
             }
         }
         if (tab != null) {

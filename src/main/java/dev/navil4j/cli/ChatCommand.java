@@ -117,7 +117,10 @@ final class ChatCommand implements Callable<Integer> {
 
         Path modelDir = dev.navil4j.hub.ModelSource.resolve(model, System.err);
         try (ChatModel model = Navil4j.load(modelDir, weightOptions.apply(new LoadOptions("auto", maxContext, false, true, null)))) {
-            if (stats) err.printf(Locale.ROOT, "loaded %s model from %s in %.2f s%n", model.family(), modelDir, model.loadNanos() / 1e9);
+            if (stats) {
+                err.println(dev.navil4j.tensor.Simd.describe());
+                err.printf(Locale.ROOT, "loaded %s model from %s in %.2f s%n", model.family(), modelDir, model.loadNanos() / 1e9);
+            }
             ChatSession session = model.newSession(system).options(options);
             cleanStream = model::cleanStream;
             if (!question.isEmpty()) {
@@ -133,7 +136,11 @@ final class ChatCommand implements Callable<Integer> {
 
     /** Streams one answer to {@code out} (exactly the cleaned text the API returns), then the stats line. */
     private void answer(ChatSession session, String text, List<Conversation.Media> media, PrintWriter out, PrintWriter err) {
+        // the process's CPU time (all threads: JIT compilers included) when the answer's first piece is printed
+        java.util.concurrent.atomic.AtomicReference<java.time.Duration> cpuAtFirstPiece = new java.util.concurrent.atomic.AtomicReference<>();
         Response r = session.stream(new Request(text, media, null), cleanStream.apply(piece -> {
+            if (stats && cpuAtFirstPiece.get() == null)
+                cpuAtFirstPiece.set(ProcessHandle.current().info().totalCpuDuration().orElse(java.time.Duration.ZERO));
             out.print(piece);
             out.flush();
         }));
@@ -146,6 +153,8 @@ final class ChatCommand implements Callable<Integer> {
                     r.prepareNanos() / 1e9, r.mediaTokens(), r.promptTokens(), r.cachedTokens(), r.prefillNanos() / 1e9, r.prefillTokensPerSecond(),
                     r.generatedTokens(), Double.isNaN(decode) ? "n/a" : String.format(Locale.ROOT, "%.1f", decode),
                     r.finish().name().toLowerCase(Locale.ROOT), mediaCache.hits(), mediaCache.misses());
+            if (cpuAtFirstPiece.get() != null)
+                err.printf(Locale.ROOT, "process CPU before the first answer text %.2f s (all threads since JVM start)%n", cpuAtFirstPiece.get().toNanos() / 1e9);
             err.flush();
         }
     }

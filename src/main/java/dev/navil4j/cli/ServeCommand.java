@@ -41,6 +41,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--timeout", defaultValue = "600", description = "per-request time limit in seconds (default: ${DEFAULT-VALUE})")
     int timeoutSeconds;
 
+    @Option(names = "--read-timeout", defaultValue = "60", description = "seconds a request's headers, and separately its body, may take to arrive (slow clients are cut off; default: ${DEFAULT-VALUE})")
+    int readTimeoutSeconds;
+
     @Option(names = "--max-tokens", defaultValue = "512", description = "completion length when a request sets none (default: ${DEFAULT-VALUE})")
     int defaultMaxTokens;
 
@@ -101,6 +104,7 @@ final class ServeCommand implements Callable<Integer> {
         // Javalin/Jetty log through slf4j-simple: keep them to warnings
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         Path dir = ModelSource.resolve(model, System.err);
+        dev.navil4j.tensor.Simd.logOnce();
         System.err.println("navil4j: loading " + dir + " …");
         long t0 = System.nanoTime();
         VisionLanguageModel m = ModelRegistry.load(dir, weightOptions.apply(LoadOptions.defaults()));
@@ -116,7 +120,8 @@ final class ServeCommand implements Callable<Integer> {
                 .withDefaultMaxTokens(defaultMaxTokens)
                 .withRemoteImages(allowRemoteImages)
                 .withMaxTiles(maxTiles)
-                .withAccess(access);
+                .withAccess(access)
+                .withReadTimeout(Duration.ofSeconds(readTimeoutSeconds));
         OpenAiServer server = OpenAiServer.start(m, opts, host, port);
         System.err.println("navil4j: serving " + opts.modelId() + " (" + m.family() + ") on http://" + host + ":" + server.port()
                 + "/v1  (batch " + maxBatch + ", queue " + maxQueue + ")");

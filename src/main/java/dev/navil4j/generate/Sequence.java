@@ -50,6 +50,7 @@ public final class Sequence {
     private final java.util.List<TokenLogprob> logprobs = new java.util.ArrayList<>();
     private int seenCount, generated, pending = -1, logprobsSent;
     private Finish finish;
+    private TokenConstraint constraint;
     private final long startNanos = System.nanoTime();
     private long firstTokenNanos, endNanos;
 
@@ -79,6 +80,17 @@ public final class Sequence {
     }
 
     public boolean finished() { return finish != null; }
+
+    /**
+     * Constrains the tokens of this sequence (structured output): before each sample every id the constraint does
+     * not allow gets logit -inf, ahead of the logits processors; stop ids only once it is complete (then forced when
+     * nothing else may follow). Call before the first token is sampled.
+     */
+    public Sequence constrain(TokenConstraint c) {
+        if (generated > 0) throw new IllegalStateException("the sequence has already generated tokens");
+        this.constraint = c;
+        return this;
+    }
 
     /** Prompt positions still to prefill. */
     public int promptRemaining() { return pending >= 0 || generated > 0 ? 0 : prompt.length() - state.length(); }
@@ -113,6 +125,7 @@ public final class Sequence {
         if (listener != null && listener.cancelled()) { end(Finish.CANCELLED); return; }
         // raw model distribution: read before the sampler's processors change the logits in place
         float[] modelLogits = config.topLogprobs() >= 0 ? logits.clone() : null;
+        if (constraint != null && !mask(logits)) { end(Finish.STOP); return; }
         int next = sampler.next(logits, seen, seenCount, out, generated);
         // the stop id is not part of the completion's content (OpenAI reports content tokens only)
         if (modelLogits != null && !config.stopIds().contains(next))
@@ -120,6 +133,7 @@ public final class Sequence {
         if (generated == 0) firstTokenNanos = System.nanoTime();
         out[generated++] = next;
         seen[seenCount++] = next;
+        if (constraint != null && !config.stopIds().contains(next)) constraint.advance(next);
         emit(stops.push(decoder.push(next)));
         if (stops.stopped() || config.stopIds().contains(next)) { end(Finish.STOP); return; }
         if (generated >= config.maxNewTokens()) { end(Finish.LENGTH); return; }
@@ -139,7 +153,36 @@ public final class Sequence {
         if (model.flags().bidirectionalImageBlocks() && n > 0) n = prompt.blockStart(n);
         InferenceState fresh = model.newState();
         if (n > 0) state.copyPrefixTo(fresh, n);
-        return new Sequence(model, prompt, siblingConfig, fresh, siblingListener);
+        Sequence s = new Sequence(model, prompt, siblingConfig, fresh, siblingListener);
+        return constraint == null ? s : s.constrain(constraint.restart());
+    }
+
+    /**
+     * Sets every logit the constraint rules out to -inf. The byte budget leaves room for a stop id after the
+     * completed text, so the output closes before max new tokens ends it. False: complete, nothing may follow and no
+     * stop id to write (the sequence ends here).
+     */
+    private boolean mask(float[] logits) {
+        boolean eos = !config.stopIds().isEmpty();
+        int tokensAfter = config.maxNewTokens() - generated - 1;
+        int[] ids = constraint.allowed(tokensAfter - (eos ? 1 : 0));
+        boolean complete = constraint.isComplete();
+        if (ids.length == 0 && complete && !eos) return false;
+        float[] kept = new float[ids.length];
+        int n = 0;
+        for (int id : ids) if (id < logits.length) kept[n++] = logits[id];
+        float[] stopLogits = new float[config.stopIds().size()];
+        int[] stopIds = config.stopIds().stream().mapToInt(Integer::intValue).toArray();
+        for (int i = 0; i < stopIds.length; i++) stopLogits[i] = stopIds[i] < logits.length ? logits[stopIds[i]] : 0f;
+        Arrays.fill(logits, Float.NEGATIVE_INFINITY);
+        n = 0;
+        for (int id : ids) if (id < logits.length) logits[id] = kept[n++];
+        // a stop id once the text is complete; also at a dead end (nothing allowed), rather than an arbitrary id
+        boolean stopAllowed = complete || ids.length == 0;
+        for (int i = 0; i < stopIds.length; i++)
+            if (stopIds[i] < logits.length)
+                logits[stopIds[i]] = !stopAllowed ? Float.NEGATIVE_INFINITY : Float.isFinite(stopLogits[i]) ? stopLogits[i] : 0f;
+        return true;
     }
 
     /** Stops now (client gone, deadline): the sequence finishes as cancelled. */

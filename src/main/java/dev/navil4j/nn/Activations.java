@@ -1,8 +1,6 @@
 package dev.navil4j.nn;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
+import dev.navil4j.tensor.Kernels;
 
 /** Elementwise activations in place over {@code x[0..n)}. */
 public final class Activations {
@@ -26,24 +24,7 @@ public final class Activations {
      * path was 8 % of an InternViT tile.
      */
     public static void gelu(float[] x, int n) {
-        dev.navil4j.tensor.Parallel.forRange(n, 1 << 15, (from, to) -> {
-            var one = FloatVector.broadcast(F, 1f);
-            int i = from;
-            for (; i <= to - F.length(); i += F.length()) {
-                var v = FloatVector.fromArray(F, x, i);
-                var z = v.mul(0.70710678f);
-                var a = z.abs();
-                var t = one.div(a.fma(FloatVector.broadcast(F, 0.3275911f), one));
-                var p = t.fma(FloatVector.broadcast(F, 1.061405429f), FloatVector.broadcast(F, -1.453152027f));
-                p = p.fma(t, FloatVector.broadcast(F, 1.421413741f));
-                p = p.fma(t, FloatVector.broadcast(F, -0.284496736f));
-                p = p.fma(t, FloatVector.broadcast(F, 0.254829592f)).mul(t);
-                var erfAbs = one.sub(p.mul(a.mul(a).neg().lanewise(VectorOperators.EXP)));
-                var erf = erfAbs.blend(erfAbs.neg(), z.lt(0f));
-                v.mul(0.5f).mul(one.add(erf)).intoArray(x, i);
-            }
-            for (; i < to; i++) x[i] = gelu(x[i]);
-        });
+        dev.navil4j.tensor.Parallel.forRange(n, 1 << 15, (from, to) -> Kernels.gelu(x, from, to));
     }
 
     /** Table step 1/256 over [0, 6]: cubic Hermite error ≤ h⁴/384·max|erf⁗| ≈ 1e-11. */
@@ -70,23 +51,12 @@ public final class Activations {
         return x < 0 ? -y : y;
     }
 
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-
     /**
      * h[i] = silu(gate[i])·up[i] (SwiGLU), written into gate. Vectorized with the JDK's vector EXP (within
      * 1 ulp; Math.exp per element was ~10 % of a 512-token prefill); {@link #silu} is the scalar reference.
      */
     public static void siluMul(float[] gate, float[] up, int n) {
-        dev.navil4j.tensor.Parallel.forRange(n, 1 << 15, (from, to) -> {
-            int i = from;
-            var one = FloatVector.broadcast(F, 1f);
-            for (; i <= to - F.length(); i += F.length()) {
-                var g = FloatVector.fromArray(F, gate, i);
-                var e = g.neg().lanewise(VectorOperators.EXP);
-                g.div(e.add(one)).mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
-            }
-            for (; i < to; i++) gate[i] = silu(gate[i]) * up[i];
-        });
+        dev.navil4j.tensor.Parallel.forRange(n, 1 << 15, (from, to) -> Kernels.siluMul(gate, up, from, to));
     }
 
     /**

@@ -2,7 +2,7 @@ package dev.navil4j.nn;
 
 import dev.navil4j.tensor.Gemm;
 import dev.navil4j.tensor.Parallel;
-import dev.navil4j.tensor.VectorKernels;
+import dev.navil4j.tensor.Kernels;
 
 import java.lang.foreign.MemorySegment;
 
@@ -44,7 +44,7 @@ public final class Attention {
                 int qo = t * qDim + h * headDim;
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j <= last; j++) {
-                    float s = VectorKernels.dot(q, qo, keys, j * kvDim + kvh * headDim, headDim) * scale;
+                    float s = Kernels.dot(q, qo, keys, j * kvDim + kvh * headDim, headDim) * scale;
                     scores[j] = s;
                     if (s > max) max = s;
                 }
@@ -84,16 +84,16 @@ public final class Attention {
                 int qo = t * qDim + h * headDim;
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j <= last; j++) {
-                    float s = VectorKernels.dotBf16(keys, (long) j * kvDim + kvh * headDim, q, qo, headDim) * scale;
+                    float s = Kernels.dotBf16(keys, (long) j * kvDim + kvh * headDim, q, qo, headDim) * scale;
                     scores[j] = s;
                     if (s > max) max = s;
                 }
-                float sum = VectorKernels.expShiftSum(scores, 0, last + 1, max);
+                float sum = Kernels.expShiftSum(scores, 0, last + 1, max);
                 java.util.Arrays.fill(out, qo, qo + headDim, 0f);
                 float inv = 1f / sum;
                 for (int j = 0; j <= last; j++) {
-                    VectorKernels.bf16ToFloat(values, (long) j * kvDim + kvh * headDim, row, 0, headDim);
-                    VectorKernels.axpy(scores[j] * inv, row, 0, out, qo, headDim);
+                    Kernels.bf16ToFloat(values, (long) j * kvDim + kvh * headDim, row, 0, headDim);
+                    Kernels.axpy(scores[j] * inv, row, 0, out, qo, headDim);
                 }
             }
         });
@@ -184,8 +184,8 @@ public final class Attention {
                 for (int i = 0; i < mr; i++) {
                     int ro = i * lenPad;
                     int keys = i >= rows ? 0 : causalPast < 0 ? nk : causalPast + t0 + i + 1;
-                    float max = VectorKernels.max(scores, ro, keys);
-                    float inv = keys == 0 ? 0f : 1f / VectorKernels.expShiftSum(scores, ro, keys, max);
+                    float max = Kernels.max(scores, ro, keys);
+                    float inv = keys == 0 ? 0f : 1f / Kernels.expShiftSum(scores, ro, keys, max);
                     for (int j = 0; j < keys; j++) pa[j * mr + i] = scores[ro + j] * inv;
                     for (int j = keys; j < span; j++) pa[j * mr + i] = 0f;
                 }
@@ -215,7 +215,7 @@ public final class Attention {
                 int qo = t * dim + h * headDim;
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = s0; j < s1; j++) {
-                    float s = VectorKernels.dot(q, qo, k, j * dim + h * headDim, headDim) * scale;
+                    float s = Kernels.dot(q, qo, k, j * dim + h * headDim, headDim) * scale;
                     scores[j - s0] = s;
                     if (s > max) max = s;
                 }
@@ -227,9 +227,9 @@ public final class Attention {
     /** out[oo..oo+headDim) = Σ_j softmax(scores)_j · values[vo + j·stride ..]. */
     private static void softmaxWeightedSum(float[] scores, int len, float max, float[] values, int stride, int vo,
                                            int headDim, float[] out, int oo) {
-        float sum = VectorKernels.expShiftSum(scores, 0, len, max);
+        float sum = Kernels.expShiftSum(scores, 0, len, max);
         java.util.Arrays.fill(out, oo, oo + headDim, 0f);
         float inv = 1f / sum;
-        for (int j = 0; j < len; j++) VectorKernels.axpy(scores[j] * inv, values, vo + j * stride, out, oo, headDim);
+        for (int j = 0; j < len; j++) Kernels.axpy(scores[j] * inv, values, vo + j * stride, out, oo, headDim);
     }
 }

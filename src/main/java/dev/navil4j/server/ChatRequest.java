@@ -2,6 +2,9 @@ package dev.navil4j.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.navil4j.chat.Conversation;
+import dev.navil4j.generate.json.JsonGrammar;
+import dev.navil4j.generate.json.JsonSchemaCompiler;
+import dev.navil4j.generate.json.JsonSchemaException;
 
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
@@ -21,11 +24,13 @@ import java.util.Set;
  * @param rawPrompt   {@code /v1/completions}' prompt (conversation null), else null
  * @param n           choices to generate (OpenAI's {@code n}, 1..{@value #MAX_N})
  * @param topLogprobs null unless {@code logprobs: true}; then the alternatives per token (0..20)
+ * @param structuredOutput {@code response_format} json_object / json_schema: the grammar the output must follow
+ *                         (constrained decoding); null for free text
  */
 public record ChatRequest(String model, Conversation conversation, int imageCount, int maxTokens, Double temperature,
                           Double topP, Long seed, List<String> stop, boolean stream, boolean includeUsage,
                           Integer topK, Double repetitionPenalty, Double presencePenalty, Double frequencyPenalty,
-                          Double minP, Integer topLogprobs, int n, String rawPrompt) {
+                          Double minP, Integer topLogprobs, int n, String rawPrompt, JsonGrammar structuredOutput) {
     /** The most choices one request may ask for ({@code n}). */
     public static final int MAX_N = 16;
 
@@ -45,7 +50,7 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
     /** Fields navil4j implements (the last four are extensions: vLLM's top_k, min_p and repetition_penalty, InternVL's max tiles). */
     static final Set<String> IMPLEMENTED = Set.of("model", "messages", "max_tokens", "max_completion_tokens", "temperature",
             "top_p", "seed", "stop", "stream", "stream_options", "n", "logprobs", "top_logprobs", "presence_penalty",
-            "frequency_penalty", "top_k", "min_p", "repetition_penalty", "max_tiles");
+            "frequency_penalty", "top_k", "min_p", "repetition_penalty", "max_tiles", "response_format");
 
     /** Fields that do not change the completion (identifiers for the provider's own bookkeeping): accepted. */
     static final Set<String> NO_EFFECT = Set.of("user", "safety_identifier", "prompt_cache_key", "metadata");
@@ -54,7 +59,7 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
      * Parameters refused unless given their no-op value; anything outside these three sets is refused whatever its
      * value (tools, logit_bias, audio, prediction, reasoning_effort, min_p, best_of, …).
      */
-    static final Set<String> ONLY_DEFAULT = Set.of("response_format", "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call", "modalities",
+    static final Set<String> ONLY_DEFAULT = Set.of("tools", "tool_choice", "parallel_tool_calls", "functions", "function_call", "modalities",
             "store", "service_tier", "logit_bias");
 
     /** Refuses every field that is neither implemented nor harmless at the value given. */
@@ -74,7 +79,6 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
         JsonNode tools = body.get("tools");
         boolean noTools = tools == null || tools.isNull() || (tools.isArray() && tools.isEmpty());
         return switch (f) {
-            case "response_format" -> v.isObject() && v.size() == 1 && "text".equals(v.path("type").asText(null));
             case "tools", "functions" -> v.isArray() && v.isEmpty();
             case "tool_choice", "function_call" -> v.isTextual() && (v.asText().equals("none") || (v.asText().equals("auto") && noTools));
             case "parallel_tool_calls" -> v.isBoolean() && noTools;
@@ -86,11 +90,17 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
         };
     }
 
+    /**
+     * Why tools are refused: tool calling follows the chat template, and the templates navil4j renders (InternVL's
+     * conversation templates, NaViL's, VoRA's chat_template.json) have no tool section and no tool-call format.
+     */
+    static final String NO_TOOLS = "tool calling is not available: the chat template of the served model (InternVL, NaViL and VoRA "
+            + "conversation templates) defines no tool calling";
+
     private static String noOpHint(String f) {
         return switch (f) {
-            case "response_format" -> "only {\"type\":\"text\"}; structured output is not implemented";
-            case "tools", "functions" -> "tool calling is not implemented; only an empty list";
-            case "tool_choice", "function_call" -> "tool calling is not implemented; only \"none\"";
+            case "tools", "functions" -> NO_TOOLS + "; only an empty list";
+            case "tool_choice", "function_call" -> NO_TOOLS + "; only \"none\"";
             case "parallel_tool_calls" -> "only without tools";
             case "modalities" -> "only [\"text\"]";
             case "store" -> "only false";
@@ -177,15 +187,84 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
                 throw ApiException.invalid("n", "n must be an integer in 1.." + MAX_N);
             n = nn.asInt();
         }
+        JsonGrammar structured = parseResponseFormat(body.get("response_format"));
         Messages msgs = parseMessages(body.get("messages"), maxImages, images);
         Conversation conv = new Conversation(msgs.conversation.system(), msgs.conversation.turns(), new Conversation.Limits(tiles, 0));
         return new ChatRequest(model, conv, msgs.images, maxTokens, temperature, topP, seed, stop, stream, includeUsage,
-                topK, repetitionPenalty, presence, frequency, minP, topLogprobs, n, null);
+                topK, repetitionPenalty, presence, frequency, minP, topLogprobs, n, null, structured);
+    }
+
+    /**
+     * OpenAI's {@code response_format}: {@code text} (free), {@code json_object} (any JSON object) or
+     * {@code json_schema} ({@code {"name", "schema", "strict", "description"}}: JSON the schema allows), the last
+     * two enforced by constrained decoding. Under {@code strict: true} a schema keyword navil4j cannot enforce is
+     * a 400 naming it; without strict it is ignored, as an annotation.
+     */
+    /**
+     * Recently compiled schemas by their text: a client repeating a schema (every call of a structured-output
+     * helper does) gets the same grammar, whose token masks are then already cached.
+     */
+    private static final java.util.Map<String, JsonGrammar> SCHEMAS = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override protected boolean removeEldestEntry(java.util.Map.Entry<String, JsonGrammar> e) { return size() > 16; }
+    };
+
+    static JsonGrammar parseResponseFormat(JsonNode rf) {
+        if (rf == null || rf.isNull()) return null;
+        String p = "response_format";
+        if (!rf.isObject() || !rf.path("type").isTextual())
+            throw ApiException.invalid(p, "response_format must be an object with a string 'type'");
+        String type = rf.get("type").asText();
+        for (var it = rf.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!f.equals("type") && !(f.equals("json_schema") && type.equals("json_schema")))
+                throw new ApiException(400, "invalid_request_error", p + "." + f, "unsupported_parameter",
+                        "unsupported field '" + f + "' in response_format of type '" + type + "'", 0);
+        }
+        switch (type) {
+            case "text" -> { return null; }
+            case "json_object" -> { return JsonSchemaCompiler.anyObject(); }
+            case "json_schema" -> {
+                JsonNode js = rf.get("json_schema");
+                if (js == null || !js.isObject()) throw ApiException.invalid(p + ".json_schema", "response_format.json_schema must be an object");
+                for (var it = js.fieldNames(); it.hasNext(); ) {
+                    String f = it.next();
+                    if (!Set.of("name", "schema", "strict", "description").contains(f))
+                        throw new ApiException(400, "invalid_request_error", p + ".json_schema." + f, "unsupported_parameter",
+                                "unsupported field '" + f + "' in response_format.json_schema", 0);
+                }
+                JsonNode name = js.get("name");
+                // OpenAI: a name of a-z, A-Z, 0-9, underscores and dashes, at most 64 characters
+                if (name == null || !name.isTextual() || !name.asText().matches("[A-Za-z0-9_-]{1,64}"))
+                    throw ApiException.invalid(p + ".json_schema.name", "response_format.json_schema.name must be 1 to 64 letters, digits, '_' or '-'");
+                JsonNode strict = js.get("strict");
+                if (strict != null && !strict.isNull() && !strict.isBoolean())
+                    throw ApiException.invalid(p + ".json_schema.strict", "response_format.json_schema.strict must be a boolean");
+                JsonNode schema = js.get("schema");
+                if (schema == null || schema.isNull())
+                    throw ApiException.invalid(p + ".json_schema.schema", "response_format.json_schema.schema is required");
+                boolean isStrict = strict != null && strict.asBoolean(false);
+                String key = isStrict + " " + schema;
+                synchronized (SCHEMAS) {
+                    JsonGrammar cached = SCHEMAS.get(key);
+                    if (cached != null) return cached;
+                }
+                try {
+                    JsonGrammar g = JsonSchemaCompiler.compile(schema, isStrict);
+                    synchronized (SCHEMAS) { SCHEMAS.put(key, g); }
+                    return g;
+                } catch (JsonSchemaException e) {
+                    throw new ApiException(400, "invalid_request_error", p + ".json_schema.schema" + e.where().replace('/', '.'),
+                            "unsupported_schema", "response_format.json_schema.schema: " + e.getMessage(), 0);
+                }
+            }
+            default -> throw ApiException.invalid(p + ".type", "response_format.type must be 'text', 'json_object' or 'json_schema', got '" + type + "'");
+        }
     }
 
     /** Fields of {@code POST /v1/completions} navil4j implements (the sampling ones mean what they mean in chat). */
     static final Set<String> COMPLETION_FIELDS = Set.of("model", "prompt", "max_tokens", "temperature", "top_p", "seed", "stop",
-            "stream", "stream_options", "n", "presence_penalty", "frequency_penalty", "top_k", "min_p", "repetition_penalty");
+            "stream", "stream_options", "n", "presence_penalty", "frequency_penalty", "top_k", "min_p", "repetition_penalty",
+            "response_format");
 
     /**
      * A {@code POST /v1/completions} body: {@code prompt} a non-empty string (token arrays and prompt lists are
@@ -220,7 +299,7 @@ public record ChatRequest(String model, Conversation conversation, int imageCoun
             public java.awt.image.BufferedImage resolve(String url, String param) { throw ApiException.invalid(param, "no images here"); }
         });
         return new ChatRequest(c.model, null, 0, c.maxTokens, c.temperature, c.topP, c.seed, c.stop, c.stream, c.includeUsage,
-                c.topK, c.repetitionPenalty, c.presencePenalty, c.frequencyPenalty, c.minP, null, c.n, p.asText());
+                c.topK, c.repetitionPenalty, c.presencePenalty, c.frequencyPenalty, c.minP, null, c.n, p.asText(), c.structuredOutput);
     }
 
     private record Messages(Conversation conversation, int images) {}

@@ -47,6 +47,8 @@ public final class OpenAiServer implements AutoCloseable {
     private final ExecutorService imageDecoders;
     private final ObjectMapper json;
     private final Javalin app;
+    private final DisconnectWatcher disconnects = new DisconnectWatcher();
+    private final SlowReadGuard slowReads;
     private final long created = System.currentTimeMillis() / 1000;
     private volatile boolean closing;
     private final java.util.concurrent.atomic.AtomicInteger openChats = new java.util.concurrent.atomic.AtomicInteger();
@@ -69,6 +71,7 @@ public final class OpenAiServer implements AutoCloseable {
             return t;
         });
         this.json = new ObjectMapper();
+        this.slowReads = new SlowReadGuard(options.readTimeout());
         // a data: URI is one long string; deep nesting is only ever an attack
         json.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
                 .maxStringLength((int) Math.min(Integer.MAX_VALUE, options.maxRequestBytes())).maxNestingDepth(64).build());
@@ -87,12 +90,14 @@ public final class OpenAiServer implements AutoCloseable {
                     System.err.println("navil4j: access " + java.time.Instant.now() + " " + ctx.ip() + " " + ctx.method() + " "
                             + route + " " + ctx.statusCode() + " " + Math.round(ms) + "ms");
             });
+            cfg.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler())); // Jetty's refusals in OpenAI's shape
             cfg.jetty.addConnector((server, httpConfig) -> {
                 org.eclipse.jetty.server.ServerConnector c = new org.eclipse.jetty.server.ServerConnector(server,
                         new org.eclipse.jetty.server.HttpConnectionFactory(httpConfig));
                 c.setHost(host);
                 c.setPort(port);
                 c.setAcceptQueueSize(ACCEPT_QUEUE);
+                c.addBean(slowReads); // a Connection.Listener: sees every connection open and close
                 return c;
             });
         });
@@ -245,15 +250,33 @@ public final class OpenAiServer implements AutoCloseable {
         // --allow-special-tokens: special-token text in messages is tokenized as control tokens (default: plain text)
         Scheduler.Job job = new Scheduler.Job(req.conversation().withSpecialTokens(options.access().allowSpecialTokens()), requestOptions(req),
                 req.n(), options.requestTimeout(), sink(events));
+        constrain(job, req);
         scheduler.submit(job);
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         long createdAt = System.currentTimeMillis() / 1000;
-        try {
+        try (DisconnectWatcher.Watch gone = watchClient(ctx, job, events)) {
             if (req.stream()) stream(ctx, req, job, events, id, createdAt);
             else complete(ctx, req, events, id, createdAt);
         } finally {
             job.cancel(); // no-op when finished; frees the sequence when the client went away
         }
+    }
+
+    /** response_format json_object / json_schema: every choice's tokens follow the grammar (constrained decoding). */
+    private static void constrain(Scheduler.Job job, ChatRequest req) {
+        if (req.structuredOutput() != null) job.constrain(dev.navil4j.generate.GrammarConstraint.factory(req.structuredOutput()));
+    }
+
+    /**
+     * Cancels the job when its client closes the connection (a non-streamed answer would otherwise compute to its
+     * last token for nobody) and wakes the request thread; 499 is the status nginx logs for a request its client closed.
+     */
+    private DisconnectWatcher.Watch watchClient(Context ctx, Scheduler.Job job, LinkedBlockingQueue<Event> events) {
+        return disconnects.watch(ctx, () -> {
+            job.cancel();
+            events.add(new Failed(new ApiException(499, "invalid_request_error", null, "client_closed_request",
+                    "the client closed the connection before the answer was complete", 0)));
+        });
     }
 
     /** A job's events into the request thread's queue (text per choice, completion, error). */
@@ -287,10 +310,11 @@ public final class OpenAiServer implements AutoCloseable {
             ChatRequest req = ChatRequest.parseCompletion(body);
             LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
             Scheduler.Job job = Scheduler.Job.raw(req.rawPrompt(), requestOptions(req), req.n(), options.requestTimeout(), sink(events));
+            constrain(job, req);
             scheduler.submit(job);
             String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
             long createdAt = System.currentTimeMillis() / 1000;
-            try {
+            try (DisconnectWatcher.Watch gone = watchClient(ctx, job, events)) {
                 if (req.stream()) streamText(ctx, req, job, events, id, createdAt);
                 else {
                     Scheduler.Completion[] done = new Scheduler.Completion[req.n()];
@@ -571,6 +595,8 @@ public final class OpenAiServer implements AutoCloseable {
         try (InputStream in = ctx.req().getInputStream()) {
             body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, options.maxRequestBytes() + 1));
         } catch (IOException e) {
+            if (slowReads.timedOut(ctx)) throw new ApiException(408, "invalid_request_error", null, "request_timeout",
+                    "the request body was not received within " + options.readTimeout().toSeconds() + " s", 0);
             throw ApiException.invalid(null, "could not read the request body: " + e.getMessage());
         }
         if (body.length > options.maxRequestBytes()) throw tooLarge();
@@ -698,5 +724,7 @@ public final class OpenAiServer implements AutoCloseable {
         try { Thread.sleep(250); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
         app.stop();
         imageDecoders.shutdownNow();
+        disconnects.close();
+        slowReads.close();
     }
 }

@@ -72,6 +72,8 @@ public final class Scheduler implements AutoCloseable {
         final long deadlineNanos, createdNanos = System.nanoTime();
         final int n;
         private volatile boolean cancelled;
+        /** Structured output: the constraint every choice's tokens follow (null = free text). */
+        private volatile dev.navil4j.generate.TokenConstraint.Factory constraint;
 
         public Job(Conversation conversation, RequestOptions options, Duration timeout, Sink sink) {
             this(conversation, options, 1, timeout, sink);
@@ -100,6 +102,12 @@ public final class Scheduler implements AutoCloseable {
             this.deadlineNanos = System.nanoTime() + timeout.toNanos();
         }
 
+        /** Constrains the generated tokens (response_format); call before {@link Scheduler#submit}. */
+        public Job constrain(dev.navil4j.generate.TokenConstraint.Factory factory) {
+            this.constraint = factory;
+            return this;
+        }
+
         /** Stops the job at the next step (client gone); its sink gets no further calls. */
         public void cancel() { cancelled = true; }
 
@@ -107,7 +115,7 @@ public final class Scheduler implements AutoCloseable {
     }
 
     /** A prepared job waiting for a slot. */
-    private record Ready(Job job, PreparedPrompt prompt, GenerationConfig config) {}
+    private record Ready(Job job, PreparedPrompt prompt, GenerationConfig config, dev.navil4j.generate.TokenConstraint constraint) {}
 
     /** An admitted job's sequences: how many are open (running or still to be spawned), whether it failed. */
     private static final class Group {
@@ -220,7 +228,9 @@ public final class Scheduler implements AutoCloseable {
             boolean explicit = job.options.maxNewTokens() != null;
             int max = ContextLimitException.fitNewTokens(prompt.length(), explicit ? job.options.maxNewTokens() : defaultMaxTokens,
                     model.maxContext(), explicit);
-            ready.add(new Ready(job, prompt, config.withMaxNewTokens(max)));
+            // the vocabulary trie and the first mask are built here, off the scheduler thread
+            var constraint = job.constraint == null ? null : job.constraint.start(model.tokenizer());
+            ready.add(new Ready(job, prompt, config.withMaxNewTokens(max), constraint));
         } catch (Throwable t) {
             fail(job, t);
         }
@@ -391,6 +401,7 @@ public final class Scheduler implements AutoCloseable {
         try {
             InferenceState state = prefixes.acquire(model, r.prompt, 16);
             Sequence seq = new Sequence(model, r.prompt, r.config, state, listener(r.job, 0));
+            if (r.constraint != null) seq.constrain(r.constraint);
             Active a = new Active(r.job, seq, 0, new Group(r.job, r.config));
             if (seq.finished()) { // max_tokens 0
                 Sequence.Result res = seq.result();

@@ -19,10 +19,12 @@ import java.time.Duration;
  * @param maxTiles          cap on tiles per image (InternVL's max_num; 0 = the family's default); requests may
  *                          lower it with the extension field {@code max_tiles}
  * @param access            who may call the server (API key, Host and Origin allow-lists, CORS) and under which names
+ * @param readTimeout       how long a request's headers, and separately its body, may take to arrive from their first
+ *                          byte (slow-loris clients): headers past it get a 408, a body past it a closed connection
  */
 public record ServerOptions(String modelId, long maxRequestBytes, long maxImageBytes, long maxImagePixels, int maxImages,
                             int maxBatch, int maxQueue, Duration requestTimeout, int defaultMaxTokens,
-                            boolean allowRemoteImages, Duration shutdownGrace, int maxTiles, Access access) {
+                            boolean allowRemoteImages, Duration shutdownGrace, int maxTiles, Access access, Duration readTimeout) {
     /**
      * @param apiKey             the key clients must send as {@code Authorization: Bearer KEY}; null = no authentication
      * @param allowedHosts       host names the {@code Host} header may carry (port ignored, case-insensitive); null = the
@@ -55,45 +57,55 @@ public record ServerOptions(String modelId, long maxRequestBytes, long maxImageB
         if (defaultMaxTokens < 1) throw new IllegalArgumentException("defaultMaxTokens must be >= 1");
         if (maxTiles < 0) throw new IllegalArgumentException("maxTiles must be >= 0");
         if (access == null) access = Access.OPEN;
+        if (readTimeout == null) readTimeout = DEFAULT_READ_TIMEOUT;
+        if (readTimeout.isNegative() || readTimeout.isZero()) throw new IllegalArgumentException("readTimeout must be positive");
     }
+
+    /** A 32 MB body (the default limit) at 1 MB/s still arrives; a client dribbling bytes is cut off within a minute. */
+    public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(60);
 
     public static ServerOptions defaults(String modelId) {
         return new ServerOptions(modelId, 32L << 20, 16L << 20, 40_000_000L, 8, 8, 32,
-                Duration.ofMinutes(10), 512, false, Duration.ofSeconds(30), 0, Access.OPEN);
+                Duration.ofMinutes(10), 512, false, Duration.ofSeconds(30), 0, Access.OPEN, DEFAULT_READ_TIMEOUT);
     }
 
     public ServerOptions withLimits(long requestBytes, long imageBytes, long imagePixels, int images) {
         return new ServerOptions(modelId, requestBytes, imageBytes, imagePixels, images, maxBatch, maxQueue,
-                requestTimeout, defaultMaxTokens, allowRemoteImages, shutdownGrace, maxTiles, access);
+                requestTimeout, defaultMaxTokens, allowRemoteImages, shutdownGrace, maxTiles, access, readTimeout);
     }
 
     public ServerOptions withScheduling(int batch, int queue, Duration timeout) {
         return new ServerOptions(modelId, maxRequestBytes, maxImageBytes, maxImagePixels, maxImages, batch, queue,
-                timeout, defaultMaxTokens, allowRemoteImages, shutdownGrace, maxTiles, access);
+                timeout, defaultMaxTokens, allowRemoteImages, shutdownGrace, maxTiles, access, readTimeout);
     }
 
     public ServerOptions withRemoteImages(boolean allow) {
         return new ServerOptions(modelId, maxRequestBytes, maxImageBytes, maxImagePixels, maxImages, maxBatch, maxQueue,
-                requestTimeout, defaultMaxTokens, allow, shutdownGrace, maxTiles, access);
+                requestTimeout, defaultMaxTokens, allow, shutdownGrace, maxTiles, access, readTimeout);
     }
 
     public ServerOptions withDefaultMaxTokens(int n) {
         return new ServerOptions(modelId, maxRequestBytes, maxImageBytes, maxImagePixels, maxImages, maxBatch, maxQueue,
-                requestTimeout, n, allowRemoteImages, shutdownGrace, maxTiles, access);
+                requestTimeout, n, allowRemoteImages, shutdownGrace, maxTiles, access, readTimeout);
     }
 
     public ServerOptions withShutdownGrace(Duration grace) {
         return new ServerOptions(modelId, maxRequestBytes, maxImageBytes, maxImagePixels, maxImages, maxBatch, maxQueue,
-                requestTimeout, defaultMaxTokens, allowRemoteImages, grace, maxTiles, access);
+                requestTimeout, defaultMaxTokens, allowRemoteImages, grace, maxTiles, access, readTimeout);
     }
 
     public ServerOptions withMaxTiles(int tiles) {
         return new ServerOptions(modelId, maxRequestBytes, maxImageBytes, maxImagePixels, maxImages, maxBatch, maxQueue,
-                requestTimeout, defaultMaxTokens, allowRemoteImages, shutdownGrace, tiles, access);
+                requestTimeout, defaultMaxTokens, allowRemoteImages, shutdownGrace, tiles, access, readTimeout);
     }
 
     public ServerOptions withAccess(Access a) {
         return new ServerOptions(modelId, maxRequestBytes, maxImageBytes, maxImagePixels, maxImages, maxBatch, maxQueue,
-                requestTimeout, defaultMaxTokens, allowRemoteImages, shutdownGrace, maxTiles, a);
+                requestTimeout, defaultMaxTokens, allowRemoteImages, shutdownGrace, maxTiles, a, readTimeout);
+    }
+
+    public ServerOptions withReadTimeout(Duration timeout) {
+        return new ServerOptions(modelId, maxRequestBytes, maxImageBytes, maxImagePixels, maxImages, maxBatch, maxQueue,
+                requestTimeout, defaultMaxTokens, allowRemoteImages, shutdownGrace, maxTiles, access, timeout);
     }
 }

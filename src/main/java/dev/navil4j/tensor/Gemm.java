@@ -1,8 +1,5 @@
 package dev.navil4j.tensor;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
-
 
 /**
  * Packed, register-blocked GEMM for prefill and vision encoders: out[n, rows] = x[n, K]·Wᵀ (+ bias).
@@ -11,7 +8,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <li>activations are packed once per call into 6-token micro-panels {@code [tile][K][6]} (zero padded);</li>
  * <li>weights are widened to f32 and packed per block of {@value #KC} columns into 16-row micro-panels
  * {@code [k][16]} (so bf16/f16/Q8/Q4 are converted once per panel, not per token);</li>
- * <li>the 6×16 micro-kernel keeps 12 accumulators + 2 weight vectors + 1 broadcast in the 16 ymm registers
+ * <li>the 6×16 micro-kernel ({@link VectorKernels#gemmFullTile}; 6×2L at other widths) keeps 12 accumulators + 2 weight vectors + 1 broadcast in the 16 ymm registers
  * and does 12 FMAs per 2 weight loads + 6 broadcasts. On this Zen 3 (2 FMA pipes, latency 4) the 4×16 tile's
  * 8 accumulators were not enough: isolated kernel, L2-resident panels, 1 thread, 71.5 (4×16) / 84.9 (5×16) /
  * 88.4 (6×16) GFLOP/s against an 88 GFLOP/s FMA peak in the same minute; one InternViT-300M tile on 2 threads,
@@ -21,9 +18,11 @@ import jdk.incubator.vector.VectorSpecies;
  * Work is split over 16-row panels on the {@link Parallel} pool; every output element is written by one thread.
  */
 public final class Gemm {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    /** Micro-tile: MR tokens × NR output rows (NR = two 8-lane vectors). */
-    public static final int MR = 6, NR = 16;
+    /**
+     * Micro-tile: MR tokens × NR output rows, NR = two float vectors (16 at 256 bits, 8 at 128, 32 at 512; 16 for
+     * the plain loops). Packed weight panels and the attention's panels follow NR.
+     */
+    public static final int MR = 6, NR = Simd.VECTOR ? 2 * Simd.floatLanes() : 16;
     /**
      * K block. The C tile is read and written once per K block, and C (tokens × rows, megabytes) lives in
      * L3: with 256 those C round trips cost ~20 % of the 1024³ GEMM. With 1024 a 16-row weight panel is
@@ -130,43 +129,8 @@ public final class Gemm {
     }
 
     private static void fullTile(float[] a, int ao, float[] b, int bo, int kl, float[] c, int co, int ldc) {
-        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
-        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
-        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F), c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
-        // the B index is the loop variable itself: C2 eliminates the array range checks of this form
-        for (int bi = bo, ai = ao, bEnd = bo + kl * NR; bi < bEnd; bi += NR, ai += MR) {
-            FloatVector b0 = FloatVector.fromArray(F, b, bi), b1 = FloatVector.fromArray(F, b, bi + 8);
-            FloatVector a0 = FloatVector.broadcast(F, a[ai]);
-            c00 = b0.fma(a0, c00); c01 = b1.fma(a0, c01);
-            FloatVector a1 = FloatVector.broadcast(F, a[ai + 1]);
-            c10 = b0.fma(a1, c10); c11 = b1.fma(a1, c11);
-            FloatVector a2 = FloatVector.broadcast(F, a[ai + 2]);
-            c20 = b0.fma(a2, c20); c21 = b1.fma(a2, c21);
-            FloatVector a3 = FloatVector.broadcast(F, a[ai + 3]);
-            c30 = b0.fma(a3, c30); c31 = b1.fma(a3, c31);
-            FloatVector a4 = FloatVector.broadcast(F, a[ai + 4]);
-            c40 = b0.fma(a4, c40); c41 = b1.fma(a4, c41);
-            FloatVector a5 = FloatVector.broadcast(F, a[ai + 5]);
-            c50 = b0.fma(a5, c50); c51 = b1.fma(a5, c51);
-        }
-        // written out, not through a helper taking vectors: one the JIT declines to inline boxes them (JAVA-NOTES)
-        c00.add(FloatVector.fromArray(F, c, co)).intoArray(c, co);
-        c01.add(FloatVector.fromArray(F, c, co + 8)).intoArray(c, co + 8);
-        int o = co + ldc;
-        c10.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
-        c11.add(FloatVector.fromArray(F, c, o + 8)).intoArray(c, o + 8);
-        o += ldc;
-        c20.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
-        c21.add(FloatVector.fromArray(F, c, o + 8)).intoArray(c, o + 8);
-        o += ldc;
-        c30.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
-        c31.add(FloatVector.fromArray(F, c, o + 8)).intoArray(c, o + 8);
-        o += ldc;
-        c40.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
-        c41.add(FloatVector.fromArray(F, c, o + 8)).intoArray(c, o + 8);
-        o += ldc;
-        c50.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
-        c51.add(FloatVector.fromArray(F, c, o + 8)).intoArray(c, o + 8);
+        if (Simd.VECTOR) VectorKernels.gemmFullTile(a, ao, b, bo, kl, c, co, ldc);
+        else ScalarKernels.gemmFullTile(a, ao, b, bo, kl, c, co, ldc);
     }
 
     /**

@@ -4,19 +4,23 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
- * Vector API inner loops. Species are static final (a non-constant species costs 3.5–4×, see JAVA-NOTES)
- * and vectors never leave local variables.
+ * Vector API inner loops at the width {@link Simd} chose at start-up ({@link Kernels} is the entry point; it calls
+ * these only when {@link Simd#VECTOR}, so this class is never loaded in a JVM without the Vector API). Species are
+ * static final (a non-constant species costs 3.5–4×, see JAVA-NOTES) and vectors never leave local variables.
+ * Every loop is written in lanes of {@link #L}; nothing assumes 8.
  */
 public final class VectorKernels {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
-    static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(Simd.SPECIES_BITS));
+    /** bf16 rows are widened from shorts at half the float width (S2I doubles the lane size, not the count). */
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(Simd.SPECIES_BITS / 2));
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(Simd.SPECIES_BITS));
     static final int L = F.length();
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
@@ -204,49 +208,34 @@ public final class VectorKernels {
     }
 
     /**
-     * x[xo..xo+n) reordered for {@link #dotBf16EvenOdd}: within each 16-element chunk the even elements, then
-     * the odd ones (elements past the last full chunk are copied as they are).
-     */
-    public static void evenOddOrder(float[] x, int xo, int n, float[] xs) {
-        int c = 0;
-        for (; c + 16 <= n; c += 16)
-            for (int j = 0; j < 8; j++) { xs[c + j] = x[xo + c + 2 * j]; xs[c + 8 + j] = x[xo + c + 2 * j + 1]; }
-        for (; c < n; c++) xs[c] = x[xo + c];
-    }
-
-    /**
      * Σ bf16 row·x for one row read as a single sequential stream (short rows: the hardware prefetcher
      * streams one row after the other, where four interleaved short rows kept it re-training; measured
      * 14 vs 10 GB/s per thread on 896-column rows out of DRAM). The row is loaded as 32-bit lanes that hold
      * two bf16 each: the low one widens with a shift, the high one with a mask — no lane conversion — so x
-     * comes in {@link #evenOddOrder}.
+     * comes in {@link Kernels#evenOddOrder} (chunks of 2L: the L even elements, then the L odd ones).
      */
     public static float dotBf16EvenOdd(MemorySegment seg, long byteOff, float[] xs, int n) {
         FloatVector a0 = FloatVector.zero(F), b0 = FloatVector.zero(F), a1 = FloatVector.zero(F), b1 = FloatVector.zero(F);
         int i = 0;
-        for (; i <= n - 32; i += 32) {
+        // one int lane holds two bf16: a chunk of 2L elements is one L-lane int vector, 4L bytes
+        for (; i <= n - 4 * L; i += 4 * L) {
             long p = byteOff + 2L * i;
             IntVector v0 = IntVector.fromMemorySegment(I, seg, p, LE);
-            IntVector v1 = IntVector.fromMemorySegment(I, seg, p + 32, LE);
+            IntVector v1 = IntVector.fromMemorySegment(I, seg, p + 4L * L, LE);
             a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, i), a0);
-            b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, i + 8), b0);
-            a1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, i + 16), a1);
-            b1 = v1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, i + 24), b1);
+            b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, i + L), b0);
+            a1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, i + 2 * L), a1);
+            b1 = v1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, i + 3 * L), b1);
         }
-        if (i <= n - 16) {
+        if (i <= n - 2 * L) {
             IntVector v0 = IntVector.fromMemorySegment(I, seg, byteOff + 2L * i, LE);
             a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, i), a0);
-            b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, i + 8), b0);
-            i += 16;
+            b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, i + L), b0);
+            i += 2 * L;
         }
         float s = a0.add(b0).add(a1.add(b1)).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) s += Convert.bf16ToFloat(seg.get(Convert.LE_SHORT, byteOff + 2L * i)) * xs[i];
         return s;
-    }
-
-    /** dst[dOff..dOff+n) = f16 elements starting at byte offset byteOff (a plain loop: it auto-vectorizes to vcvtph2ps). */
-    public static void f16ToFloat(MemorySegment seg, long byteOff, float[] dst, int dOff, int n) {
-        for (int i = 0; i < n; i++) dst[dOff + i] = Float.float16ToFloat(seg.get(Convert.LE_SHORT, byteOff + 2L * i));
     }
 
     /** out[oo+i] = Σ_j a[ao + i·stride + j]·x[xo+j] for i < 4 (f32 rows on the heap, e.g. widened f16 chunks). */
@@ -275,7 +264,7 @@ public final class VectorKernels {
         float s = 0;
         for (int c = 0; c < n; c += buf.length) {
             int len = Math.min(buf.length, n - c);
-            f16ToFloat(seg, (from + c) * 2, buf, 0, len);
+            Kernels.f16ToFloat(seg, (from + c) * 2, buf, 0, len);
             s += dot(buf, 0, x, xo + c, len);
         }
         return s;
@@ -354,5 +343,145 @@ public final class VectorKernels {
                 for (int j = 0; j < n; j++) sum += (double) w[wo + r * ws + j] * x[x0 + k * xs + j];
                 out[oo + k * os + r * or] = (float) sum;
             }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The GEMM micro-kernel (see Gemm): MR = 6 tokens × NR = 2L output rows, 12 accumulators + 2 weight
+    // vectors + 1 broadcast (15 of AVX2's 16 ymm registers; AVX-512 and NEON have 32).
+    // ---------------------------------------------------------------------------------------------
+
+    static final int MR = Gemm.MR, NR = 2 * L;
+
+    /** c[co + i·ldc + j] += Σ_k a[ao + 6k + i]·b[bo + NR·k + j] for a full 6 × NR tile. */
+    static void gemmFullTile(float[] a, int ao, float[] b, int bo, int kl, float[] c, int co, int ldc) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F), c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
+        // the B index is the loop variable itself: C2 eliminates the array range checks of this form
+        for (int bi = bo, ai = ao, bEnd = bo + kl * NR; bi < bEnd; bi += NR, ai += MR) {
+            FloatVector b0 = FloatVector.fromArray(F, b, bi), b1 = FloatVector.fromArray(F, b, bi + L);
+            FloatVector a0 = FloatVector.broadcast(F, a[ai]);
+            c00 = b0.fma(a0, c00); c01 = b1.fma(a0, c01);
+            FloatVector a1 = FloatVector.broadcast(F, a[ai + 1]);
+            c10 = b0.fma(a1, c10); c11 = b1.fma(a1, c11);
+            FloatVector a2 = FloatVector.broadcast(F, a[ai + 2]);
+            c20 = b0.fma(a2, c20); c21 = b1.fma(a2, c21);
+            FloatVector a3 = FloatVector.broadcast(F, a[ai + 3]);
+            c30 = b0.fma(a3, c30); c31 = b1.fma(a3, c31);
+            FloatVector a4 = FloatVector.broadcast(F, a[ai + 4]);
+            c40 = b0.fma(a4, c40); c41 = b1.fma(a4, c41);
+            FloatVector a5 = FloatVector.broadcast(F, a[ai + 5]);
+            c50 = b0.fma(a5, c50); c51 = b1.fma(a5, c51);
+        }
+        // written out, not through a helper taking vectors: one the JIT declines to inline boxes them (JAVA-NOTES)
+        c00.add(FloatVector.fromArray(F, c, co)).intoArray(c, co);
+        c01.add(FloatVector.fromArray(F, c, co + L)).intoArray(c, co + L);
+        int o = co + ldc;
+        c10.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
+        c11.add(FloatVector.fromArray(F, c, o + L)).intoArray(c, o + L);
+        o += ldc;
+        c20.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
+        c21.add(FloatVector.fromArray(F, c, o + L)).intoArray(c, o + L);
+        o += ldc;
+        c30.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
+        c31.add(FloatVector.fromArray(F, c, o + L)).intoArray(c, o + L);
+        o += ldc;
+        c40.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
+        c41.add(FloatVector.fromArray(F, c, o + L)).intoArray(c, o + L);
+        o += ldc;
+        c50.add(FloatVector.fromArray(F, c, o)).intoArray(c, o);
+        c51.add(FloatVector.fromArray(F, c, o + L)).intoArray(c, o + L);
+    }
+
+
+    // ---------------------------------------------------------------------------------------------
+    // Elementwise activations (Activations holds the math and the scalar references)
+    // ---------------------------------------------------------------------------------------------
+
+    /** gate[i] = silu(gate[i])·up[i] for i in [from, to) with the JDK's vector EXP (within 1 ulp of Math.exp). */
+    public static void siluMul(float[] gate, float[] up, int from, int to) {
+        int i = from;
+        var one = FloatVector.broadcast(F, 1f);
+        for (; i <= to - L; i += L) {
+            var g = FloatVector.fromArray(F, gate, i);
+            var e = g.neg().lanewise(VectorOperators.EXP);
+            g.div(e.add(one)).mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
+        }
+        for (; i < to; i++) gate[i] = dev.navil4j.nn.Activations.silu(gate[i]) * up[i];
+    }
+
+    /**
+     * GELU over x[from, to): erf(z) = 1 − t·P(t)·e^(−z²), t = 1/(1 + 0.3275911·|z|) (Abramowitz–Stegun 7.1.26,
+     * |error| ≤ 1.5e-7, the float-precision erf torch's vectorized CPU GELU evaluates), with the vector EXP.
+     */
+    public static void gelu(float[] x, int from, int to) {
+        var one = FloatVector.broadcast(F, 1f);
+        int i = from;
+        for (; i <= to - L; i += L) {
+            var v = FloatVector.fromArray(F, x, i);
+            var z = v.mul(0.70710678f);
+            var a = z.abs();
+            var t = one.div(a.fma(FloatVector.broadcast(F, 0.3275911f), one));
+            var p = t.fma(FloatVector.broadcast(F, 1.061405429f), FloatVector.broadcast(F, -1.453152027f));
+            p = p.fma(t, FloatVector.broadcast(F, 1.421413741f));
+            p = p.fma(t, FloatVector.broadcast(F, -0.284496736f));
+            p = p.fma(t, FloatVector.broadcast(F, 0.254829592f)).mul(t);
+            var erfAbs = one.sub(p.mul(a.mul(a).neg().lanewise(VectorOperators.EXP)));
+            var erf = erfAbs.blend(erfAbs.neg(), z.lt(0f));
+            v.mul(0.5f).mul(one.add(erf)).intoArray(x, i);
+        }
+        for (; i < to; i++) x[i] = dev.navil4j.nn.Activations.gelu(x[i]);
+    }
+
+    /**
+     * Σ a[ao+i]·b[bo+i] in a fixed order (training): FMAs into 4 accumulators, then the lanes added one by one.
+     * reduceLanes(ADD) may add lanes in another order once C2 intrinsifies it, so a JIT-warm and a cold JVM would
+     * round differently — and a resumed training run must repeat an uninterrupted one bit for bit.
+     */
+    public static float dotFixedOrder(float[] a, int ao, float[] b, int bo, int n) {
+        int i = 0;
+        FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
+        for (int bound = n - 4 * L; i <= bound; i += 4 * L) {
+            s0 = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), s0);
+            s1 = FloatVector.fromArray(F, a, ao + i + L).fma(FloatVector.fromArray(F, b, bo + i + L), s1);
+            s2 = FloatVector.fromArray(F, a, ao + i + 2 * L).fma(FloatVector.fromArray(F, b, bo + i + 2 * L), s2);
+            s3 = FloatVector.fromArray(F, a, ao + i + 3 * L).fma(FloatVector.fromArray(F, b, bo + i + 3 * L), s3);
+        }
+        FloatVector s = s0.add(s1).add(s2.add(s3));
+        for (; i <= n - L; i += L) s = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), s);
+        float r = 0;
+        for (int k = 0; k < L; k++) r += s.lane(k);
+        for (; i < n; i++) r += a[ao + i] * b[bo + i];
+        return r;
+    }
+
+    /** Σ of the f32 lanes of seg[from, to) (to − from a multiple of 16L bytes): the read-bandwidth probe's loop. */
+    public static float streamSum(MemorySegment seg, long from, long to) {
+        FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
+        long step = 4L * L;
+        for (long o = from; o < to; o += 4 * step) {
+            s0 = s0.add(FloatVector.fromMemorySegment(F, seg, o, LE));
+            s1 = s1.add(FloatVector.fromMemorySegment(F, seg, o + step, LE));
+            s2 = s2.add(FloatVector.fromMemorySegment(F, seg, o + 2 * step, LE));
+            s3 = s3.add(FloatVector.fromMemorySegment(F, seg, o + 3 * step, LE));
+        }
+        return s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * The FMA peak probe: 12 independent accumulator chains (≥ latency × pipes on current x86 and ARM cores) of
+     * {@code iters} FMAs each, on registers only. Returns a value that depends on every FMA so none is removed.
+     */
+    public static float fmaLoop(long iters) {
+        FloatVector a = FloatVector.broadcast(F, 0.999999f), b = FloatVector.broadcast(F, 1e-7f);
+        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.broadcast(F, 1), c2 = FloatVector.broadcast(F, 2), c3 = FloatVector.broadcast(F, 3);
+        FloatVector c4 = FloatVector.broadcast(F, 4), c5 = FloatVector.broadcast(F, 5), c6 = FloatVector.broadcast(F, 6), c7 = FloatVector.broadcast(F, 7);
+        FloatVector c8 = FloatVector.broadcast(F, 8), c9 = FloatVector.broadcast(F, 9), c10 = FloatVector.broadcast(F, 10), c11 = FloatVector.broadcast(F, 11);
+        for (long i = 0; i < iters; i++) {
+            c0 = c0.fma(a, b); c1 = c1.fma(a, b); c2 = c2.fma(a, b); c3 = c3.fma(a, b);
+            c4 = c4.fma(a, b); c5 = c5.fma(a, b); c6 = c6.fma(a, b); c7 = c7.fma(a, b);
+            c8 = c8.fma(a, b); c9 = c9.fma(a, b); c10 = c10.fma(a, b); c11 = c11.fma(a, b);
+        }
+        return c0.add(c1).add(c2.add(c3)).add(c4.add(c5).add(c6.add(c7))).add(c8.add(c9).add(c10.add(c11))).reduceLanes(VectorOperators.ADD);
     }
 }

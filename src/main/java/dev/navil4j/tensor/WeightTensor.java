@@ -100,6 +100,44 @@ public abstract class WeightTensor {
     }
 
     /**
+     * The decode GEMVs of several matrices that read the same activation row (q/k/v, gate/up), in one parallel region:
+     * outs[m][r] = Σ_j W_m[r, j]·x[j] (+ biases[m][r]). One region instead of one per matrix (each region end is a
+     * barrier where the first finished core idles), and for block-quantized weights x is quantized once for all of
+     * them. Every row runs the kernel and the x̃ that {@link #matmul} with n = 1 would, so results are bit-identical
+     * to separate calls. All matrices must have the same number of columns; biases (or its entries) may be null.
+     */
+    public static void gemvTogether(float[] x, WeightTensor[] ws, float[][] outs, float[][] biases) {
+        int cols = ws[0].cols;
+        int[] groupStart = new int[ws.length + 1];
+        boolean anyQ4 = false, anyQuant = false;
+        for (int m = 0; m < ws.length; m++) {
+            WeightTensor w = ws[m];
+            if (w.cols != cols) throw new IllegalArgumentException(w.name + ": " + w.cols + " columns, " + ws[0].name + " has " + cols);
+            if (outs[m].length < w.rows) throw new IllegalArgumentException(w.name + ": output of " + outs[m].length + " for " + w.rows + " rows");
+            if (biases != null && biases[m] != null && biases[m].length < w.rows)
+                throw new IllegalArgumentException(w.name + ": bias has " + biases[m].length + " values for " + w.rows + " rows");
+            groupStart[m + 1] = groupStart[m] + (w.rows + 3) / 4;
+            anyQuant |= w instanceof BlockQuantTensor;
+            anyQ4 |= w.dtype() == DType.Q4;
+        }
+        if (x.length < cols) throw new IllegalArgumentException(ws[0].name + ": activations of length " + x.length + " for " + cols + " columns");
+        QuantizedVector xq = anyQuant ? QuantizedVector.of(x, 0, cols, anyQ4) : null; // a Q8 kernel ignores the Q4 terms
+        Parallel.forRange(groupStart[ws.length], 16, 4, (g0, g1) -> {
+            for (int m = 0; m < ws.length; m++) {
+                int a = Math.max(g0, groupStart[m]), b = Math.min(g1, groupStart[m + 1]);
+                if (a >= b) continue;
+                WeightTensor w = ws[m];
+                int from = (a - groupStart[m]) * 4, to = Math.min(w.rows, (b - groupStart[m]) * 4);
+                float[] out = outs[m];
+                if (w instanceof BlockQuantTensor bq) bq.gemvQuantized(xq, out, from, from, to);
+                else w.gemvRows(x, 0, out, from, from, to);
+                float[] bias = biases == null ? null : biases[m];
+                if (bias != null) for (int r = from; r < to; r++) out[r] += bias[r];
+            }
+        });
+    }
+
+    /**
      * Up to this many rows (batched decode, a prefill chunk beside it) multiply without packing: the
      * GEMM widens and packs every weight panel per call, which for a handful of rows costs more than the product
      * (measured: 2 and 4 batched rows 0.24× and 0.57× the tokens/s of one). Here each weight row is read once,
@@ -121,7 +159,7 @@ public abstract class WeightTensor {
                 int wr = Math.min(2, rows - r);
                 for (int i = 0; i < wr; i++) rowToFloat(r + i, w, i * cols);
                 for (int t = 0; t < n4; t += 4)
-                    VectorKernels.dotTile(w, 0, cols, wr, xs, t * cols, cols, 4, cols, ys, t * rows + r, rows, 1);
+                    Kernels.dotTile(w, 0, cols, wr, xs, t * cols, cols, 4, cols, ys, t * rows + r, rows, 1);
             }
         });
         if (ys != out) System.arraycopy(ys, 0, out, 0, n * rows);
@@ -161,7 +199,7 @@ public abstract class WeightTensor {
         @Override public void rowSliceToFloat(int r, int from, int len, float[] dst, int off) {
             MemorySegment.copy(data, Convert.LE_FLOAT, ((long) r * cols + from) * 4, dst, off, len);
         }
-        public float dot(int r, float[] x, int xo) { return VectorKernels.dotF32(data, (long) r * cols, x, xo, cols); }
+        public float dot(int r, float[] x, int xo) { return Kernels.dotF32(data, (long) r * cols, x, xo, cols); }
         @Override public void gemvRows(float[] x, int xo, float[] out, int oo, int from, int to) {
             long rb = (long) cols * 4;
             if (rb < SHORT_ROW_BYTES) {
@@ -169,7 +207,7 @@ public abstract class WeightTensor {
                 return;
             }
             int r = from;
-            for (; r + 4 <= to; r += 4) VectorKernels.dot4F32(data, r * rb, rb, x, xo, cols, out, oo + r - from);
+            for (; r + 4 <= to; r += 4) Kernels.dot4F32(data, r * rb, rb, x, xo, cols, out, oo + r - from);
             for (; r < to; r++) out[oo + r - from] = dot(r, x, xo);
         }
         public long byteSize() { return (long) rows * cols * 4; }
@@ -180,21 +218,21 @@ public abstract class WeightTensor {
         BF16(String name, MemorySegment data, int rows, int cols) { super(name, rows, cols); this.data = data; }
         public DType dtype() { return DType.BF16; }
         public MemorySegment data() { return data; }
-        public void rowToFloat(int r, float[] dst, int off) { VectorKernels.bf16ToFloat(data, (long) r * cols, dst, off, cols); }
+        public void rowToFloat(int r, float[] dst, int off) { Kernels.bf16ToFloat(data, (long) r * cols, dst, off, cols); }
         @Override public void rowSliceToFloat(int r, int from, int len, float[] dst, int off) {
-            VectorKernels.bf16ToFloat(data, (long) r * cols + from, dst, off, len);
+            Kernels.bf16ToFloat(data, (long) r * cols + from, dst, off, len);
         }
-        public float dot(int r, float[] x, int xo) { return VectorKernels.dotBf16(data, (long) r * cols, x, xo, cols); }
+        public float dot(int r, float[] x, int xo) { return Kernels.dotBf16(data, (long) r * cols, x, xo, cols); }
         @Override public void gemvRows(float[] x, int xo, float[] out, int oo, int from, int to) {
             long rb = (long) cols * 2;
             if (rb < SHORT_ROW_BYTES) {
                 float[] xs = new float[cols];
-                VectorKernels.evenOddOrder(x, xo, cols, xs);
-                for (int r = from; r < to; r++) out[oo + r - from] = VectorKernels.dotBf16EvenOdd(data, r * rb, xs, cols);
+                Kernels.evenOddOrder(x, xo, cols, xs);
+                for (int r = from; r < to; r++) out[oo + r - from] = Kernels.dotBf16EvenOdd(data, r * rb, xs, cols);
                 return;
             }
             int r = from;
-            for (; r + 4 <= to; r += 4) VectorKernels.dot4Bf16(data, r * rb, rb, x, xo, cols, out, oo + r - from);
+            for (; r + 4 <= to; r += 4) Kernels.dot4Bf16(data, r * rb, rb, x, xo, cols, out, oo + r - from);
             for (; r < to; r++) out[oo + r - from] = dot(r, x, xo);
         }
         public long byteSize() { return (long) rows * cols * 2; }
@@ -207,19 +245,19 @@ public abstract class WeightTensor {
         F16(String name, MemorySegment data, int rows, int cols) { super(name, rows, cols); this.data = data; }
         public DType dtype() { return DType.F16; }
         public MemorySegment data() { return data; }
-        public void rowToFloat(int r, float[] dst, int off) { VectorKernels.f16ToFloat(data, (long) r * cols * 2, dst, off, cols); }
+        public void rowToFloat(int r, float[] dst, int off) { Kernels.f16ToFloat(data, (long) r * cols * 2, dst, off, cols); }
         @Override public void rowSliceToFloat(int r, int from, int len, float[] dst, int off) {
-            VectorKernels.f16ToFloat(data, ((long) r * cols + from) * 2, dst, off, len);
+            Kernels.f16ToFloat(data, ((long) r * cols + from) * 2, dst, off, len);
         }
-        public float dot(int r, float[] x, int xo) { return VectorKernels.dotF16(data, (long) r * cols, x, xo, cols); }
+        public float dot(int r, float[] x, int xo) { return Kernels.dotF16(data, (long) r * cols, x, xo, cols); }
         /** Widens 4 row chunks at a time on the heap (there is no f16 lane conversion in the Vector API), then a 4-row dot. */
         @Override public void gemvRows(float[] x, int xo, float[] out, int oo, int from, int to) {
             if ((long) cols * 2 < SHORT_ROW_BYTES) {
                 // short rows: one row after the other, as one sequential stream (see SHORT_ROW_BYTES)
                 float[] row = new float[cols];
                 for (int r = from; r < to; r++) {
-                    VectorKernels.f16ToFloat(data, (long) r * cols * 2, row, 0, cols);
-                    out[oo + r - from] = VectorKernels.dot(row, 0, x, xo, cols);
+                    Kernels.f16ToFloat(data, (long) r * cols * 2, row, 0, cols);
+                    out[oo + r - from] = Kernels.dot(row, 0, x, xo, cols);
                 }
                 return;
             }
@@ -231,8 +269,8 @@ public abstract class WeightTensor {
                 out[o] = out[o + 1] = out[o + 2] = out[o + 3] = 0;
                 for (int c = 0; c < cols; c += chunk) {
                     int len = Math.min(chunk, cols - c);
-                    for (int k = 0; k < 4; k++) VectorKernels.f16ToFloat(data, ((long) (r + k) * cols + c) * 2, buf, k * chunk, len);
-                    VectorKernels.dot4(buf, 0, chunk, x, xo + c, len, out, o);
+                    for (int k = 0; k < 4; k++) Kernels.f16ToFloat(data, ((long) (r + k) * cols + c) * 2, buf, k * chunk, len);
+                    Kernels.dot4(buf, 0, chunk, x, xo + c, len, out, o);
                 }
             }
             for (; r < to; r++) out[oo + r - from] = dot(r, x, xo);

@@ -433,6 +433,14 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     }
 
     @Override
+    public byte[] tokenBytes(int id) {
+        if (id < 0 || id >= size) return null;
+        AddedToken a = addedById[id];
+        if (a != null) return a.special() ? null : a.content().getBytes(StandardCharsets.UTF_8); // decode writes an added token's content
+        return idToBytes[id] == null ? null : idToBytes[id].clone();
+    }
+
+    @Override
     public int tokenId(String token) { return tokenToId.getOrDefault(token, -1); }
 
     @Override

@@ -203,6 +203,15 @@ public final class InternLM2Tokenizer implements Tokenizer {
     }
 
     @Override
+    public byte[] tokenBytes(int id) {
+        if (allSpecialIds.contains(id)) return null;
+        String a = addedDecoder.get(id);
+        // decode's clean-up (" ." -> ".") may still drop a space before punctuation: between JSON tokens a space is
+        // optional, so constrained JSON stays valid; inside a JSON string the text loses that space
+        return a != null ? a.getBytes(java.nio.charset.StandardCharsets.UTF_8) : sp.pieceBytes(id);
+    }
+
+    @Override
     public int tokenId(String token) {
         Integer a = addedEncoder.get(token);
         if (a != null) return a;

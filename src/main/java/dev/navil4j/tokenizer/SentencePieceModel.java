@@ -153,6 +153,19 @@ public final class SentencePieceModel {
         return pieces[id];
     }
 
+    /**
+     * The bytes piece {@code id} stands for in decoded text (DecodePieces: ▁ is a space, a byte piece its byte), or
+     * null for control and unknown pieces (the decoder writes no fixed bytes for them).
+     */
+    byte[] pieceBytes(int id) {
+        if (id < 0 || id >= pieces.length) return null;
+        return switch (types[id]) {
+            case BYTE -> new byte[]{(byte) pieceToByte(pieces[id])};
+            case CONTROL, UNKNOWN -> null;
+            default -> pieces[id].replace(SPACE, " ").getBytes(StandardCharsets.UTF_8);
+        };
+    }
+
     static int pieceToByte(String p) {
         if (p.length() != 6 || !p.startsWith("<0x") || p.charAt(5) != '>') return -1;
         try { return Integer.parseInt(p.substring(3, 5), 16); } catch (NumberFormatException e) { return -1; }

@@ -48,6 +48,14 @@ public interface Tokenizer {
     /** Whether an id is a special token (dropped by skipSpecialTokens). */
     boolean isSpecial(int id);
 
+    /**
+     * The bytes id {@code id} adds to the decoded text when it stands among ordinary tokens (byte-level BPE: the
+     * byte table of its vocabulary string; SentencePiece: its piece with ▁ as a space, byte pieces as their byte),
+     * or null for a special token (dropped by the decoder) or an id that has no fixed bytes. Constrained decoding
+     * walks these bytes through a grammar ({@code dev.navil4j.generate.VocabularyTrie}).
+     */
+    default byte[] tokenBytes(int id) { return null; }
+
     /** A streaming decoder that emits text as ids arrive and never splits a UTF-8 character. */
     IncrementalDecoder incrementalDecoder(boolean skipSpecialTokens);
 }

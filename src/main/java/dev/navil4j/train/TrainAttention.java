@@ -1,7 +1,7 @@
 package dev.navil4j.train;
 
 import dev.navil4j.tensor.Parallel;
-import dev.navil4j.tensor.VectorKernels;
+import dev.navil4j.tensor.Kernels;
 
 /**
  * Scaled dot-product attention with grouped KV heads and an allowed-key rule, forward and backward.
@@ -40,7 +40,7 @@ public final class TrainAttention {
                     probs(p, stats, true, q, k, base, bh, i, len, h, kh, hd, qs, ks, mask);
                     int oo = (base + i) * qs + h * hd;
                     for (int d = 0; d < hd; d++) out[oo + d] = 0f;
-                    for (int j = 0; j < len; j++) if (p[j] != 0f) VectorKernels.axpy(p[j], v, (base + j) * ks + kh * hd, out, oo, hd);
+                    for (int j = 0; j < len; j++) if (p[j] != 0f) Kernels.axpy(p[j], v, (base + j) * ks + kh * hd, out, oo, hd);
                 }
             }
         });
@@ -111,15 +111,15 @@ public final class TrainAttention {
                             int vo = (base + j) * ks + kh * hd;
                             dp[j] = TrainOps.dot(dout, oo, v, vo, hd);
                             dot += p * dp[j];
-                            VectorKernels.axpy(p, dout, oo, dv, vo, hd);
+                            Kernels.axpy(p, dout, oo, dv, vo, hd);
                         }
                         for (int j = 0; j < len; j++) {
                             float p = pr[j];
                             if (p == 0f) continue;
                             float ds = p * (dp[j] - dot) * scale;
                             int ko = (base + j) * ks + kh * hd;
-                            VectorKernels.axpy(ds, k, ko, dq, oo, hd);
-                            VectorKernels.axpy(ds, q, oo, dk, ko, hd);
+                            Kernels.axpy(ds, k, ko, dq, oo, hd);
+                            Kernels.axpy(ds, q, oo, dk, ko, hd);
                         }
                     }
                 }

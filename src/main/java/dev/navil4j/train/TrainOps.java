@@ -1,9 +1,7 @@
 package dev.navil4j.train;
 
 import dev.navil4j.tensor.Parallel;
-import dev.navil4j.tensor.VectorKernels;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
+import dev.navil4j.tensor.Kernels;
 
 /**
  * Forward and backward kernels of the VoRA training graph, llm.c style: every op is a pair of flat
@@ -15,8 +13,6 @@ public final class TrainOps {
     private TrainOps() {}
 
     private static final int GRAIN = 4;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final int L = F.length();
 
     /**
      * Σ a[ao+i]·b[bo+i] summed in a FIXED order: vector FMAs into 4 accumulators, then the lanes added one by
@@ -24,20 +20,7 @@ public final class TrainOps {
      * JVM would round differently — and a resumed run must repeat an uninterrupted one bit for bit.
      */
     public static float dot(float[] a, int ao, float[] b, int bo, int n) {
-        int i = 0;
-        FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F), s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
-        for (int bound = n - 4 * L; i <= bound; i += 4 * L) {
-            s0 = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), s0);
-            s1 = FloatVector.fromArray(F, a, ao + i + L).fma(FloatVector.fromArray(F, b, bo + i + L), s1);
-            s2 = FloatVector.fromArray(F, a, ao + i + 2 * L).fma(FloatVector.fromArray(F, b, bo + i + 2 * L), s2);
-            s3 = FloatVector.fromArray(F, a, ao + i + 3 * L).fma(FloatVector.fromArray(F, b, bo + i + 3 * L), s3);
-        }
-        FloatVector s = s0.add(s1).add(s2.add(s3));
-        for (; i <= n - L; i += L) s = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), s);
-        float r = 0;
-        for (int k = 0; k < L; k++) r += s.lane(k);
-        for (; i < n; i++) r += a[ao + i] * b[bo + i];
-        return r;
+        return Kernels.dotFixedOrder(a, ao, b, bo, n);
     }
 
     /** A plain scalar reference of {@link #dot} (tests). */
@@ -72,7 +55,7 @@ public final class TrainOps {
                 for (int i = lo; i < hi; i++)
                     for (int o = 0; o < out; o++) {
                         float d = dy[i * out + o];
-                        if (d != 0f) VectorKernels.axpy(d, w, o * in, dx, i * in, in);
+                        if (d != 0f) Kernels.axpy(d, w, o * in, dx, i * in, in);
                     }
             });
         if (dw != null)
@@ -80,7 +63,7 @@ public final class TrainOps {
                 for (int o = lo; o < hi; o++)
                     for (int i = 0; i < n; i++) {
                         float d = dy[i * out + o];
-                        if (d != 0f) VectorKernels.axpy(d, x, i * in, dw, o * in, in);
+                        if (d != 0f) Kernels.axpy(d, x, i * in, dw, o * in, in);
                     }
             });
         if (db != null)

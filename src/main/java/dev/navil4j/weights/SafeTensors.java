@@ -257,6 +257,16 @@ public final class SafeTensors implements AutoCloseable {
 
     public Set<String> names() { return Collections.unmodifiableSet(tensors.keySet()); }
 
+    /**
+     * Refuses a checkpoint with NaN or ±Inf in any F32/F16/BF16 tensor ({@link NonFiniteScan}: the error names the
+     * file and tensor); loaders call it after opening. Synthetic checkpoints are not scanned. Returns this.
+     */
+    public SafeTensors requireFinite() {
+        if (provider == null && NonFiniteScan.enabled())
+            for (TensorInfo t : tensors.values()) NonFiniteScan.check(t);
+        return this;
+    }
+
     public Map<String, String> metadata() { return Collections.unmodifiableMap(metadata); }
 
     /** Names never requested with {@link #get}: after loading a model, what it ignored. */

@@ -74,4 +74,20 @@ class BenchTest {
         assertThrows(IllegalArgumentException.class, () -> Bench.format("q5"));
         assertThrows(IllegalArgumentException.class, () -> BenchShape.named("llama-70b"));
     }
+
+    /**
+     * The FLOP counts behind the GFLOP/s figures, against the published parameter counts: Qwen2.5-0.5B has 0.36B
+     * non-embedding parameters (its model card) and a 151936 × 896 head; InternViT-300M has 0.30B parameters
+     * over 1025 tokens per tile plus 24 layers of attention products (4 · T² · width).
+     */
+    @Test
+    void flopCountsMatchTheModelsParameterCounts() {
+        double llm = BenchShape.QWEN25_05B.prefillFlops(1);
+        assertEquals(2 * (0.358e9 + 151936.0 * 896), llm, 0.02 * llm);
+        double perToken512 = BenchShape.QWEN25_05B.prefillFlops(512) / 512;
+        assertTrue(perToken512 > 2 * 0.358e9 && perToken512 < 2 * 0.38e9, "pp512 per token " + perToken512);
+        double tile = BenchShape.INTERNVL3_1B.vision().tileFlops(896);
+        double want = 2 * 0.30e9 * 1025 + 24 * 4.0 * 1025 * 1025 * 1024;
+        assertEquals(want, tile, 0.05 * want);
+    }
 }

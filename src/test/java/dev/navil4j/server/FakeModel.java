@@ -184,6 +184,7 @@ final class FakeModel implements VisionLanguageModel {
         public int tokenId(String token) { return token.equals("<eos>") ? EOS : token.equals("<img>") ? IMG : -1; }
         public String token(int id) { return id == EOS ? "<eos>" : id == IMG ? "<img>" : id >= 0 && id < 256 ? String.valueOf((char) id) : null; }
         public int size() { return VOCAB; }
+        public byte[] tokenBytes(int id) { return id >= 0 && id < 256 ? new byte[]{(byte) id} : null; }
         public boolean isSpecial(int id) { return id >= 256; }
 
         public IncrementalDecoder incrementalDecoder(boolean skipSpecialTokens) {

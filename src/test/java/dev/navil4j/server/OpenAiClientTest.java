@@ -11,6 +11,7 @@ import com.openai.models.chat.completions.ChatCompletionContentPartImage;
 import com.openai.models.chat.completions.ChatCompletionContentPartText;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
+import com.openai.models.chat.completions.StructuredChatCompletionCreateParams;
 import com.openai.models.models.Model;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -84,6 +85,39 @@ class OpenAiClientTest {
         assertThat(text.toString()).isEqualTo("echo: stream it");
         assertThat(finish).containsExactly("stop");
         assertThat(completionTokens[0]).isEqualTo("echo: stream it".length() + 1);
+    }
+
+    /** The SDK's structured-output helper (a Java class → strict JSON schema → typed result) on a random-weight model. */
+    public static class Step {
+        public String explanation;
+        public String output;
+    }
+
+    public static class MathReasoning {
+        public List<Step> steps;
+        public String finalAnswer;
+        public boolean confident;
+    }
+
+    @Test
+    void structuredOutputWithTheSdkHelper() {
+        try (var fixture = dev.navil4j.models.ModelRegistry.load(java.nio.file.Path.of("fixtures/internvl3-tiny/model"), dev.navil4j.models.LoadOptions.defaults());
+             OpenAiServer s = OpenAiServer.start(fixture, ServerOptions.defaults("internvl3-tiny"), "127.0.0.1", 0)) {
+            OpenAIClient c = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + s.port() + "/v1").apiKey("x").maxRetries(0).build();
+            try {
+                for (long seed = 1; seed <= 3; seed++) {
+                    StructuredChatCompletionCreateParams<MathReasoning> p = ChatCompletionCreateParams.builder().model("internvl3-tiny")
+                            .addUserMessage("solve 8x + 7 = -23").responseFormat(MathReasoning.class).maxCompletionTokens(400)
+                            .temperature(1.0).seed(seed).build();
+                    // the SDK parses the content into the class: it throws if the JSON does not fit
+                    MathReasoning r = c.chat().completions().create(p).choices().getFirst().message().content().orElseThrow();
+                    assertThat(r.steps).isNotNull();
+                    assertThat(r.finalAnswer).isNotNull();
+                }
+            } finally {
+                c.close();
+            }
+        }
     }
 
     @Test

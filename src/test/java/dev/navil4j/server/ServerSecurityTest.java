@@ -166,7 +166,7 @@ class ServerSecurityTest {
     void unimplementedFieldsAreRefusedByName() throws Exception {
         start(ServerOptions.Access.OPEN);
         String[][] refused = {
-                {"response_format", "{\"type\":\"json_object\"}"}, {"response_format", "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":{}}}"},
+                {"response_format", "{\"type\":\"json_object\",\"schema\":{}}"},
                 {"tools", "[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]"}, {"tool_choice", "\"required\""},
                 {"logit_bias", "{\"50256\":-100}"}, {"best_of", "2"}, {"use_beam_search", "true"},
                 {"audio", "{}"}, {"prediction", "{}"}, {"reasoning_effort", "\"low\""}, {"modalities", "[\"text\",\"audio\"]"},
@@ -185,7 +185,8 @@ class ServerSecurityTest {
         }
         String[][] accepted = {
                 {"n", "1"}, {"presence_penalty", "0"}, {"frequency_penalty", "0.0"}, {"logprobs", "false"}, {"top_logprobs", "0"},
-                {"response_format", "{\"type\":\"text\"}"}, {"tools", "[]"}, {"tool_choice", "\"none\""}, {"parallel_tool_calls", "true"},
+                {"response_format", "{\"type\":\"text\"}"}, {"response_format", "{\"type\":\"json_object\"}"},
+                {"response_format", "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":{}}}"}, {"tools", "[]"}, {"tool_choice", "\"none\""}, {"parallel_tool_calls", "true"},
                 {"store", "false"}, {"user", "\"u-1\""}, {"metadata", "{\"a\":\"b\"}"}, {"service_tier", "\"auto\""},
                 {"top_k", "5"}, {"top_k", "-1"}, {"repetition_penalty", "1.1"}, {"logit_bias", "{}"}, {"modalities", "[\"text\"]"},
                 {"n", "2"}, {"logprobs", "true"}, {"top_logprobs", "0"}, {"logprobs", "true,\"top_logprobs\":3"}, {"presence_penalty", "0.5"}, {"frequency_penalty", "-1"}, {"min_p", "0.1"},

@@ -209,4 +209,32 @@ class KernelsTest {
         assertThrows(IllegalArgumentException.class, () -> Q8Tensor.quantize(w));
         assertThrows(IllegalArgumentException.class, () -> w.matmul(new float[3], 1, new float[2], new float[1]));
     }
+
+    /** gemvTogether (q/k/v, gate/up in one region) gives each matrix exactly what its own n = 1 matmul gives. */
+    @Test
+    void gemvTogetherIsBitIdenticalToSeparateGemvs() {
+        Random rnd = new Random(23);
+        int cols = 96;
+        for (DType dt : new DType[]{DType.F32, DType.BF16, DType.F16, DType.Q8, DType.Q4}) {
+            for (int threads : new int[]{1, 3}) {
+                Parallel.setThreads(threads);
+                int[] rows = {37, 5, 130};
+                WeightTensor[] ws = new WeightTensor[rows.length];
+                float[][] outs = new float[rows.length][], biases = new float[rows.length][], want = new float[rows.length][];
+                float[] x = random(rnd, cols);
+                for (int m = 0; m < rows.length; m++) {
+                    ws[m] = make(dt, random(rnd, rows[m] * cols), rows[m], cols);
+                    outs[m] = new float[rows[m]];
+                    biases[m] = m == 1 ? null : random(rnd, rows[m]);
+                    want[m] = new float[rows[m]];
+                    ws[m].matmul(x, 1, want[m], biases[m]);
+                }
+                WeightTensor.gemvTogether(x, ws, outs, biases);
+                for (int m = 0; m < rows.length; m++) assertArrayEquals(want[m], outs[m], dt + " matrix " + m + ", " + threads + " threads");
+            }
+        }
+        WeightTensor a = make(DType.F32, random(rnd, 4 * 32), 4, 32), b = make(DType.F32, random(rnd, 4 * 33), 4, 33);
+        assertThrows(IllegalArgumentException.class, () -> WeightTensor.gemvTogether(new float[33], new WeightTensor[]{a, b},
+                new float[][]{new float[4], new float[4]}, null));
+    }
 }

@@ -95,6 +95,7 @@ public final class NaViL implements VisionLanguageModel {
         Map<String, Integer> added = addedTokens(dir);
         SafeTensors st = SafeTensors.open(dir);
         try {
+            st.requireFinite(); // NaN/Inf weights: a load error naming the tensor, not NaN logits later
             return new NaViL(dir, cfg, st, tokenizer, added, options);
         } catch (RuntimeException e) {
             st.close();

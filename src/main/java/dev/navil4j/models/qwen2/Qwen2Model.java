@@ -231,16 +231,13 @@ public final class Qwen2Model {
         for (int l = 0; l < layers.length; l++) {
             Layer L = layers[l];
             Norms.rmsNorm(x, hs, n, h, L.inputLayernorm(), c.rmsNormEps());
-            L.qProj().forward(hs, n, q);
-            L.kProj().forward(hs, n, k);
-            L.vProj().forward(hs, n, v);
+            Projection.forwardTogether(hs, n, new Projection[]{L.qProj(), L.kProj(), L.vProj()}, new float[][]{q, k, v});
             CacheRun.attend(runs, l, q, k, v, rope, positions, heads, kvHeads, hd, scale, attn);
             L.oProj().forward(attn, n, o);
             for (int i = 0; i < o.length; i++) x[i] += o[i];
 
             Norms.rmsNorm(x, hs, n, h, L.postAttentionLayernorm(), c.rmsNormEps());
-            L.gateProj().forward(hs, n, gate);
-            L.upProj().forward(hs, n, up);
+            Projection.forwardTogether(hs, n, new Projection[]{L.gateProj(), L.upProj()}, new float[][]{gate, up});
             Activations.siluMul(gate, up, gate.length);
             L.downProj().forward(gate, n, o);
             for (int i = 0; i < o.length; i++) x[i] += o[i];

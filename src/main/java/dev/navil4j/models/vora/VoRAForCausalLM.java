@@ -68,6 +68,7 @@ public final class VoRAForCausalLM implements VisionLanguageModel {
         VoRAConfig c = VoRAConfig.load(dir, options.configOverride());
         SafeTensors st = SafeTensors.open(dir);
         try {
+            st.requireFinite(); // NaN/Inf weights: a load error naming the tensor, not NaN logits later
             Qwen2Model llm = Qwen2Model.load(st, LLM, c.llm(), VoRALora.loader(c, LLM, options.mergeLora()), options);
             AIMv2Embedding vision = AIMv2Embedding.load(st, "vision_embedding.", c);
             List<String> unused = st.unused();
