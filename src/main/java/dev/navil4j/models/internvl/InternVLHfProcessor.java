@@ -72,11 +72,24 @@ public record InternVLHfProcessor(int tileSize, boolean cropToPatches, int minPa
         if (seq != modelTokensPerTile)
             throw new WeightsException(proc.where() + ": image_seq_length " + seq + " does not match the model's "
                     + modelTokensPerTile + " image tokens per tile ((image_size / patch_size)² · downsample_ratio²)");
-        Json.Obj extra = tok.objOrEmpty("extra_special_tokens");
         checkTemplate(dir, tok);
         return new InternVLHfProcessor(size, true, min, max, pre.number("rescale_factor", 1 / 255.0), mean, std, seq,
-                extra.string("start_image_token", "<img>"), extra.string("end_image_token", "</img>"),
-                extra.string("context_image_token", "<IMG_CONTEXT>"));
+                namedToken(tok, "start_image_token", "<img>"), namedToken(tok, "end_image_token", "</img>"),
+                namedToken(tok, "context_image_token", "<IMG_CONTEXT>"));
+    }
+
+    /**
+     * A tokenizer attribute such as {@code context_image_token}: transformers 4.x saves it in the
+     * {@code extra_special_tokens} dict, 5.x as a top-level key (and in {@code model_specific_special_tokens}, with
+     * {@code extra_special_tokens} becoming a list); the converter's value when none is stored.
+     */
+    static String namedToken(Json.Obj tok, String key, String dflt) {
+        if (tok.has(key) && tok.node().get(key).isTextual()) return tok.string(key);
+        for (String holder : new String[] {"model_specific_special_tokens", "extra_special_tokens"}) {
+            JsonNode h = tok.node().path(holder);
+            if (h.isObject() && h.path(key).isTextual()) return h.get(key).asText();
+        }
+        return dflt;
     }
 
     private static int tileSize(Json.Obj pre) {
