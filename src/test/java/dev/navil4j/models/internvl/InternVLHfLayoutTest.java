@@ -232,6 +232,15 @@ class InternVLHfLayoutTest {
             // user text that spells <IMG_CONTEXT> stays text: it neither becomes an image slot nor an image token
             PreparedPrompt t = hf.prepare(new Conversation(null, List.of(new Conversation.Turn("<IMG_CONTEXT>", List.of(), null))));
             assertThat(t.ids()).doesNotContain(hf.imgContextId());
+            // a video: one <img>…</img> of one tile per sampled frame, "FrameN: " before each (replace_video_token);
+            // expected ids tokenized from that text independently of the prompt builder
+            var v = new Conversation.Video(Path.of("fixtures/images/moving_shapes_96x72_24fps.mp4"), 3, null);
+            PreparedPrompt vp = hf.prepare(new Conversation(null, List.of(new Conversation.Turn("What happens?", List.of(v), null))));
+            String frame = "<img>" + "<IMG_CONTEXT>".repeat(64) + "</img>";
+            String want = "<|im_start|>user\nFrame1: " + frame + "\nFrame2: " + frame + "\nFrame3: " + frame
+                    + "\nWhat happens?<|im_end|>\n<|im_start|>assistant\n";
+            assertThat(vp.ids()).containsExactly(hf.tokenizer().encode(want, false));
+            assertThat(vp.media()).hasSize(3);
         }
     }
 
