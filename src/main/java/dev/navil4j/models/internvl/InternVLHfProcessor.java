@@ -47,9 +47,15 @@ public record InternVLHfProcessor(int tileSize, boolean cropToPatches, int minPa
                 + "{{'<|im_end|>\\n'}}{% endfor %}{% if add_generation_prompt %}{{'<|im_start|>assistant\\n' }}{% endif %}";
     }
 
+    /** image_utils.OPENAI_CLIP_MEAN / OPENAI_CLIP_STD, GotOcr2ImageProcessor's defaults. */
+    static final float[] OPENAI_CLIP_MEAN = {0.48145466f, 0.4578275f, 0.40821073f}, OPENAI_CLIP_STD = {0.26862954f, 0.26130258f, 0.27577711f};
+
     public static InternVLHfProcessor load(Path dir, int modelTokensPerTile) {
-        Json.Obj pre = optional(dir.resolve("preprocessor_config.json"));
         Json.Obj proc = optional(dir.resolve("processor_config.json"));
+        // transformers 5's ProcessorMixin.save_pretrained nests the image processor in processor_config.json; the -hf
+        // repos (saved by 4.x) have it in preprocessor_config.json
+        Json.Obj pre = Files.isRegularFile(dir.resolve("preprocessor_config.json")) || !proc.node().path("image_processor").isObject()
+                ? optional(dir.resolve("preprocessor_config.json")) : proc.obj("image_processor");
         Json.Obj tok = optional(dir.resolve("tokenizer_config.json"));
         int size = tileSize(pre);
         int resample = pre.integer("resample", 3);
@@ -60,8 +66,10 @@ public record InternVLHfProcessor(int tileSize, boolean cropToPatches, int minPa
                 throw new WeightsException(pre.where() + ": " + key + " false is not supported");
         if (pre.bool("do_center_crop", false))
             throw new WeightsException(pre.where() + ": do_center_crop true is not supported");
-        float[] mean = pre.has("image_mean") ? pre.floatArray("image_mean") : InternVLImageProcessor.IMAGENET_MEAN;
-        float[] std = pre.has("image_std") ? pre.floatArray("image_std") : InternVLImageProcessor.IMAGENET_STD;
+        // absent keys take GotOcr2ImageProcessor's class defaults (OpenAI CLIP mean/std, 384² tiles), not InternVL's
+        // ImageNet values: the -hf repos store all of them, a file without them gets what transformers would use
+        float[] mean = pre.has("image_mean") ? pre.floatArray("image_mean") : OPENAI_CLIP_MEAN;
+        float[] std = pre.has("image_std") ? pre.floatArray("image_std") : OPENAI_CLIP_STD;
         if (mean.length != 3 || std.length != 3)
             throw new WeightsException(pre.where() + ": image_mean and image_std must have 3 values");
         int min = pre.integer("min_patches", 1), max = pre.integer("max_patches", 12);
@@ -93,7 +101,7 @@ public record InternVLHfProcessor(int tileSize, boolean cropToPatches, int minPa
     }
 
     private static int tileSize(Json.Obj pre) {
-        if (!pre.has("size")) return 448;
+        if (!pre.has("size")) return 384;
         Json.Obj s = pre.obj("size");
         if (!s.has("height") || !s.has("width"))
             throw new WeightsException(pre.where() + ": size " + s.node() + " is not supported (needs height and width)");

@@ -244,6 +244,36 @@ class InternVLHfLayoutTest {
         }
     }
 
+    /** What the -hf loader refuses, each naming the file and field; the nested processor_config.json form loads. */
+    @Test
+    void refusalsAndFileForms(@TempDir Path dir) throws IOException {
+        HfLayoutConverter.convert(ORIGINAL, dir, HfLayoutConverter.Naming.LATER);
+        // transformers 5's save_pretrained form: the image processor nested in processor_config.json
+        var proc = (com.fasterxml.jackson.databind.node.ObjectNode) Json.read(dir.resolve("processor_config.json"));
+        proc.set("image_processor", Json.read(dir.resolve("preprocessor_config.json")));
+        Json.MAPPER.writeValue(dir.resolve("processor_config.json").toFile(), proc);
+        Files.delete(dir.resolve("preprocessor_config.json"));
+        try (InternVLChatModel m = loadHf(dir)) {
+            assertThat(m.hfProcessor().tileSize()).isEqualTo(224);
+        }
+        Path template = dir.resolve("chat_template.jinja");
+        String good = Files.readString(template);
+        Files.writeString(template, good.replace("<|im_start|>assistant", "<|im_start|>bot"));
+        assertThatThrownBy(() -> ModelRegistry.load(dir, LoadOptions.defaults()))
+                .hasMessageContaining("chat_template.jinja").hasMessageContaining("is not the InternVL -hf template");
+        Files.writeString(template, good);
+        var cfg = (com.fasterxml.jackson.databind.node.ObjectNode) Json.read(dir.resolve("config.json"));
+        cfg.put("image_token_id", 7);
+        Json.MAPPER.writeValue(dir.resolve("config.json").toFile(), cfg);
+        assertThatThrownBy(() -> ModelRegistry.load(dir, LoadOptions.defaults()))
+                .hasMessageContaining("image_token_id 7 is not the tokenizer's <IMG_CONTEXT> (id 2024)");
+        cfg.put("image_token_id", 2024);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) cfg.get("text_config")).put("model_type", "llama");
+        Json.MAPPER.writeValue(dir.resolve("config.json").toFile(), cfg);
+        assertThatThrownBy(() -> ModelRegistry.load(dir, LoadOptions.defaults()))
+                .hasMessageContaining("model_type \"llama\" is not supported");
+    }
+
     /** InternVLVideoProcessor.sample_frames with initial_shift=True: arange(total/n/2, total, total/n).int(). */
     @Test
     void videoFrameSampling() {
