@@ -16,7 +16,8 @@ InternVLForConditionalGeneration and written by its save_pretrained), then recor
                             emulated with torch's antialiased bicubic interpolate on uint8 and its fused normalize
   prompts.json              apply_chat_template renders (single image, two images, multi-round, no system message,
                             explicit system message, video) and processor input_ids for two of them
-  logits.json               transformers' InternVLForConditionalGeneration logits (a few rows) on the converted weights
+  logits.json               transformers' InternVLForConditionalGeneration logits (a few rows) on the converted weights,
+                            and its greedy generate() ids for the same prompt
 
 Run with the venv that has transformers 5.x + torch: /tmp/hfvenv/bin/python scripts/internvl_hf_reference.py
 """
@@ -271,10 +272,14 @@ def main():
         inputs = pil(text=case["rendered"], images=[panda], max_patches=4, return_tensors="pt")
         with torch.no_grad():
             logits = m(input_ids=inputs["input_ids"], pixel_values=inputs["pixel_values"].float()).logits[0]
+            # greedy generate() with the checkpoint's generation_config.json (eos <|im_end|>)
+            gen = m.generate(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"],
+                             pixel_values=inputs["pixel_values"].float(), max_new_tokens=12, do_sample=False)
         n = logits.shape[0]
         rows = [0, n // 2, n - 1]
         json.dump({"transformers": transformers.__version__, "prompt": "single_image", "max_patches": 4,
-                   "rows": rows, "logits": [[float(v) for v in logits[r]] for r in rows]},
+                   "rows": rows, "logits": [[float(v) for v in logits[r]] for r in rows],
+                   "generated_ids": [int(i) for i in gen[0][inputs["input_ids"].shape[1]:]]},
                   open(os.path.join(OUT, "logits.json"), "w"))
     finally:
         shutil.rmtree(tmp)

@@ -172,6 +172,11 @@ class InternVLHfLayoutTest {
             }
             // transformers ran float32 on the same bf16 values; the difference is float32 summation order
             assertThat(worst).isLessThan(1e-4);
+            // greedy generate() with the checkpoint's defaults (generation_config.json: eos <|im_end|>), 12 new tokens
+            var r = dev.navil4j.generate.Generator.generate(hf, p, hf.defaultGeneration().withMaxNewTokens(12));
+            int[] want = new int[l.get("generated_ids").size()];
+            for (int i = 0; i < want.length; i++) want[i] = l.get("generated_ids").get(i).asInt();
+            assertThat(r.ids()).containsExactly(want);
         }
     }
 
