@@ -50,11 +50,6 @@ public final class ModelRegistry {
         if (!Files.isRegularFile(cfg)) throw new WeightsException(modelDir + ": not a model directory (no config.json)");
         Json.Obj config = Json.Obj.of(cfg);
         for (ModelFamily f : FAMILIES) if (f.accepts(config)) return f;
-        for (var a : config.node().path("architectures"))
-            if (a.asText().equals("InternVLForConditionalGeneration"))
-                throw new UnsupportedModelException(cfg + ": architectures [\"InternVLForConditionalGeneration\"] (the transformers-native "
-                        + "\"-hf\" layout) is not supported; load the original-layout repository (e.g. OpenGVLab/InternVL3-1B, "
-                        + "architectures InternVLChatModel) instead");
         throw new UnsupportedModelException(cfg + ": unsupported model (architectures " + config.node().path("architectures")
                 + ", model_type \"" + config.node().path("model_type").asText("") + "\"); navil4j runs "
                 + FAMILIES.stream().map(ModelFamily::name).toList());

@@ -60,11 +60,13 @@ class GenerationDefaultsTest {
                 .isInstanceOf(WeightsException.class).hasMessageContaining("top_k -1");
     }
 
-    /** The transformers-native InternVL layout is refused with the reason and what to load instead. */
+    /**
+     * The transformers-native InternVL layout (config.json of an OpenGVLab/InternVL3-*-hf repo) goes to the InternVL
+     * family; loading it for real is InternVLHfLayoutTest's.
+     */
     @Test
-    void hfLayoutIsRefusedByName(@TempDir Path dir) throws IOException {
+    void hfLayoutGoesToInternVL(@TempDir Path dir) throws IOException {
         Files.writeString(dir.resolve("config.json"), "{\"architectures\": [\"InternVLForConditionalGeneration\"], \"model_type\": \"internvl\"}");
-        assertThatThrownBy(() -> ModelRegistry.detect(dir)).isInstanceOf(ModelRegistry.UnsupportedModelException.class)
-                .hasMessageContaining("\"-hf\" layout) is not supported").hasMessageContaining("InternVLChatModel");
+        assertThat(ModelRegistry.detect(dir).name()).isEqualTo("internvl3");
     }
 }

@@ -30,6 +30,9 @@ public final class InternVLChatModel implements VisionLanguageModel {
     public final Qwen2Model languageModel;
     private final Tokenizer tokenizer;
     private final InternVLPrompts prompts;
+    /** The transformers-native layout's processor and prompt builder; null for the remote-code layout. */
+    private final HfLayout hf;
+    private final InternVLHfPrompts hfPrompts;
     private final int imgContextId, stopId, maxContext;
     private final MediaCache mediaCache = new MediaCache();
 
@@ -42,7 +45,19 @@ public final class InternVLChatModel implements VisionLanguageModel {
     /** With the special ids given (for runs on ids without a tokenizer). */
     InternVLChatModel(InternVLChatConfig config, SafeTensors weights, InternVLVisionEncoder vision, Qwen2Model llm,
                       Tokenizer tokenizer, int maxContext, int imgContextId, int stopId) {
+        this(config, weights, vision, llm, tokenizer, maxContext, imgContextId, stopId, null);
+    }
+
+    /**
+     * What only an InternVLForConditionalGeneration checkpoint has: its processor, and the source of generate()'s
+     * defaults (generation_config.json, else text_config, as GenerationConfig.from_model_config).
+     */
+    record HfLayout(InternVLHfProcessor processor, dev.navil4j.weights.Json.Obj generationSource) {}
+
+    private InternVLChatModel(InternVLChatConfig config, SafeTensors weights, InternVLVisionEncoder vision, Qwen2Model llm,
+                              Tokenizer tokenizer, int maxContext, int imgContextId, int stopId, HfLayout hf) {
         this.config = config;
+        this.hf = hf;
         this.weights = weights;
         this.vision = vision;
         this.languageModel = llm;
@@ -52,6 +67,7 @@ public final class InternVLChatModel implements VisionLanguageModel {
         // chat(): eos_token_id = tokenizer.convert_tokens_to_ids(template.sep.strip())
         this.stopId = stopId;
         this.prompts = new InternVLPrompts(this);
+        this.hfPrompts = hf == null ? null : new InternVLHfPrompts(this, hf.processor());
     }
 
     private static int requireToken(Tokenizer t, String token) {
@@ -94,6 +110,39 @@ public final class InternVLChatModel implements VisionLanguageModel {
         return new InternVLChatModel(cfg, st, vision, llm, tokenizer, max, imgContextId, stopId);
     }
 
+    /**
+     * An InternVLForConditionalGeneration checkpoint ({@link InternVLTensorNames#transformers} names, q/k/v re-fused):
+     * the same ViT, projector and Qwen2 classes as the remote-code layout, with transformers' processor and prompts.
+     */
+    static InternVLChatModel loadHf(SafeTensors st, InternVLHfConfig cfg, InternVLHfProcessor processor,
+                                    dev.navil4j.weights.Json.Obj generation, Tokenizer tokenizer, LoadOptions options) {
+        InternVLTensorNames names = InternVLTensorNames.transformers(st);
+        Qwen2Config q = Qwen2Config.of(cfg.textConfig(names.lmHead().contains("weight")));
+        Qwen2Model llm = Qwen2Model.load(st, names.llmModel(), names.lmHead(), q, Qwen2Model.PLAIN, options);
+        InternVLVisionEncoder vision = InternVLVisionEncoder.load(names, cfg.chat(), q.hiddenSize());
+        if (processor.tileSize() != vision.tileSize())
+            throw new WeightsException("preprocessor_config.json: size " + processor.tileSize() + " does not match the ViT's image_size "
+                    + vision.tileSize());
+        // get_placeholder_mask looks for image_token_id; the processor writes the tokenizer's context_image_token
+        int context = requireToken(tokenizer, processor.contextImage());
+        if (context != cfg.imageTokenId())
+            throw new WeightsException("config.json: image_token_id " + cfg.imageTokenId() + " is not the tokenizer's "
+                    + processor.contextImage() + " (id " + context + ")");
+        requireToken(tokenizer, processor.startImage());
+        requireToken(tokenizer, processor.endImage());
+        int max = q.maxPositionEmbeddings();
+        if (options.maxContext() > 0) max = Math.min(max, options.maxContext());
+        dev.navil4j.weights.Json.Obj gen = generation != null ? generation : cfg.chat().llm();
+        return new InternVLChatModel(cfg.chat(), st, vision, llm, tokenizer, max, context,
+                requireToken(tokenizer, InternVLTemplate.STOP), new HfLayout(processor, gen));
+    }
+
+    /** Whether this model was loaded from the transformers-native ("-hf") layout. */
+    public boolean hfLayout() { return hf != null; }
+
+    /** The -hf layout's processor settings; null for the remote-code layout. */
+    public InternVLHfProcessor hfProcessor() { return hf == null ? null : hf.processor(); }
+
     @Override public String family() { return "internvl3"; }
 
     @Override public Tokenizer tokenizer() { return tokenizer; }
@@ -104,13 +153,19 @@ public final class InternVLChatModel implements VisionLanguageModel {
 
     public int stopId() { return stopId; }
 
-    /** The system message chat() uses: config.system_message when present, else the template's. */
+    /**
+     * The system message chat() uses: config.system_message when present, else the template's; null for the -hf layout,
+     * whose chat template has no default system message.
+     */
     public String systemMessage() {
+        if (hf != null) return null;
         return config.systemMessage() != null ? config.systemMessage() : InternVLTemplate.INTERNVL2_5_SYSTEM;
     }
 
     @Override
-    public PreparedPrompt prepare(Conversation conversation) { return prompts.prepare(conversation); }
+    public PreparedPrompt prepare(Conversation conversation) {
+        return hfPrompts != null ? hfPrompts.prepare(conversation) : prompts.prepare(conversation);
+    }
 
     /** The reference chat()/batch_chat() prompt builder. */
     InternVLPrompts prompts() { return prompts; }
@@ -181,6 +236,12 @@ public final class InternVLChatModel implements VisionLanguageModel {
      */
     @Override
     public GenerationConfig defaultGeneration() {
+        if (hf != null) {
+            // -hf: generate() reads generation_config.json (or the text config) and its eos_token_id; it gets input_ids,
+            // so the repetition penalty covers the prompt. Without any eos id navil4j still stops at <|im_end|>.
+            Set<Integer> eos = dev.navil4j.models.GenerationDefaults.eosIds(hf.generationSource());
+            return dev.navil4j.models.GenerationDefaults.from(hf.generationSource(), eos.isEmpty() ? Set.of(stopId) : eos, true);
+        }
         return dev.navil4j.models.GenerationDefaults.from(config.llm(), Set.of(stopId), false);
     }
 

@@ -17,7 +17,10 @@ import dev.navil4j.weights.SafeTensors;
 
 import java.nio.file.Path;
 
-/** InternVL (InternVLChatModel checkpoints: InternViT + MLP projector + LLM). */
+/**
+ * InternVL: InternViT + MLP projector + LLM, from remote-code InternVLChatModel checkpoints or from transformers-native
+ * InternVLForConditionalGeneration ("-hf") ones ({@link InternVLHfConfig}).
+ */
 public final class InternVLFamily implements ModelFamily, FixtureCases {
     @Override
     public boolean handlesFixture(String fixtureFamily) { return fixtureFamily.startsWith("internvl"); }
@@ -29,7 +32,7 @@ public final class InternVLFamily implements ModelFamily, FixtureCases {
     public boolean accepts(Json.Obj config) {
         JsonNode arch = config.node().path("architectures");
         if (arch.isArray()) for (JsonNode a : arch) if (a.asText().equals("InternVLChatModel")) return true;
-        return config.node().path("model_type").asText("").equals("internvl_chat");
+        return config.node().path("model_type").asText("").equals("internvl_chat") || InternVLHfConfig.accepts(config);
     }
 
     @Override
@@ -44,12 +47,34 @@ public final class InternVLFamily implements ModelFamily, FixtureCases {
             deepMerge(merged, (ObjectNode) options.configOverride());
             config = new Json.Obj(merged, config.where() + " (with override)");
         }
+        if (InternVLHfConfig.accepts(config) && !config.node().path("model_type").asText("").equals("internvl_chat"))
+            return loadHfModel(dir, config, options);
         InternVLChatConfig cfg = InternVLChatConfig.parse(config);
         Tokenizer tok = Tokenizers.load(dir);
         SafeTensors st = SafeTensors.open(dir);
         try {
             st.requireFinite(); // NaN/Inf weights: a load error naming the tensor, not NaN logits later
             return InternVLChatModel.load(st, cfg, tok, options);
+        } catch (RuntimeException e) {
+            st.close();
+            throw e;
+        }
+    }
+
+    /**
+     * An InternVLForConditionalGeneration checkpoint: config.json (InternVLConfig), the processor files
+     * (preprocessor_config.json, processor_config.json, tokenizer_config.json, the chat template), generation_config.json,
+     * the tokenizer and the safetensors.
+     */
+    private static InternVLChatModel loadHfModel(Path dir, Json.Obj config, LoadOptions options) {
+        InternVLHfConfig cfg = InternVLHfConfig.parse(config);
+        int g = cfg.chat().vision().gridSize() / cfg.chat().shuffleFactor();
+        InternVLHfProcessor processor = InternVLHfProcessor.load(dir, g * g);
+        Tokenizer tok = Tokenizers.load(dir);
+        SafeTensors st = SafeTensors.open(dir);
+        try {
+            st.requireFinite();
+            return InternVLChatModel.loadHf(st, cfg, processor, InternVLHfConfig.generationConfig(dir), tok, options);
         } catch (RuntimeException e) {
             st.close();
             throw e;

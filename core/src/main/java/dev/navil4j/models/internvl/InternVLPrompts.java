@@ -71,7 +71,7 @@ final class InternVLPrompts {
      * next {@code numPatches × perTile} {@code <IMG_CONTEXT>} positions in order (generate(): input_embeds[selected]
      * = vit_embeds). Features come from the model's media cache, keyed by the tiles' pixels.
      */
-    private List<MediaEmbedding> media(int[] ids, Pixels px, int perTile) {
+    List<MediaEmbedding> media(int[] ids, Pixels px, int perTile) {
         int contexts = 0;
         for (int id : ids) if (id == model.imgContextId()) contexts++;
         long need = (long) px.tiles() * perTile;

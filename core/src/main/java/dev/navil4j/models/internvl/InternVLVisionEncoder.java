@@ -25,10 +25,17 @@ public final class InternVLVisionEncoder {
     }
 
     public static InternVLVisionEncoder load(SafeTensors st, InternVLChatConfig c, int llmHidden) {
-        InternVisionModel vm = InternVisionModel.load(st, "vision_model.", c.vision());
+        return load(InternVLTensorNames.original(st), c, llmHidden);
+    }
+
+    /** The ViT and the projector from whichever layout {@code names} describes. */
+    public static InternVLVisionEncoder load(InternVLTensorNames names, InternVLChatConfig c, int llmHidden) {
+        SafeTensors st = names.st;
+        InternVisionModel vm = InternVisionModel.load(names, c.vision());
         int k = c.shuffleFactor(), in = c.vision().hiddenSize() * k * k;
-        return new InternVLVisionEncoder(c, vm, st.get("mlp1.0.weight", in).toFloatArray(), st.get("mlp1.0.bias", in).toFloatArray(),
-                Linear.load(st, "mlp1.1", in, llmHidden, true), Linear.load(st, "mlp1.3", llmHidden, llmHidden, true));
+        return new InternVLVisionEncoder(c, vm, st.get(names.projectorNorm() + ".weight", in).toFloatArray(),
+                st.get(names.projectorNorm() + ".bias", in).toFloatArray(),
+                Linear.load(st, names.projectorFc1(), in, llmHidden, true), Linear.load(st, names.projectorFc2(), llmHidden, llmHidden, true));
     }
 
     /** An encoder without weights, for the pure pixel-shuffle logic. */

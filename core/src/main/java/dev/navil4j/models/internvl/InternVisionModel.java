@@ -6,6 +6,7 @@ import dev.navil4j.nn.Linear;
 import dev.navil4j.nn.Norms;
 import dev.navil4j.tensor.Parallel;
 import dev.navil4j.weights.SafeTensors;
+import dev.navil4j.weights.TensorPath;
 import dev.navil4j.weights.WeightsException;
 
 import java.util.Map;
@@ -13,8 +14,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * InternViT (modeling_intern_vit.py InternVisionModel), both layouts: 300M (LayerNorm, qkv bias) and 6B (RMSNorm,
- * QK-norm, no qkv bias), chosen by {@link InternVisionConfig}. Tensor names are the hub's under a prefix
- * ({@code vision_model.}). Weights stay mapped in their stored dtype; activations are f32 row-major.
+ * QK-norm, no qkv bias), chosen by {@link InternVisionConfig}. Tensor names come from {@link InternVLTensorNames}
+ * (remote-code or transformers layout). Weights stay mapped in their stored dtype; activations are f32 row-major.
  * <p>All tiles of a call run through one set of matmuls ([tiles·(1+P), C]); attention stays inside each tile.
  */
 public final class InternVisionModel {
@@ -39,26 +40,27 @@ public final class InternVisionModel {
         this.layers = layers;
     }
 
-    /** Loads {@code prefix + "embeddings.*"} and {@code prefix + "encoder.layers.N.*"}. */
-    public static InternVisionModel load(SafeTensors st, String prefix, InternVisionConfig c) {
+    /** Loads the ViT from whichever layout {@code names} describes. */
+    public static InternVisionModel load(InternVLTensorNames names, InternVisionConfig c) {
+        SafeTensors st = names.st;
         int d = c.hiddenSize(), f = c.intermediateSize();
         int positions = c.gridSize() * c.gridSize() + 1;
-        Linear patch = Linear.loadPatchConv(st, prefix + "embeddings.patch_embedding", c.numChannels(), c.patchSize(), d);
-        float[] cls = st.get(prefix + "embeddings.class_embedding", 1, 1, d).toFloatArray();
-        float[] pos = st.get(prefix + "embeddings.position_embedding", 1, positions, d).toFloatArray();
+        Linear patch = Linear.loadPatchConv(st, names.patchEmbedding(), c.numChannels(), c.patchSize(), d);
+        float[] cls = st.get(names.classEmbedding(), 1, 1, d).toFloatArray();
+        float[] pos = st.get(names.positionEmbedding(), 1, positions, d).toFloatArray();
         Layer[] layers = new Layer[c.layers()];
         for (int i = 0; i < layers.length; i++) {
-            String p = prefix + "encoder.layers." + i + ".";
+            TensorPath p = names.layer(i);
             boolean ln = !c.rmsNorm();
             layers[i] = new Layer(
-                    st.get(p + "norm1.weight", d).toFloatArray(), ln ? st.get(p + "norm1.bias", d).toFloatArray() : null,
-                    st.get(p + "norm2.weight", d).toFloatArray(), ln ? st.get(p + "norm2.bias", d).toFloatArray() : null,
-                    Linear.load(st, p + "attn.qkv", d, 3 * d, c.qkvBias()),
-                    Linear.load(st, p + "attn.proj", d, d, true),
-                    c.qkNormalization() ? st.get(p + "attn.q_norm.weight", d).toFloatArray() : null,
-                    c.qkNormalization() ? st.get(p + "attn.k_norm.weight", d).toFloatArray() : null,
-                    st.get(p + "ls1", d).toFloatArray(), st.get(p + "ls2", d).toFloatArray(),
-                    Linear.load(st, p + "mlp.fc1", d, f, true), Linear.load(st, p + "mlp.fc2", f, d, true));
+                    p.pp(names.norm1()).floats("weight", d), ln ? p.pp(names.norm1()).floats("bias", d) : null,
+                    p.pp(names.norm2()).floats("weight", d), ln ? p.pp(names.norm2()).floats("bias", d) : null,
+                    names.qkv(p, d, c.qkvBias()),
+                    Linear.load(st, p.pp(names.proj()).path(), d, d, true),
+                    c.qkNormalization() ? p.pp(names.qNorm()).floats("weight", d) : null,
+                    c.qkNormalization() ? p.pp(names.kNorm()).floats("weight", d) : null,
+                    p.floats(names.ls1(), d), p.floats(names.ls2(), d),
+                    Linear.load(st, p.pp(names.fc1()).path(), d, f, true), Linear.load(st, p.pp(names.fc2()).path(), f, d, true));
         }
         return new InternVisionModel(c, patch, cls, pos, layers);
     }

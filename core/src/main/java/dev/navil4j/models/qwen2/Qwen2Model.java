@@ -71,10 +71,20 @@ public final class Qwen2Model {
      * lm_head. Embeddings and norms keep their stored precision. {@code options.kvCacheBf16} selects bf16 KV caches.
      */
     public static Qwen2Model load(SafeTensors st, String prefix, Qwen2Config c, ProjectionLoader linear, LoadOptions options) {
+        TensorPath root = TensorPath.of(st, prefix);
+        return load(st, root.pp("model"), root.pp("lm_head"), c, linear, options);
+    }
+
+    /**
+     * As {@link #load(SafeTensors, String, Qwen2Config, ProjectionLoader, LoadOptions)} with the decoder ({@code model})
+     * and the head ({@code lmHead}) at paths of their own, for checkpoints that do not keep them under one prefix
+     * (transformers' InternVLForConditionalGeneration: {@code model.language_model.*} and {@code lm_head.weight}).
+     */
+    public static Qwen2Model load(SafeTensors st, TensorPath model, TensorPath lmHead, Qwen2Config c, ProjectionLoader linear,
+                                  LoadOptions options) {
         ProjectionLoader raw = linear;
         linear = (s, name, in, out) -> quantize(raw.load(s, name, in, out), options);
         int h = c.hiddenSize(), inter = c.intermediateSize();
-        TensorPath root = TensorPath.of(st, prefix), model = root.pp("model");
         WeightTensor embed = model.pp("embed_tokens").get("weight", c.vocabSize(), h).matrix();
         Layer[] layers = new Layer[c.numHiddenLayers()];
         for (int i = 0; i < layers.length; i++) {
@@ -97,7 +107,7 @@ public final class Qwen2Model {
                     linear.load(st, mlp.pp("down_proj").path(), inter, h));
         }
         float[] norm = model.pp("norm").floats("weight", h);
-        WeightTensor head = c.tieWordEmbeddings() ? embed : root.pp("lm_head").get("weight", c.vocabSize(), h).matrix();
+        WeightTensor head = c.tieWordEmbeddings() ? embed : lmHead.get("weight", c.vocabSize(), h).matrix();
         head = QuantPolicy.apply(head, QuantPolicy.headWeights(options.weights()));
         return new Qwen2Model(c, embed, layers, norm, head, options.kvCacheBf16());
     }
