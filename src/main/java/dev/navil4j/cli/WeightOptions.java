@@ -19,8 +19,14 @@ final class WeightOptions {
     @Option(names = "--quiet", description = "no progress lines on stderr (they are drawn only on a terminal anyway)")
     boolean quiet;
 
-    /** The progress line renderer on {@code err} (draws nothing when --quiet or stderr is not a terminal). */
-    ProgressPrinter progress(java.io.PrintWriter err) { return ProgressPrinter.forTerminal(err, quiet); }
+    /**
+     * The progress line renderer on {@code err}, or null when it would draw nothing (--quiet, or stderr not a
+     * terminal): then no listener is set at all and loading and prefill run exactly as without progress.
+     */
+    dev.navil4j.ProgressListener progress(java.io.PrintWriter err) {
+        ProgressPrinter p = ProgressPrinter.forTerminal(err, quiet);
+        return p.enabled() ? p : null;
+    }
 
     /** Where download progress goes: stderr, or nowhere with --quiet. */
     java.io.PrintStream downloadProgress() { return quiet ? null : System.err; }

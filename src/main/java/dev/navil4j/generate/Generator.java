@@ -50,10 +50,12 @@ public final class Generator {
         int from = state.length(), total = prompt.length() - from;
         while (!s.finished()) {
             boolean prefilling = s.promptRemaining() > 0;
-            s.accept(model.step(List.of(s.nextStep(prefilling ? prefillChunk : 1)))[0]);
+            float[] logits = model.step(List.of(s.nextStep(prefilling ? prefillChunk : 1)))[0];
+            // reported before accept(): the last chunk's event ends the stage before the first text is streamed
             if (prefilling)
                 progress.report(dev.navil4j.ProgressEvent.Stage.PREFILL, Math.min(total, state.length() - from), total,
                         dev.navil4j.ProgressEvent.Unit.TOKENS, "prompt tokens");
+            s.accept(logits);
         }
         return s.result();
     }

@@ -129,8 +129,12 @@ class ProgressApiFixtureTest {
             PreparedPrompt p = model.model().prepare(new Conversation(null, List.of(new Conversation.Turn(c.path("question").asText(),
                     List.of(InternVLApiFixtureTest.images(f, c)), null)), new Conversation.Limits(6, 0)));
             List<ProgressEvent> events = new ArrayList<>();
+            int[] eventsAtFirstText = {-1};
+            Sequence.Listener text = piece -> { if (eventsAtFirstText[0] < 0) eventsAtFirstText[0] = events.size(); };
             Sequence.Result r = Generator.generate(model.model(), p, InternVLApiFixtureTest.options(c).applyTo(model.model().defaultGeneration()),
-                    model.model().newState(), null, events::add, 64);
+                    model.model().newState(), text, events::add, 64);
+            // the stage ends before any text is streamed (a terminal's progress line is wiped before the answer)
+            assertThat(eventsAtFirstText[0]).isEqualTo(events.size());
             assertThat(r.ids()).isEqualTo(f.ints(c.path("expect").path("generated_ids")));
             List<Long> expected = new ArrayList<>();
             for (long d = 64; d < p.length(); d += 64) expected.add(d);
