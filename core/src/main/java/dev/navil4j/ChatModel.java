@@ -107,7 +107,7 @@ public final class ChatModel implements AutoCloseable {
     }
 
     /** A prepared request: the prompt, the generation config fitted to the context, and how long preparing took. */
-    private record Planned(PreparedPrompt prompt, GenerationConfig config, long prepareNanos) {
+    private record Planned(PreparedPrompt prompt, GenerationConfig config, long prepareNanos, ProgressListener progress) {
         Response response(Sequence.Result r) {
             Response.Finish finish = switch (r.finish()) {
                 case STOP -> Response.Finish.STOP;
@@ -126,7 +126,7 @@ public final class ChatModel implements AutoCloseable {
         RequestOptions o = sessionOptions.overriddenBy(request.options());
         List<Conversation.Turn> turns = new ArrayList<>(history);
         turns.add(new Conversation.Turn(request.text(), request.media(), null));
-        Conversation conversation = new Conversation(system, turns, o.limits());
+        Conversation conversation = new Conversation(system, turns, o.limits()).withProgress(o.progress());
 
         long t0 = System.nanoTime();
         PreparedPrompt prompt = model.prepare(conversation);
@@ -145,7 +145,7 @@ public final class ChatModel implements AutoCloseable {
             throw new PromptTooLongException(e.getMessage() + " (" + prompt.mediaTokens() + " of the prompt's tokens are from images/video)",
                     e.tokens(), e.limit());
         }
-        return new Planned(prompt, config, prepareNanos);
+        return new Planned(prompt, config, prepareNanos, ProgressListener.orNone(o.progress()));
     }
 
     /**
@@ -167,7 +167,7 @@ public final class ChatModel implements AutoCloseable {
             @Override
             public boolean cancelled() { return cancelled != null && cancelled.getAsBoolean(); }
         };
-        return p.response(Generator.generate(model, p.prompt, p.config, state, listener));
+        return p.response(Generator.generate(model, p.prompt, p.config, state, listener, p.progress));
     }
 
     /** A fresh sequence state for a session. */

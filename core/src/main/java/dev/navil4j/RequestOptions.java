@@ -28,11 +28,22 @@ import java.util.List;
  * @param minP              min-p filter when sampling, in [0, 1] (0 = off)
  * @param topLogprobs       report log-probabilities: -1 or null = no, 0 = the chosen token's, 1..20 = also that
  *                          many alternatives (see {@link dev.navil4j.generate.TokenLogprob})
+ * @param progress          receives the request's {@link ProgressEvent}s (media decode, vision encode, prefill);
+ *                          null = none
  */
 public record RequestOptions(Integer maxNewTokens, Boolean doSample, Float temperature, Float topP, Integer topK,
                              Long seed, Float repetitionPenalty, Integer maxTiles, Integer maxMediaTokens, List<String> stop,
-                             Float presencePenalty, Float frequencyPenalty, Float minP, Integer topLogprobs) {
+                             Float presencePenalty, Float frequencyPenalty, Float minP, Integer topLogprobs,
+                             ProgressListener progress) {
     private static final RequestOptions DEFAULTS = new RequestOptions(null, null, null, null, null, null, null, null, null, null);
+
+    /** Without a progress listener. */
+    public RequestOptions(Integer maxNewTokens, Boolean doSample, Float temperature, Float topP, Integer topK,
+                          Long seed, Float repetitionPenalty, Integer maxTiles, Integer maxMediaTokens, List<String> stop,
+                          Float presencePenalty, Float frequencyPenalty, Float minP, Integer topLogprobs) {
+        this(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop,
+                presencePenalty, frequencyPenalty, minP, topLogprobs, null);
+    }
 
     /** Without the OpenAI penalties, min-p and log-probabilities. */
     public RequestOptions(Integer maxNewTokens, Boolean doSample, Float temperature, Float topP, Integer topK,
@@ -70,43 +81,46 @@ public record RequestOptions(Integer maxNewTokens, Boolean doSample, Float tempe
     public static RequestOptions defaults() { return DEFAULTS; }
 
     /** These options with this max new tokens. */
-    public RequestOptions withMaxNewTokens(int n) { return new RequestOptions(n, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs); }
+    public RequestOptions withMaxNewTokens(int n) { return new RequestOptions(n, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs, progress); }
 
     /** These options with this sampling on or off. */
-    public RequestOptions withDoSample(boolean sample) { return new RequestOptions(maxNewTokens, sample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs); }
+    public RequestOptions withDoSample(boolean sample) { return new RequestOptions(maxNewTokens, sample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs, progress); }
 
     /** These options with this temperature. */
-    public RequestOptions withTemperature(float t) { return new RequestOptions(maxNewTokens, doSample, t, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs); }
+    public RequestOptions withTemperature(float t) { return new RequestOptions(maxNewTokens, doSample, t, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs, progress); }
 
     /** These options with this top-p. */
-    public RequestOptions withTopP(float p) { return new RequestOptions(maxNewTokens, doSample, temperature, p, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs); }
+    public RequestOptions withTopP(float p) { return new RequestOptions(maxNewTokens, doSample, temperature, p, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs, progress); }
 
     /** These options with this top-k. */
-    public RequestOptions withTopK(int k) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, k, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs); }
+    public RequestOptions withTopK(int k) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, k, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs, progress); }
 
     /** These options with this seed. */
-    public RequestOptions withSeed(long s) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, s, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs); }
+    public RequestOptions withSeed(long s) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, s, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs, progress); }
 
     /** These options with this repetition penalty. */
-    public RequestOptions withRepetitionPenalty(float p) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, p, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs); }
+    public RequestOptions withRepetitionPenalty(float p) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, p, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs, progress); }
 
     /** These options with this max tiles per image. */
-    public RequestOptions withMaxTiles(int n) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, n, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs); }
+    public RequestOptions withMaxTiles(int n) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, n, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs, progress); }
 
     /** These options with this media token budget. */
-    public RequestOptions withMaxMediaTokens(int n) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, n, stop, presencePenalty, frequencyPenalty, minP, topLogprobs); }
+    public RequestOptions withMaxMediaTokens(int n) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, n, stop, presencePenalty, frequencyPenalty, minP, topLogprobs, progress); }
 
     /** These options with these stop strings. */
-    public RequestOptions withStop(List<String> strings) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, strings, presencePenalty, frequencyPenalty, minP, topLogprobs); }
+    public RequestOptions withStop(List<String> strings) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, strings, presencePenalty, frequencyPenalty, minP, topLogprobs, progress); }
 
     /** These options with OpenAI's presence and frequency penalties. */
-    public RequestOptions withPenalties(float presence, float frequency) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presence, frequency, minP, topLogprobs); }
+    public RequestOptions withPenalties(float presence, float frequency) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presence, frequency, minP, topLogprobs, progress); }
 
     /** These options with this min-p. */
-    public RequestOptions withMinP(float p) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, p, topLogprobs); }
+    public RequestOptions withMinP(float p) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, p, topLogprobs, progress); }
 
     /** These options reporting log-probabilities with {@code k} alternatives per token (-1 = none). */
-    public RequestOptions withTopLogprobs(int k) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, k); }
+    public RequestOptions withTopLogprobs(int k) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, k, progress); }
+
+    /** These options reporting the request's progress to {@code listener} (null = none). */
+    public RequestOptions withProgress(ProgressListener listener) { return new RequestOptions(maxNewTokens, doSample, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens, stop, presencePenalty, frequencyPenalty, minP, topLogprobs, listener); }
 
     /** These options with every field that {@code over} sets replaced by its value. */
     public RequestOptions overriddenBy(RequestOptions over) {
@@ -115,7 +129,7 @@ public record RequestOptions(Integer maxNewTokens, Boolean doSample, Float tempe
                 pick(over.temperature, temperature), pick(over.topP, topP), pick(over.topK, topK), pick(over.seed, seed),
                 pick(over.repetitionPenalty, repetitionPenalty), pick(over.maxTiles, maxTiles), pick(over.maxMediaTokens, maxMediaTokens),
                 pick(over.stop, stop), pick(over.presencePenalty, presencePenalty), pick(over.frequencyPenalty, frequencyPenalty),
-                pick(over.minP, minP), pick(over.topLogprobs, topLogprobs));
+                pick(over.minP, minP), pick(over.topLogprobs, topLogprobs), pick(over.progress, progress));
     }
 
     /** The generation config: {@code base} (the model's defaults, stop ids included) with these overrides. */

@@ -115,7 +115,8 @@ final class ChatCommand implements Callable<Integer> {
         for (Path p : images) media.add(image(p));
         if (video != null) media.add(Media.video(video, frames));
 
-        Path modelDir = dev.navil4j.hub.ModelSource.resolve(model, System.err);
+        options = options.withProgress(weightOptions.progress(err)); // media decode, vision encode, prefill on stderr
+        Path modelDir = dev.navil4j.hub.ModelSource.resolve(model, weightOptions.downloadProgress());
         try (ChatModel model = Navil4j.load(modelDir, weightOptions.apply(new LoadOptions("auto", maxContext, false, true, null)))) {
             if (stats) {
                 err.println(dev.navil4j.tensor.Simd.describe());

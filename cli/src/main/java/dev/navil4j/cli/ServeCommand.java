@@ -103,7 +103,7 @@ final class ServeCommand implements Callable<Integer> {
         apiKey();   // a bad key file fails before the model loads
         // Javalin/Jetty log through slf4j-simple: keep them to warnings
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-        Path dir = ModelSource.resolve(model, System.err);
+        Path dir = ModelSource.resolve(model, weightOptions.downloadProgress());
         dev.navil4j.tensor.Simd.logOnce();
         System.err.println("navil4j: loading " + dir + " …");
         long t0 = System.nanoTime();

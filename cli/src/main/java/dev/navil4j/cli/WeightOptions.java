@@ -5,7 +5,7 @@ import picocli.CommandLine.Option;
 
 import java.util.Locale;
 
-/** {@code --weights} and {@code --kv-cache}, shared by the commands that load a model (a picocli mixin). */
+/** {@code --weights}, {@code --kv-cache} and {@code --quiet}, shared by the commands that load a model (a picocli mixin). */
 final class WeightOptions {
     @Option(names = "--weights", defaultValue = "auto", paramLabel = "FORMAT",
             description = "LLM linear-layer weights: auto (stored), f32, bf16, f16, q8, q4; the lm_head stays >= q8, "
@@ -16,13 +16,32 @@ final class WeightOptions {
             description = "KV cache storage: f32 or bf16 (half the memory; attention still computes in f32) (default: ${DEFAULT-VALUE})")
     String kvCache = "f32";
 
-    /** {@code base} with these choices; an unknown --kv-cache is an error naming the choices. */
+    @Option(names = "--quiet", description = "no progress lines on stderr (they are drawn only on a terminal anyway)")
+    boolean quiet;
+
+    /**
+     * The progress line renderer on {@code err}, or null when it would draw nothing (--quiet, or stderr not a
+     * terminal): then no listener is set at all and loading and prefill run exactly as without progress.
+     */
+    dev.navil4j.ProgressListener progress(java.io.PrintWriter err) {
+        ProgressPrinter p = ProgressPrinter.forTerminal(err, quiet);
+        return p.enabled() ? p : null;
+    }
+
+    /** Where download progress goes: stderr, or nowhere with --quiet. */
+    java.io.PrintStream downloadProgress() { return quiet ? null : System.err; }
+
+    /**
+     * {@code base} with these choices and load progress on stderr; an unknown --kv-cache is an error naming the
+     * choices.
+     */
     LoadOptions apply(LoadOptions base) {
         boolean bf16 = switch (kvCache.toLowerCase(Locale.ROOT)) {
             case "f32" -> false;
             case "bf16" -> true;
             default -> throw new IllegalArgumentException("--kv-cache must be f32 or bf16, got '" + kvCache + "'");
         };
-        return base.withWeights(weights).withKvCacheBf16(bf16);
+        return base.withWeights(weights).withKvCacheBf16(bf16)
+                .withProgress(progress(new java.io.PrintWriter(System.err, true, java.nio.charset.Charset.defaultCharset())));
     }
 }

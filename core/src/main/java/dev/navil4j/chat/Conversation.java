@@ -12,12 +12,45 @@ import java.util.List;
  * @param limits per-request caps on media size; {@link Limits#NONE} = the family's defaults
  * @param allowSpecialTokens whether special-token text inside messages is tokenized as control tokens (default false:
  *               as plain text)
+ * @param progress receives the media decode and vision encode progress of {@code prepare} (never null: NONE = none)
  */
-public record Conversation(String system, List<Turn> turns, Limits limits, boolean allowSpecialTokens) {
+public record Conversation(String system, List<Turn> turns, Limits limits, boolean allowSpecialTokens,
+                           dev.navil4j.ProgressListener progress) {
     public Conversation {
         if (turns == null) throw new IllegalArgumentException("turns is null");
         turns = List.copyOf(turns);
         if (limits == null) limits = Limits.NONE;
+        progress = dev.navil4j.ProgressListener.orNone(progress);
+    }
+
+    /** Without a progress listener. */
+    public Conversation(String system, List<Turn> turns, Limits limits, boolean allowSpecialTokens) {
+        this(system, turns, limits, allowSpecialTokens, null);
+    }
+
+    /** This conversation reporting {@code prepare}'s progress to {@code listener} (null = none). */
+    public Conversation withProgress(dev.navil4j.ProgressListener listener) {
+        return new Conversation(system, turns, limits, allowSpecialTokens, listener);
+    }
+
+    /** Media items (images, videos) over all turns: the total of the MEDIA_DECODE stage. */
+    public int mediaCount() {
+        int n = 0;
+        for (Turn t : turns) if (t.media() != null) n += t.media().size();
+        return n;
+    }
+
+    /** Reports that {@code done} of the conversation's {@code total} media items are decoded ({@code what} names the last). */
+    public void reportDecoded(int done, int total, String what) {
+        progress.report(dev.navil4j.ProgressEvent.Stage.MEDIA_DECODE, done, total, dev.navil4j.ProgressEvent.Unit.ITEMS, what);
+    }
+
+    /** A media item's label for progress: its file name, or what it is. */
+    public static String label(Media m) {
+        return switch (m) {
+            case Image i -> i.path() != null ? String.valueOf(i.path().getFileName()) : "image";
+            case Video v -> v.path() != null ? String.valueOf(v.path().getFileName()) : "video";
+        };
     }
 
     /**
@@ -33,7 +66,7 @@ public record Conversation(String system, List<Turn> turns, Limits limits, boole
      * {@code allow} true: special-token text in messages is tokenized as the special token, as transformers'
      * {@code apply_chat_template} does (it renders the whole prompt, then matches special tokens everywhere).
      */
-    public Conversation withSpecialTokens(boolean allow) { return new Conversation(system, turns, limits, allow); }
+    public Conversation withSpecialTokens(boolean allow) { return new Conversation(system, turns, limits, allow, progress); }
 
     public record Turn(String user, List<Media> media, String assistant) {}
 

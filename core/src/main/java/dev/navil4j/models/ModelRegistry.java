@@ -63,6 +63,32 @@ public final class ModelRegistry {
     public static VisionLanguageModel load(Path modelDir, LoadOptions options) {
         ModelFamily f = detect(modelDir);
         dev.navil4j.weights.Json.checkConfigFiles(modelDir);   // a broken config file is a load error naming it
-        return f.load(modelDir, options);
+        if (options.progress() == null) return f.load(modelDir, options);
+        LastEvent last = new LastEvent(options.progress());
+        VisionLanguageModel m = f.load(modelDir, options.withProgress(last));
+        last.finish();
+        return m;
+    }
+
+    /**
+     * Forwards LOAD events and closes the stage: a checkpoint may hold tensors the model never takes (or a family may
+     * report nothing), so the last event is made {@code done == total} here, once the model is built.
+     */
+    private static final class LastEvent implements dev.navil4j.ProgressListener {
+        private final dev.navil4j.ProgressListener to;
+        private dev.navil4j.ProgressEvent last;
+
+        LastEvent(dev.navil4j.ProgressListener to) { this.to = to; }
+
+        @Override
+        public void onProgress(dev.navil4j.ProgressEvent e) {
+            last = e;
+            to.onProgress(e);
+        }
+
+        void finish() {
+            if (last == null) to.report(dev.navil4j.ProgressEvent.Stage.LOAD, 1, 1, dev.navil4j.ProgressEvent.Unit.TENSORS, "loaded");
+            else if (!last.finished()) to.report(last.stage(), last.total(), last.total(), last.unit(), "loaded");
+        }
     }
 }

@@ -43,6 +43,24 @@ public final class SafeTensors implements AutoCloseable {
 
     private SafeTensors(Path location) { this.location = location; }
 
+    /** Load progress (see {@link #reportProgress}); NONE until a loader asks for it. */
+    private volatile dev.navil4j.ProgressListener progress = dev.navil4j.ProgressListener.NONE;
+    /** Steps before the first {@link #get} reports (the NaN/Inf scan's tensors) and in all. */
+    private int progressBase, progressTotal;
+
+    /**
+     * Reports {@link dev.navil4j.ProgressEvent.Stage#LOAD} to {@code listener} from now on, one step per tensor:
+     * first each tensor {@link #requireFinite} scans, then each tensor the model takes with {@link #get} (the model
+     * converts or quantizes it right after, so the count follows the real work). Loaders call it right after
+     * opening; the model registry sends the final {@code done == total} (a checkpoint may hold tensors a model skips).
+     */
+    public SafeTensors reportProgress(dev.navil4j.ProgressListener listener) {
+        progress = dev.navil4j.ProgressListener.orNone(listener);
+        boolean scans = provider == null && NonFiniteScan.enabled();
+        progressTotal = Math.max(1, tensors.size() * (scans ? 2 : 1));
+        return this;
+    }
+
     /**
      * A checkpoint with nothing on disk whose tensors {@code provider} makes on first request (name, expected
      * shape): benchmarks run the real model classes on synthesized weights of real shapes this way. Every name
@@ -235,7 +253,9 @@ public final class SafeTensors implements AutoCloseable {
     public TensorInfo get(String name) {
         TensorInfo t = tensors.get(name);
         if (t == null) throw new WeightsException(location + ": tensor " + name + " not found in the checkpoint");
-        used.add(name);
+        if (used.add(name) && progress != dev.navil4j.ProgressListener.NONE)
+            progress.report(dev.navil4j.ProgressEvent.Stage.LOAD, Math.min(progressTotal, progressBase + used.size()), progressTotal,
+                    dev.navil4j.ProgressEvent.Unit.TENSORS, "loading weights");
         return t;
     }
 
@@ -262,8 +282,16 @@ public final class SafeTensors implements AutoCloseable {
      * file and tensor); loaders call it after opening. Synthetic checkpoints are not scanned. Returns this.
      */
     public SafeTensors requireFinite() {
-        if (provider == null && NonFiniteScan.enabled())
-            for (TensorInfo t : tensors.values()) NonFiniteScan.check(t);
+        if (provider == null && NonFiniteScan.enabled()) {
+            int i = 0;
+            for (TensorInfo t : tensors.values()) {
+                NonFiniteScan.check(t);
+                if (progress != dev.navil4j.ProgressListener.NONE)
+                    progress.report(dev.navil4j.ProgressEvent.Stage.LOAD, Math.min(progressTotal, ++i), progressTotal,
+                            dev.navil4j.ProgressEvent.Unit.TENSORS, "checking weights");
+            }
+            progressBase = tensors.size();
+        }
         return this;
     }
 

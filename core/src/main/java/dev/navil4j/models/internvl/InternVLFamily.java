@@ -53,6 +53,7 @@ public final class InternVLFamily implements ModelFamily, FixtureCases {
         Tokenizer tok = Tokenizers.load(dir);
         SafeTensors st = SafeTensors.open(dir);
         try {
+            st.reportProgress(options.progress()); // LOAD progress per scanned and per taken tensor
             st.requireFinite(); // NaN/Inf weights: a load error naming the tensor, not NaN logits later
             return InternVLChatModel.load(st, cfg, tok, options);
         } catch (RuntimeException e) {

@@ -116,7 +116,7 @@ final class InternVLHfPrompts {
             for (float[] ts : tileSets) { System.arraycopy(ts, 0, all, o, ts.length); o += ts.length; }
             px = new InternVLPrompts.Pixels(all, total, counts.stream().mapToInt(Integer::intValue).toArray());
         }
-        return new PreparedPrompt(ids, rendered.text(), null, null, model.prompts().media(ids, px, perTile));
+        return new PreparedPrompt(ids, rendered.text(), null, null, model.prompts().media(ids, px, perTile, conv.progress()));
     }
 
     /**

@@ -37,11 +37,13 @@ final class InternVLPrompts {
         if (numPatchesList == null) numPatchesList = pixels != null ? new int[] {tiles} : new int[0];
         List<Exchange> all = new ArrayList<>(history);
         all.add(new Exchange(question, null));
-        return build(system, all, new Pixels(pixels, pixels == null ? 0 : tiles, numPatchesList), maxMediaTokens, false);
+        return build(system, all, new Pixels(pixels, pixels == null ? 0 : tiles, numPatchesList), maxMediaTokens, false,
+                dev.navil4j.ProgressListener.NONE);
     }
 
     /** Template → expansion → ids → features, for exchanges whose last answer is null. */
-    PreparedPrompt build(String system, List<Exchange> exchanges, Pixels px, int maxMediaTokens, boolean allowSpecialTokens) {
+    PreparedPrompt build(String system, List<Exchange> exchanges, Pixels px, int maxMediaTokens, boolean allowSpecialTokens,
+                         dev.navil4j.ProgressListener progress) {
         int sum = 0;
         for (int n : px.numPatchesList()) {
             if (n <= 0) throw new IllegalArgumentException("every image needs at least one tile, got " + n);
@@ -63,15 +65,16 @@ final class InternVLPrompts {
         int[] ids = model.tokenizer().encode(InternVLTemplate.expandImages(prompt, px.numPatchesList(), perTile), true);
         // the engine's context rule, checked before the ViT runs
         dev.navil4j.generate.ContextLimitException.fitNewTokens(ids.length, 1, model.maxContext(), false);
-        return new PreparedPrompt(ids, query, null, null, media(ids, px, perTile));
+        return new PreparedPrompt(ids, query, null, null, media(ids, px, perTile, progress));
     }
 
     /**
      * One media item per {@code <image>} (num_patches_list entry): its tiles' extract_feature rows, placed at the
      * next {@code numPatches × perTile} {@code <IMG_CONTEXT>} positions in order (generate(): input_embeds[selected]
-     * = vit_embeds). Features come from the model's media cache, keyed by the tiles' pixels.
+     * = vit_embeds). Features come from the model's media cache, keyed by the tiles' pixels. VISION_ENCODE progress
+     * counts the prompt's tiles, reported after each ViT pass (a cached image's tiles count at once).
      */
-    List<MediaEmbedding> media(int[] ids, Pixels px, int perTile) {
+    List<MediaEmbedding> media(int[] ids, Pixels px, int perTile, dev.navil4j.ProgressListener progress) {
         int contexts = 0;
         for (int id : ids) if (id == model.imgContextId()) contexts++;
         long need = (long) px.tiles() * perTile;
@@ -81,10 +84,17 @@ final class InternVLPrompts {
         int s = model.vision.tileSize(), per = 3 * s * s, tile0 = 0, t = 0;
         for (int tiles : px.numPatchesList()) {
             float[] pixels = java.util.Arrays.copyOfRange(px.values(), tile0 * per, (tile0 + tiles) * per);
+            final int nt = tiles, before = tile0, all = px.tiles();
             tile0 += tiles;
             long key = MediaCache.key(pixels, tiles, s);
-            final int nt = tiles;
-            float[] rows = model.mediaCache().get(key, () -> model.vision.extractFeature(pixels, nt));
+            boolean[] encoded = {false};
+            float[] rows = model.mediaCache().get(key, () -> {
+                encoded[0] = true;
+                return model.vision.extractFeature(pixels, nt, done -> progress.report(dev.navil4j.ProgressEvent.Stage.VISION_ENCODE,
+                        before + done, all, dev.navil4j.ProgressEvent.Unit.TILES, "image tiles"));
+            });
+            if (!encoded[0]) progress.report(dev.navil4j.ProgressEvent.Stage.VISION_ENCODE, tile0, all,
+                    dev.navil4j.ProgressEvent.Unit.TILES, "image tiles (cached)");
             int[] positions = new int[tiles * perTile];
             for (int r = 0; r < positions.length; r++) {
                 while (ids[t] != model.imgContextId()) t++;
@@ -105,12 +115,14 @@ final class InternVLPrompts {
         List<Exchange> exchanges = new ArrayList<>();
         List<float[]> tileSets = new ArrayList<>();
         List<Integer> numPatches = new ArrayList<>();
+        int mediaBefore = 0, mediaTotal = conv.mediaCount();
         for (int i = 0; i < turns.size(); i++) {
             Conversation.Turn t = turns.get(i);
             if (t.user() == null) throw new IllegalArgumentException("turn " + (i + 1) + " has no user text");
             if (i < turns.size() - 1 && t.assistant() == null)
                 throw new IllegalArgumentException("turn " + (i + 1) + " has no answer (only the last turn may be unanswered)");
-            String q = placeMedia(t, i, tileSets, numPatches, conv.limits().maxTiles());
+            String q = placeMedia(t, i, tileSets, numPatches, conv.limits().maxTiles(), conv, mediaBefore, mediaTotal);
+            if (t.media() != null) mediaBefore += t.media().size();
             exchanges.add(new Exchange(q, t.assistant()));
         }
         int total = numPatches.stream().mapToInt(Integer::intValue).sum();
@@ -122,7 +134,7 @@ final class InternVLPrompts {
             for (float[] ts : tileSets) { System.arraycopy(ts, 0, all, o, ts.length); o += ts.length; }
             px = new Pixels(all, total, numPatches.stream().mapToInt(Integer::intValue).toArray());
         }
-        return build(system, exchanges, px, conv.limits().maxMediaTokens(), conv.allowSpecialTokens());
+        return build(system, exchanges, px, conv.limits().maxMediaTokens(), conv.allowSpecialTokens(), conv.progress());
     }
 
     /**
@@ -131,7 +143,8 @@ final class InternVLPrompts {
      * images), a video {@code "Frame1: <image>\n..."} (one tile per frame). With placeholders: one per image/frame,
      * or a single one for all the turn's images (their tiles concatenated, the "combined" form).
      */
-    private String placeMedia(Conversation.Turn t, int turn, List<float[]> tileSets, List<Integer> numPatches, int maxTiles) {
+    private String placeMedia(Conversation.Turn t, int turn, List<float[]> tileSets, List<Integer> numPatches, int maxTiles,
+                              Conversation conv, int mediaBefore, int mediaTotal) {
         List<Conversation.Media> media = t.media() == null ? List.of() : t.media();
         String text = t.user();
         int k = InternVLTemplate.countPlaceholders(text);
@@ -157,6 +170,7 @@ final class InternVLPrompts {
                     items.addAll(frames);
                 }
             }
+            conv.reportDecoded(++mediaBefore, mediaTotal, Conversation.label(m));
         }
         if (k == 0) text = prefix + text;
         else if (k == 1 && items.size() > 1) {

@@ -60,7 +60,10 @@ public final class InternVLVisionEncoder {
      * extract_feature(pixel_values [tiles, 3, s, s]) → [tiles · num_image_token, llm_hidden]. Tiles never interact,
      * so they run {@link #TILES_PER_PASS} at a time.
      */
-    public float[] extractFeature(float[] pixels, int tiles) {
+    public float[] extractFeature(float[] pixels, int tiles) { return extractFeature(pixels, tiles, null); }
+
+    /** As {@link #extractFeature(float[], int)}; {@code tilesDone} (may be null) hears the tiles encoded after each pass. */
+    public float[] extractFeature(float[] pixels, int tiles, java.util.function.IntConsumer tilesDone) {
         int s = tileSize(), perTile = 3 * s * s;
         if ((long) tiles * perTile != pixels.length)
             throw new IllegalArgumentException(pixels.length + " pixel values for " + tiles + " tiles of 3x" + s + "x" + s);
@@ -70,6 +73,7 @@ public final class InternVLVisionEncoder {
             int n = Math.min(TILES_PER_PASS, tiles - t0);
             float[] part = java.util.Arrays.copyOfRange(pixels, t0 * perTile, (t0 + n) * perTile);
             System.arraycopy(project(vitEmbeds(part, n), n), 0, out, t0 * rows, n * rows);
+            if (tilesDone != null) tilesDone.accept(t0 + n);
         }
         return out;
     }

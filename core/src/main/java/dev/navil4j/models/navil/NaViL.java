@@ -95,6 +95,7 @@ public final class NaViL implements VisionLanguageModel {
         Map<String, Integer> added = addedTokens(dir);
         SafeTensors st = SafeTensors.open(dir);
         try {
+            st.reportProgress(options.progress()); // LOAD progress per scanned and per taken tensor
             st.requireFinite(); // NaN/Inf weights: a load error naming the tensor, not NaN logits later
             return new NaViL(dir, cfg, st, tokenizer, added, options);
         } catch (RuntimeException e) {
@@ -280,6 +281,7 @@ public final class NaViL implements VisionLanguageModel {
         List<NaViLTemplate.Exchange> ex = new ArrayList<>();
         List<Conversation.Turn> turns = conversation.turns();
         if (turns.isEmpty()) throw new IllegalArgumentException("a conversation needs at least one user turn");
+        int mediaTotal = conversation.mediaCount();
         for (int i = 0; i < turns.size(); i++) {
             Conversation.Turn t = turns.get(i);
             String q = t.user() == null ? "" : t.user();
@@ -290,6 +292,7 @@ public final class NaViL implements VisionLanguageModel {
                         throw new IllegalArgumentException("NaViL takes images, not video");
                     images.add(NaViLPreprocess.rgb(img));
                     nMedia++;
+                    conversation.reportDecoded(images.size(), mediaTotal, Conversation.label(img));
                 }
             if (nMedia > 0 && !q.contains("<image>")) q = "<image>\n".repeat(nMedia) + q;
             ex.add(new NaViLTemplate.Exchange(q, i == turns.size() - 1 ? null : t.assistant()));
@@ -306,18 +309,25 @@ public final class NaViL implements VisionLanguageModel {
             if (contexts > budget)
                 throw new IllegalArgumentException("the images need " + contexts + " image tokens, more than the limit of " + budget);
         }
-        return prepare(query, prepared);
+        return prepare(query, prepared, conversation.progress());
     }
 
     /** Expands the {@code <image>} placeholders of a template string, tokenizes it and encodes the images. */
     PreparedPrompt prepare(String query, Images images) { return prepare(PromptText.ofControl(query), images); }
+
 
     /**
      * As {@link #prepare(String, Images)}; special-token text in the prompt's messages stays text (unless allowed).
      * One media item per image (its extract_feature rows at its {@code <IMG_CONTEXT>} positions, from the media cache
      * keyed by the image's patches and scale grids); {@code <IMG_CONTEXT>} and {@code <img>} tokens are visual-expert tokens.
      */
-    PreparedPrompt prepare(PromptText prompt, Images images) {
+    PreparedPrompt prepare(PromptText prompt, Images images) { return prepare(prompt, images, dev.navil4j.ProgressListener.NONE); }
+
+    /**
+     * As {@link #prepare(PromptText, Images)}, reporting VISION_ENCODE progress in scales: the ViT runs all scales of
+     * an image in one pass (their windows are permuted together), so an image's scales count when it is done.
+     */
+    PreparedPrompt prepare(PromptText prompt, Images images, dev.navil4j.ProgressListener progress) {
         String query = prompt.text();
         int n = images == null ? 0 : images.perImage().size();
         int placeholders = 0;
@@ -329,7 +339,7 @@ public final class NaViL implements VisionLanguageModel {
         if (n == 0) return PreparedPrompt.text(ids, query);
         int d = llm.hidden(), m = cfg.vision().mergeSize(), patch = 3 * cfg.vision().patchSize() * cfg.vision().patchSize();
         List<MediaEmbedding> media = new ArrayList<>();
-        int t = 0, px0 = 0;
+        int t = 0, px0 = 0, scalesDone = 0, scalesTotal = images.allGrids().size();
         for (List<NaViLVisionModelAnyRes.Grid> grids : images.perImage()) {
             int patches = 0, contexts = 0;
             int[] shape = new int[grids.size() * 3];
@@ -343,6 +353,9 @@ public final class NaViL implements VisionLanguageModel {
             px0 += patches * patch;
             long key = MediaCache.key(pixels, shape);
             float[] rows = mediaCache.get(key, () -> extractFeature(pixels, grids));
+            scalesDone += grids.size();
+            progress.report(dev.navil4j.ProgressEvent.Stage.VISION_ENCODE, scalesDone, scalesTotal, dev.navil4j.ProgressEvent.Unit.SCALES,
+                    "image scales");
             if (rows.length != contexts * d) throw new IllegalStateException("the ViT gave " + rows.length / d + " rows for " + contexts + " image tokens");
             int[] pos = new int[contexts];
             for (int r = 0; r < contexts; r++) {

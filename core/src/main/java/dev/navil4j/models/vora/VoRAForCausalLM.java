@@ -68,6 +68,7 @@ public final class VoRAForCausalLM implements VisionLanguageModel {
         VoRAConfig c = VoRAConfig.load(dir, options.configOverride());
         SafeTensors st = SafeTensors.open(dir);
         try {
+            st.reportProgress(options.progress()); // LOAD progress per scanned and per taken tensor
             st.requireFinite(); // NaN/Inf weights: a load error naming the tensor, not NaN logits later
             Qwen2Model llm = Qwen2Model.load(st, LLM, c.llm(), VoRALora.loader(c, LLM, options.mergeLora()), options);
             AIMv2Embedding vision = AIMv2Embedding.load(st, "vision_embedding.", c);
@@ -107,6 +108,11 @@ public final class VoRAForCausalLM implements VisionLanguageModel {
      * model's media cache.
      */
     public PreparedPrompt prepare(int[] inputIds, List<float[]> pixelValues, int side, String text) {
+        return prepare(inputIds, pixelValues, side, text, dev.navil4j.ProgressListener.NONE);
+    }
+
+    /** As {@link #prepare(int[], List, int, String)}, reporting VISION_ENCODE progress per image (the patch embedding). */
+    public PreparedPrompt prepare(int[] inputIds, List<float[]> pixelValues, int side, String text, dev.navil4j.ProgressListener progress) {
         int placeholders = 0;
         for (int id : inputIds) if (id == config.imagePlaceholderIndex()) placeholders++;
         if (placeholders != pixelValues.size())
@@ -120,6 +126,8 @@ public final class VoRAForCausalLM implements VisionLanguageModel {
             long key = MediaCache.key(pv, side);
             float[] e = mediaCache.get(key, () -> encodeImage(pv, side, side));
             rows.add(e);
+            progress.report(dev.navil4j.ProgressEvent.Stage.VISION_ENCODE, rows.size(), pixelValues.size(), dev.navil4j.ProgressEvent.Unit.IMAGES,
+                    "image embedding");
             keys.add(key);
             n += e.length / h;
         }
@@ -192,14 +200,17 @@ public final class VoRAForCausalLM implements VisionLanguageModel {
         int[] ids = VoRAProcessor.inputIds(tokenizer(), prompt, config.imagePlaceholderIndex());
         List<float[]> pixels = new ArrayList<>();
         // processing_vora.py keeps image[0] of the batch item: one image per conversation
-        if (!images.isEmpty()) pixels.add(processor.pixelValues(images.getFirst()));
+        if (!images.isEmpty()) {
+            pixels.add(processor.pixelValues(images.getFirst()));
+            conversation.reportDecoded(1, 1, Conversation.label(images.getFirst()));
+        }
         return new Processed(text, ids, pixels, processor.cropSize());
     }
 
     @Override
     public PreparedPrompt prepare(Conversation conversation) {
         Processed p = process(conversation);
-        return prepare(p.inputIds(), p.pixelValues(), p.side(), p.text());
+        return prepare(p.inputIds(), p.pixelValues(), p.side(), p.text(), conversation.progress());
     }
 
     @Override public InferenceState newState() { return new InferenceState(llm.newCache(maxContext)); }
