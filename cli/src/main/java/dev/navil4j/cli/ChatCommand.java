@@ -115,7 +115,7 @@ final class ChatCommand implements Callable<Integer> {
         for (Path p : images) media.add(image(p));
         if (video != null) media.add(Media.video(video, frames));
 
-        options = options.withProgress(weightOptions.progress(err)); // media decode, vision encode, prefill on stderr
+        options = options.withProgress(weightOptions.progress()); // media decode, vision encode, prefill on the terminal
         Path modelDir = dev.navil4j.hub.ModelSource.resolve(model, weightOptions.downloadProgress());
         try (ChatModel model = Navil4j.load(modelDir, weightOptions.apply(new LoadOptions("auto", maxContext, false, true, null)))) {
             if (stats) {

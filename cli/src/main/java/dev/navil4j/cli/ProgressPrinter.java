@@ -8,10 +8,11 @@ import java.util.Locale;
 import java.util.function.LongSupplier;
 
 /**
- * The CLI's view of {@link ProgressEvent}s: one line on stderr, redrawn in place with {@code \r} (at most 10 times a
- * second, plus each stage's first and last event) and wiped when a stage finishes, so that nothing is left between
- * the answer's lines. It draws only on an interactive terminal: with stderr piped or redirected, a dumb terminal,
- * or {@code --quiet}, it prints nothing at all.
+ * The CLI's view of {@link ProgressEvent}s: one line redrawn in place with {@code \r} (at most 10 times a second, plus
+ * each stage's first and last event) and wiped when a stage finishes, so that nothing is left between the answer's
+ * lines. It draws only on an interactive terminal, and writes to the terminal itself ({@link java.io.Console}): the
+ * launcher filters the JVM's stderr line by line, which would hold back a line that never ends. With the output piped
+ * or redirected, a dumb terminal, or {@code --quiet}, it prints nothing at all.
  */
 public final class ProgressPrinter implements ProgressListener {
     private static final long REDRAW_NANOS = 100_000_000L;
@@ -35,10 +36,11 @@ public final class ProgressPrinter implements ProgressListener {
         this.clock = clock;
     }
 
-    /** A printer on {@code err} that draws only when stderr is an interactive terminal and {@code quiet} is off. */
-    public static ProgressPrinter forTerminal(PrintWriter err, boolean quiet) {
-        return new ProgressPrinter(err, !quiet && interactiveTerminal(System.console() != null && System.console().isTerminal(),
-                System.getenv("TERM")), System::nanoTime);
+    /** A printer on the terminal, drawing only when there is an interactive one and {@code quiet} is off. */
+    public static ProgressPrinter forTerminal(boolean quiet) {
+        java.io.Console c = System.console();
+        boolean draw = !quiet && interactiveTerminal(c != null && c.isTerminal(), System.getenv("TERM"));
+        return new ProgressPrinter(draw ? c.writer() : new PrintWriter(java.io.Writer.nullWriter()), draw, System::nanoTime);
     }
 
     /**

@@ -16,15 +16,15 @@ final class WeightOptions {
             description = "KV cache storage: f32 or bf16 (half the memory; attention still computes in f32) (default: ${DEFAULT-VALUE})")
     String kvCache = "f32";
 
-    @Option(names = "--quiet", description = "no progress lines on stderr (they are drawn only on a terminal anyway)")
+    @Option(names = "--quiet", description = "no progress lines and no download bar (progress is drawn only on an interactive terminal anyway)")
     boolean quiet;
 
     /**
-     * The progress line renderer on {@code err}, or null when it would draw nothing (--quiet, or stderr not a
+     * The progress line renderer on the terminal, or null when it would draw nothing (--quiet, or no interactive
      * terminal): then no listener is set at all and loading and prefill run exactly as without progress.
      */
-    dev.navil4j.ProgressListener progress(java.io.PrintWriter err) {
-        ProgressPrinter p = ProgressPrinter.forTerminal(err, quiet);
+    dev.navil4j.ProgressListener progress() {
+        ProgressPrinter p = ProgressPrinter.forTerminal(quiet);
         return p.enabled() ? p : null;
     }
 
@@ -32,7 +32,7 @@ final class WeightOptions {
     java.io.PrintStream downloadProgress() { return quiet ? null : System.err; }
 
     /**
-     * {@code base} with these choices and load progress on stderr; an unknown --kv-cache is an error naming the
+     * {@code base} with these choices and load progress on the terminal; an unknown --kv-cache is an error naming the
      * choices.
      */
     LoadOptions apply(LoadOptions base) {
@@ -42,6 +42,6 @@ final class WeightOptions {
             default -> throw new IllegalArgumentException("--kv-cache must be f32 or bf16, got '" + kvCache + "'");
         };
         return base.withWeights(weights).withKvCacheBf16(bf16)
-                .withProgress(progress(new java.io.PrintWriter(System.err, true, java.nio.charset.Charset.defaultCharset())));
+                .withProgress(progress());
     }
 }

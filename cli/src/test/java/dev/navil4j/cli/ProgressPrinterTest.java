@@ -34,7 +34,7 @@ class ProgressPrinterTest {
         assertThat(ProgressPrinter.interactiveTerminal(true, "dumb")).isFalse();
         assertThat(ProgressPrinter.interactiveTerminal(false, "xterm")).isFalse();
         // --quiet wins even on a terminal (under the test runner there is no terminal anyway)
-        assertThat(ProgressPrinter.forTerminal(new PrintWriter(sink), true).enabled()).isFalse();
+        assertThat(ProgressPrinter.forTerminal(true).enabled()).isFalse();
     }
 
     @Test
