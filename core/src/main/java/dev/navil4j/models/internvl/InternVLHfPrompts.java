@@ -6,7 +6,8 @@ import dev.navil4j.image.PilResize;
 import dev.navil4j.image.RgbImage;
 import dev.navil4j.models.PreparedPrompt;
 import dev.navil4j.tokenizer.PromptText;
-import dev.navil4j.video.VideoReader;
+import dev.navil4j.video.Video;
+import dev.navil4j.video.Videos;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -181,7 +182,7 @@ final class InternVLHfPrompts {
         if (v.boundSeconds() != null)
             throw new IllegalArgumentException("a video time bound is not supported for this model (transformers' InternVL "
                     + "video processor samples the whole video)");
-        VideoReader vr = v.data() != null ? VideoReader.open(v.data(), "video") : VideoReader.open(v.path());
+        Video vr = v.data() != null ? Videos.open(v.data(), "video") : Videos.open(v.path());
         int[] idx = sampleFrames(vr.numFrames(), v.frames() > 0 ? v.frames() : DEFAULT_FRAMES);
         List<RgbImage> frames = vr.frames(idx);
         int s = processor.tileSize(), per = 3 * s * s;
