@@ -19,12 +19,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,7 +35,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "chat", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Chats with a model: answers QUESTION and exits, or, without one, starts an interactive chat",
-                "(commands: /image FILE, /video FILE [FRAMES], /reset, /quit)."})
+                "(commands: /image FILE, /video FILE [FRAMES], /reset, /save FILE, /load FILE, /help, /exit; Ctrl-C cancels an answer)."})
 final class ChatCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -97,8 +94,6 @@ final class ChatCommand implements Callable<Integer> {
     List<String> question = new ArrayList<>();
 
     private final InputStream in;
-    /** Wraps the printer so that what is shown is the family's cleaned answer (see ChatModel.cleanStream). */
-    private java.util.function.UnaryOperator<java.util.function.Consumer<String>> cleanStream;
 
     ChatCommand() { this(System.in); }
 
@@ -107,130 +102,118 @@ final class ChatCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
-        RequestOptions options = new RequestOptions(maxNewTokens, null, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens);
-        if (maxContext < 0) throw new IllegalArgumentException("--max-context must be >= 0, got " + maxContext);
-        if (video == null && spec.commandLine().getParseResult().hasMatchedOption("--frames"))
-            throw new IllegalArgumentException("--frames needs --video");
+        // option values are checked before anything is loaded: a mistake is one usage line, not a minute of work
+        RequestOptions options;
+        try {
+            options = new RequestOptions(maxNewTokens, null, temperature, topP, topK, seed, repetitionPenalty, maxTiles, maxMediaTokens);
+        } catch (IllegalArgumentException e) {
+            throw UsageErrors.of(spec, e.getMessage());
+        }
+        if (maxTiles != null && maxTiles < 1) throw UsageErrors.of(spec, "--max-tiles must be >= 1, got " + maxTiles);
+        if (maxMediaTokens != null && maxMediaTokens < 1) throw UsageErrors.of(spec, "--max-media-tokens must be >= 1, got " + maxMediaTokens);
+        if (maxContext < 0) throw UsageErrors.of(spec, "--max-context must be >= 0, got " + maxContext);
+        boolean framesGiven = spec.commandLine().getParseResult().hasMatchedOption("--frames");
+        if (video == null && framesGiven) throw UsageErrors.of(spec, "--frames needs --video");
+        if (frames < 1 || frames > VideoBudget.MAX_FRAMES)
+            throw UsageErrors.of(spec, "--frames must be in 1.." + VideoBudget.MAX_FRAMES + ", got " + frames);
+        LoadOptions loadOptions;
+        try {
+            loadOptions = weightOptions.apply(new LoadOptions("auto", maxContext, false, true, null));
+        } catch (IllegalArgumentException e) {
+            throw UsageErrors.of(spec, e.getMessage());
+        }
         List<Conversation.Media> media = new ArrayList<>();
         for (Path p : images) media.add(image(p));
         if (video != null) media.add(Media.video(video, frames));
 
         options = options.withProgress(weightOptions.progress()); // media decode, vision encode, prefill on the terminal
         Path modelDir = dev.navil4j.hub.ModelSource.resolve(model, weightOptions.downloadProgress());
-        try (ChatModel model = Navil4j.load(modelDir, weightOptions.apply(new LoadOptions("auto", maxContext, false, true, null)))) {
+        try (ChatModel model = Navil4j.load(modelDir, loadOptions)) {
             if (stats) {
                 err.println(dev.navil4j.tensor.Simd.describe());
                 err.printf(Locale.ROOT, "loaded %s model from %s in %.2f s%n", model.family(), modelDir, model.loadNanos() / 1e9);
             }
+            // the model's numbers are known now, the video is not decoded yet: refuse a frame count that cannot fit
+            String tooMany = video == null ? null : VideoBudget.problem(model, frames);
+            if (tooMany != null) throw UsageErrors.of(spec, "--frames " + frames + ": " + tooMany);
             ChatSession session = model.newSession(system).options(options);
-            cleanStream = model::cleanStream;
             if (!question.isEmpty()) {
-                answer(session, String.join(" ", question), media, out, err);
+                answer(model, session, String.join(" ", question), media, out, err);
                 return 0;
             }
-            repl(session, media, out, err);
+            try (ReplConsole console = console(out, err)) {
+                new ChatRepl(model, session, media, frames, stats, console).run();
+            }
             return 0;
         } catch (OutOfMemoryError e) {
             throw new IllegalStateException("out of memory (" + e.getMessage() + "); raise NAVIL4J_HEAP, or lower --max-tiles / --frames / --max-context");
         }
     }
 
-    /** Streams one answer to {@code out} (exactly the cleaned text the API returns), then the stats line. */
-    private void answer(ChatSession session, String text, List<Conversation.Media> media, PrintWriter out, PrintWriter err) {
-        // the process's CPU time (all threads: JIT compilers included) when the answer's first piece is printed
-        java.util.concurrent.atomic.AtomicReference<java.time.Duration> cpuAtFirstPiece = new java.util.concurrent.atomic.AtomicReference<>();
-        Response r = session.stream(new Request(text, media, null), cleanStream.apply(piece -> {
-            if (stats && cpuAtFirstPiece.get() == null)
-                cpuAtFirstPiece.set(ProcessHandle.current().info().totalCpuDuration().orElse(java.time.Duration.ZERO));
+    /**
+     * JLine at a terminal (this process's own stdin and stdout both a TTY); otherwise lines read from the stream as
+     * they come, without prompts or escape codes (pipes, files, tests).
+     */
+    private ReplConsole console(PrintWriter out, PrintWriter err) {
+        boolean terminal = in == System.in && System.console() != null && System.console().isTerminal();
+        if (terminal && !Boolean.getBoolean("navil4j.plainConsole")) {
+            String[] why = new String[1];
+            Path history = JLineReplConsole.historyFile(System.getenv("NAVIL4J_HISTORY"), System.getProperty("user.home"), why);
+            try {
+                JLineReplConsole c = JLineReplConsole.open(history);
+                if (why[0] != null) c.message("(history is kept for this session only: " + why[0] + ")");
+                return c;
+            } catch (IOException | RuntimeException | LinkageError e) {
+                err.println("navil4j: no line editing (" + e.getMessage() + "); reading plain lines");
+            }
+        }
+        return new PlainReplConsole(in, out, err);
+    }
+
+    /** Streams one answer to {@code out} (exactly the cleaned text the API returns), then the stats lines. */
+    private void answer(ChatModel model, ChatSession session, String text, List<Conversation.Media> media, PrintWriter out, PrintWriter err) {
+        FirstPieceCpu cpu = new FirstPieceCpu(stats);
+        Response r = session.stream(new Request(text, media, null), model.cleanStream(piece -> {
+            cpu.mark();
             out.print(piece);
             out.flush();
         }));
         out.println();
         out.flush();
         if (stats) {
-            double decode = r.decodeTokensPerSecond();
-            var mediaCache = session.model().model().mediaCache();
-            err.printf(Locale.ROOT, "prepare+image encode %.3f s (%d media tokens) · prefill %d tokens (%d reused from the session's KV cache) %.3f s, %.1f tok/s · decode %d tokens, %s tok/s (%s) · media cache %d hits, %d misses%n",
-                    r.prepareNanos() / 1e9, r.mediaTokens(), r.promptTokens(), r.cachedTokens(), r.prefillNanos() / 1e9, r.prefillTokensPerSecond(),
-                    r.generatedTokens(), Double.isNaN(decode) ? "n/a" : String.format(Locale.ROOT, "%.1f", decode),
-                    r.finish().name().toLowerCase(Locale.ROOT), mediaCache.hits(), mediaCache.misses());
-            if (cpuAtFirstPiece.get() != null)
-                err.printf(Locale.ROOT, "process CPU before the first answer text %.2f s (all threads since JVM start)%n", cpuAtFirstPiece.get().toNanos() / 1e9);
+            for (String line : statsLines(session, r, cpu)) err.println(line);
             err.flush();
         }
     }
 
-    /** The interactive chat: questions answered in one session; slash commands manage media and history. */
-    private void repl(ChatSession session, List<Conversation.Media> initial, PrintWriter out, PrintWriter err) throws IOException {
-        BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-        boolean prompts = in == System.in && System.console() != null && System.console().isTerminal();
-        List<Conversation.Media> pending = new ArrayList<>(initial);
-        err.println("Interactive chat. Type a question; /image FILE or /video FILE [FRAMES] attaches to the next question; /reset clears the history; /quit exits.");
-        err.flush();
-        while (true) {
-            if (prompts) {
-                out.print(pending.isEmpty() ? ">>> " : "[" + pending.size() + " attached] >>> ");
-                out.flush();
-            }
-            String line = reader.readLine();
-            if (line == null) return;
-            line = line.strip();
-            if (line.isEmpty()) continue;
-            try {
-                if (line.startsWith("/")) {
-                    if (!command(line, session, pending, err)) return;
-                } else {
-                    answer(session, line, pending, out, err);
-                    pending.clear();
-                }
-            } catch (RuntimeException e) {
-                // one clear line, and the chat goes on (the failed question is not in the history)
-                err.println("navil4j: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
-                if (Boolean.getBoolean("navil4j.debug")) e.printStackTrace(err);
-                err.flush();
-            }
+    /** The process's CPU time (all threads: JIT compilers included) when an answer's first piece is printed. */
+    static final class FirstPieceCpu {
+        private final boolean enabled;
+        private java.time.Duration at;
+
+        FirstPieceCpu(boolean enabled) { this.enabled = enabled; }
+
+        void mark() {
+            if (enabled && at == null) at = ProcessHandle.current().info().totalCpuDuration().orElse(java.time.Duration.ZERO);
         }
     }
 
-    /** Runs a slash command; false to quit. */
-    private boolean command(String line, ChatSession session, List<Conversation.Media> pending, PrintWriter err) {
-        String[] w = line.split("\\s+", 2);
-        String arg = w.length > 1 ? w[1].strip() : "";
-        switch (w[0]) {
-            case "/quit", "/exit", "/q" -> { return false; }
-            case "/reset" -> {
-                session.reset();
-                err.println(pending.isEmpty() ? "(history cleared)" : "(history and " + pending.size() + " attachment(s) cleared)");
-                pending.clear();
-            }
-            case "/image" -> {
-                if (arg.isEmpty()) throw new IllegalArgumentException("usage: /image FILE");
-                pending.add(image(Path.of(arg)));
-                err.println("(attached " + arg + ")");
-            }
-            case "/video" -> {
-                String[] v = arg.split("\\s+");
-                if (arg.isEmpty() || v.length > 2) throw new IllegalArgumentException("usage: /video FILE [FRAMES]");
-                int n = frames;
-                if (v.length == 2) {
-                    try {
-                        n = Integer.parseInt(v[1]);
-                    } catch (NumberFormatException e) {
-                        throw new IllegalArgumentException("/video: FRAMES must be a number, got '" + v[1] + "'");
-                    }
-                }
-                pending.add(Media.video(Path.of(v[0]), n));
-                err.println("(attached " + v[0] + ", " + n + " frames)");
-            }
-            case "/help" -> err.println("/image FILE · /video FILE [FRAMES] · /reset · /quit");
-            default -> throw new IllegalArgumentException("unknown command " + w[0] + " (/image FILE, /video FILE [FRAMES], /reset, /quit)");
-        }
-        err.flush();
-        return true;
+    /** The --stats lines of one answer. */
+    static List<String> statsLines(ChatSession session, Response r, FirstPieceCpu cpu) {
+        List<String> lines = new ArrayList<>();
+        double decode = r.decodeTokensPerSecond();
+        var mediaCache = session.model().model().mediaCache();
+        lines.add(String.format(Locale.ROOT, "prepare+image encode %.3f s (%d media tokens) · prefill %d tokens (%d reused from the session's KV cache) %.3f s, %.1f tok/s · decode %d tokens, %s tok/s (%s) · media cache %d hits, %d misses",
+                r.prepareNanos() / 1e9, r.mediaTokens(), r.promptTokens(), r.cachedTokens(), r.prefillNanos() / 1e9, r.prefillTokensPerSecond(),
+                r.generatedTokens(), Double.isNaN(decode) ? "n/a" : String.format(Locale.ROOT, "%.1f", decode),
+                r.finish().name().toLowerCase(Locale.ROOT), mediaCache.hits(), mediaCache.misses()));
+        if (cpu.at != null)
+            lines.add(String.format(Locale.ROOT, "process CPU before the first answer text %.2f s (all threads since JVM start)", cpu.at.toNanos() / 1e9));
+        return lines;
     }
 
     /** An image file checked to exist and to decode, so a bad file is reported before the model runs. */
-    private static Conversation.Media image(Path file) {
+    static Conversation.Media image(Path file) {
         Conversation.Media m = Media.image(file);
         readImage(file);
         return m;

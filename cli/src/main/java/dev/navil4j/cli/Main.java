@@ -41,6 +41,7 @@ public final class Main implements Runnable {
         });
         cl.setOut(out);
         cl.setErr(err);
+        cl.setParameterExceptionHandler(new UsageErrors());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("navil4j: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
             if (Boolean.getBoolean("navil4j.debug")) ex.printStackTrace(cmd.getErr());

@@ -35,8 +35,14 @@ final class QuantizeCommand implements Callable<Integer> {
             + "repo id (org/name[@revision]) resolved through the HF cache as serve does")
     String in;
 
-    @Parameters(index = "1", paramLabel = "OUT", description = "output directory (created)")
+    @Parameters(index = "1", paramLabel = "OUT", description = "output directory (created; must not exist or be empty unless --force)")
     Path out;
+
+    @Option(names = "--force", description = "write into OUT even when it already holds files (they are overwritten)")
+    boolean force;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--weights", required = true, description = "q8 or q4")
     String weights;
@@ -48,10 +54,27 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        String refused = outputProblem(out, force);
+        if (refused != null) throw UsageErrors.of(spec, refused);
         Summary s = quantize(dev.navil4j.hub.ModelSource.resolve(in, System.err), out, weights, Pattern.compile(include), System.err);
         System.out.printf(Locale.ROOT, "quantized %d tensors to %s, copied %d; tensor data %.1f MiB -> %.1f MiB; wrote %s%n",
                 s.quantized(), weights, s.copied(), s.bytesBefore() / 1048576.0, s.bytesAfter() / 1048576.0, out.resolve("model.safetensors"));
         return 0;
+    }
+
+    /**
+     * Null when {@code out} may be written: it does not exist, is an empty directory, or {@code force} is set and it
+     * is a directory; otherwise why not (a quantized checkpoint is minutes of work and gigabytes, and OUT may be the
+     * wrong directory, so it is never overwritten silently).
+     */
+    static String outputProblem(Path out, boolean force) throws IOException {
+        if (!Files.exists(out)) return null;
+        if (!Files.isDirectory(out)) return "OUT " + out + " is a file, not a directory";
+        if (force) return null;
+        try (var entries = Files.list(out)) {
+            if (entries.findAny().isEmpty()) return null;
+        }
+        return "OUT " + out + " already exists and is not empty; pass --force to overwrite the checkpoint in it";
     }
 
     /** Quantizes every rank-2 float tensor whose name matches {@code include} (columns divisible by 32). */

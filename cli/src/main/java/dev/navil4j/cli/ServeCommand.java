@@ -98,9 +98,26 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     WeightOptions weightOptions = new WeightOptions();
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        // everything that can be checked without the model is, before the model loads (a minute for a large one)
+        if (port < 0 || port > 65535) throw UsageErrors.of(spec, "--port must be in 0..65535, got " + port);
+        if (maxTiles < 0) throw UsageErrors.of(spec, "--max-tiles must be >= 0 (0 = the model's default), got " + maxTiles);
+        atLeastOne("--max-batch", maxBatch);
+        if (maxQueue < 0) throw UsageErrors.of(spec, "--max-queue must be >= 0, got " + maxQueue);
+        atLeastOne("--timeout", timeoutSeconds);
+        atLeastOne("--read-timeout", readTimeoutSeconds);
+        atLeastOne("--max-tokens", defaultMaxTokens);
+        atLeastOne("--max-request-mb", maxRequestMb);
+        atLeastOne("--max-image-mb", maxImageMb);
+        if (maxImages < 0) throw UsageErrors.of(spec, "--max-images must be >= 0, got " + maxImages);
+        if (maxImagePixels < 1) throw UsageErrors.of(spec, "--max-image-pixels must be >= 1, got " + maxImagePixels);
         apiKey();   // a bad key file fails before the model loads
+        String busy = portProblem(host, port);
+        if (busy != null) throw new IllegalStateException(busy);
         // Javalin/Jetty log through slf4j-simple: keep them to warnings
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         Path dir = ModelSource.resolve(model, weightOptions.downloadProgress());
@@ -110,8 +127,12 @@ final class ServeCommand implements Callable<Integer> {
         VisionLanguageModel m = ModelRegistry.load(dir, weightOptions.apply(LoadOptions.defaults()));
         System.err.printf(java.util.Locale.ROOT, "navil4j: loaded in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         if (warmup) {
+            // the time depends on the CPU, its load and the weight formats (14-31 s seen on a busy 2-core machine), so
+            // the line says what runs rather than promising a duration
+            System.err.println("navil4j: JIT warm-up: compiling the matrix, attention and norm kernels on small synthetic inputs"
+                    + " before accepting requests (--no-warmup skips it) …");
             double s = KernelWarmup.run(weightOptions.weights, KernelWarmup.DEFAULT_ROUNDS);
-            System.err.printf(java.util.Locale.ROOT, "navil4j: kernels warmed up in %.1f s%n", s);
+            System.err.printf(java.util.Locale.ROOT, "navil4j: kernels compiled in %.1f s%n", s);
         }
         ServerOptions.Access access = new ServerOptions.Access(apiKey(), allowedHosts, corsOrigins, modelAliases, allowSpecialTokens);
         ServerOptions opts = ServerOptions.defaults(servedName != null ? servedName : model)
@@ -136,16 +157,47 @@ final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
+    private void atLeastOne(String option, int value) {
+        if (value < 1) throw UsageErrors.of(spec, option + " must be >= 1, got " + value);
+    }
+
+    /**
+     * Null when {@code host:port} can be bound now, else why not, in one sentence: the check the server's own bind
+     * would make, done before the model loads and warms up (which took minutes only to then fail on a busy port). A
+     * port taken between this check and the real bind still fails there, with the server's message.
+     */
+    static String portProblem(String host, int port) {
+        if (port == 0) return null; // any free port: nothing to check
+        java.net.InetSocketAddress addr = new java.net.InetSocketAddress(host, port);
+        if (addr.isUnresolved()) return "cannot bind to --host " + host + ": unknown host name";
+        try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+            s.setReuseAddress(true); // as Jetty binds: a port in TIME_WAIT after a restart is free
+            s.bind(addr);
+            return null;
+        } catch (java.net.BindException e) {
+            String m = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+            if (m.contains("in use")) return "port " + port + " on " + host + " is already in use (another server running? choose one with --port)";
+            if (m.contains("permission") || m.contains("access")) return "no permission to bind port " + port + " on " + host + " (ports below 1024 need privileges; choose one with --port)";
+            if (m.contains("assign")) return "cannot bind to --host " + host + ": not an address of this machine";
+            return "cannot bind " + host + ":" + port + " (" + e.getMessage() + ")";
+        } catch (java.io.IOException | SecurityException e) {
+            return "cannot bind " + host + ":" + port + " (" + e.getMessage() + ")";
+        }
+    }
+
     /** --api-key, else the first line of --api-key-file, else $NAVIL4J_API_KEY, else none. */
     String apiKey() throws java.io.IOException {
-        if (apiKey != null && apiKeyFile != null) throw new picocli.CommandLine.ParameterException(
-                new picocli.CommandLine(this), "give --api-key or --api-key-file, not both");
+        if (apiKey != null && apiKeyFile != null) throw UsageErrors.of(spec, "give --api-key or --api-key-file, not both");
         String k = apiKey;
         if (k == null && apiKeyFile != null) {
-            String text = java.nio.file.Files.readString(apiKeyFile).strip();
+            String text;
+            try {
+                text = java.nio.file.Files.readString(apiKeyFile).strip();
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw UsageErrors.of(spec, "--api-key-file " + apiKeyFile + ": no such file");
+            }
             k = text.lines().findFirst().orElse("").strip();
-            if (k.isEmpty()) throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-                    "the API key file " + apiKeyFile + " is empty");
+            if (k.isEmpty()) throw UsageErrors.of(spec, "the API key file " + apiKeyFile + " is empty");
         }
         if (k == null) k = System.getenv("NAVIL4J_API_KEY");
         return k == null || k.isBlank() ? null : k.strip();

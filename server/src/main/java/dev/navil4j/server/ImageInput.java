@@ -79,14 +79,29 @@ public final class ImageInput {
             throw new ApiException(413, "invalid_request_error", param, kind + "_too_large",
                     kind + " is larger than the limit of " + maxBytes + " bytes", 0);
         try {
-            byte[] b = Base64.getMimeDecoder().decode(url.substring(comma + 1));
-            if (b.length == 0) throw ApiException.invalid(param, "data URI holds no data");
+            // line breaks and spaces are allowed (MIME-wrapped base64), anything else outside the alphabet is an error:
+            // the MIME decoder would skip it silently, so "@@@" decoded to nothing ("holds no data")
+            String payload = url.substring(comma + 1).replaceAll("[ \\t\\r\\n]+", "");
+            if (payload.isEmpty()) throw ApiException.invalid(param, "data URI holds no data");
+            byte[] b = Base64.getDecoder().decode(payload);
             if (b.length > maxBytes) throw new ApiException(413, "invalid_request_error", param, kind + "_too_large",
                     kind + " is larger than the limit of " + maxBytes + " bytes", 0);
             return b;
         } catch (IllegalArgumentException e) {
-            throw ApiException.invalid(param, "invalid base64 in data URI: " + e.getMessage());
+            throw ApiException.invalid(param, "invalid base64 in data: URI (" + base64Problem(url.substring(comma + 1)) + ")");
         }
+    }
+
+    /** Why {@code payload} is not base64, in plain words (the JDK's message gives the bad character in hex). */
+    static String base64Problem(String payload) {
+        for (int i = 0; i < payload.length(); i++) {
+            char c = payload.charAt(i);
+            boolean ok = c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '='
+                    || c == ' ' || c == '\t' || c == '\r' || c == '\n';
+            if (!ok) return "character '" + (c < 0x20 || c > 0x7e ? String.format("\\u%04x", (int) c) : String.valueOf(c))
+                    + "' at offset " + i + " is not base64";
+        }
+        return "wrong length or misplaced '=' padding";
     }
 
     /** Redirects followed per remote fetch; each hop's target is checked like the first URL. */
