@@ -100,8 +100,10 @@ final class ChatRepl {
     private void answer(String text) {
         PrintWriter out = console.answerOut();
         ChatCommand.FirstPieceCpu cpu = new ChatCommand.FirstPieceCpu(stats);
+        boolean[] printed = {false};
         Consumer<String> printer = cleanStream.apply(piece -> {
             cpu.mark();
+            printed[0] = true;
             out.print(piece);
             out.flush();
         });
@@ -112,10 +114,14 @@ final class ChatRepl {
                 while (ts.hasNext()) printer.accept(ts.next());
                 return ts.response();
             });
-        } finally {
-            out.println();
+        } catch (RuntimeException | OutOfMemoryError e) {
+            // a question refused before any text (e.g. over the context) leaves no empty answer line behind
+            if (printed[0]) out.println();
             out.flush();
+            throw e;
         }
+        out.println();
+        out.flush();
         pending.clear();
         if (r.finish() == Response.Finish.CANCELLED)
             console.message("(answer cancelled after " + r.generatedTokens() + " tokens; it is not kept in the history)");

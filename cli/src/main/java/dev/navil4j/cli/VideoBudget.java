@@ -15,7 +15,7 @@ final class VideoBudget {
     private VideoBudget() {}
 
     /** The most frames {@code --frames} accepts at all: the video reader's frame-count limit. */
-    static final int MAX_FRAMES = VideoReader.Limits.DEFAULT.maxFrames();
+    static final int MAX_FRAMES = dev.navil4j.video.VideoLimits.DEFAULT.maxFrames();
 
     /**
      * Prompt positions one sampled frame fills, or 0 when the family has no fixed per-frame cost (it takes no

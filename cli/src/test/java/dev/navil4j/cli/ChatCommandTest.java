@@ -47,7 +47,35 @@ class ChatCommandTest {
         assertThat(r.code()).isNotZero();
         assertThat(r.out()).isEmpty();
         assertThat(r.err().lines().toList()).hasSize(1);
-        assertThat(r.err()).startsWith("navil4j: ").contains(expected).doesNotContain("Exception").doesNotContain("\tat ");
+        assertThat(r.err()).matches("(?s)navil4j( [a-z]+)?: .*").contains(expected).doesNotContain("Exception").doesNotContain("\tat ");
+    }
+
+    /** picocli's usage errors are one line naming the command and pointing at its --help, exit code 2. */
+    @Test
+    void usageErrorsAreOneLineWithTheHelpPointer() {
+        for (String[] args : new String[][] {
+                {"chat", "--model", "x", "--max-tile", "3", "Hi"},
+                {"chat", "--model", "x", "--max-tiles", "0", "Hi"},
+                {"chat", "--model", "x", "--frames", "abc", "Hi"},
+                {"chat", "--model", "x", "--video", "v.mp4", "--frames", "100000", "Hi"}}) {
+            Run r = run("", args);
+            assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
+            assertThat(r.out()).isEmpty();
+            assertThat(r.err().lines().toList()).as(r.err()).hasSize(1);
+            assertThat(r.err()).startsWith("navil4j chat: ").contains("navil4j chat --help").doesNotContain("Exception");
+        }
+    }
+
+    /** quantize never overwrites a non-empty output without --force. */
+    @Test
+    void quantizeRefusesANonEmptyOutputWithoutForce() throws IOException {
+        Path out = tmp.resolve("q8");
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("keep.txt"), "mine");
+        Run r = run("", "quantize", model.toString(), out.toString(), "--weights", "q8");
+        assertThat(r.code()).isNotZero();
+        assertThat(r.err()).contains("already exists and is not empty").contains("--force");
+        assertThat(Files.readString(out.resolve("keep.txt"))).isEqualTo("mine");
     }
 
     @Test
