@@ -1,0 +1,88 @@
+package dev.navil4j.spark;
+
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * {@code spark/navil4j-spark-batch --model M --input DIR --output DIR [--prompt TEXT] [--cores N] [--max-new-tokens N]}:
+ * answers one prompt about every file of a folder (images and videos, read with Spark's {@code binaryFile} source) in
+ * local mode and writes Parquet (input path, answer, finish reason, token counts, error) through Spark's committer.
+ * Progress (rows done / total, rows/s) goes to stderr every two seconds, a summary at the end. On a cluster, call
+ * {@link Navil4jSpark#generate} from your own job instead.
+ */
+public final class SparkBatch {
+    private SparkBatch() {}
+
+    public static void main(String[] args) throws Exception {
+        System.exit(run(args, System.err));
+    }
+
+    static int run(String[] args, PrintStream err) throws Exception {
+        String model = null, input = null, output = null, prompt = "Describe the image.";
+        int cores = Runtime.getRuntime().availableProcessors(), maxNew = 64;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--help") || a.equals("-h")) { usage(err); return 0; }
+            if (i + 1 >= args.length) { err.println("navil4j-spark-batch: " + a + " needs a value (see --help)"); return 2; }
+            String v = args[++i];
+            switch (a) {
+                case "--model" -> model = v;
+                case "--input" -> input = v;
+                case "--output" -> output = v;
+                case "--prompt" -> prompt = v;
+                case "--cores" -> cores = Integer.parseInt(v);
+                case "--max-new-tokens" -> maxNew = Integer.parseInt(v);
+                default -> { err.println("navil4j-spark-batch: unknown option " + a + " (see --help)"); return 2; }
+            }
+        }
+        if (model == null || input == null || output == null) {
+            err.println("navil4j-spark-batch: --model, --input and --output are required (see --help)");
+            return 2;
+        }
+        if (cores < 1) { err.println("navil4j-spark-batch: --cores must be >= 1"); return 2; }
+        String modelPath = Path.of(model).toFile().exists() ? Path.of(model).toAbsolutePath().toString() : model;
+        SparkSession spark = SparkSession.builder().master("local[" + cores + "]").appName("navil4j-spark-batch")
+                .config("spark.ui.enabled", "false").getOrCreate();
+        try {
+            Dataset<Row> files = spark.read().format("binaryFile").option("recursiveFileLookup", "true").load(input);
+            long total = files.count();
+            BatchMetrics metrics = BatchMetrics.register(spark.sparkContext());
+            BatchOptions options = BatchOptions.of(modelPath).withImageColumn("content").withPrompt(prompt)
+                    .withMaxNewTokens(maxNew);
+            Dataset<Row> answers = Navil4jSpark.generate(files, options, metrics).drop("content");
+            long t0 = System.nanoTime();
+            Thread progress = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    while (!Thread.currentThread().isInterrupted()) {
+                        Thread.sleep(2000);
+                        double s = (System.nanoTime() - t0) / 1e9;
+                        err.printf(Locale.ROOT, "navil4j-spark-batch: %d / %d rows (tasks finished), %.2f rows/s%n",
+                                metrics.rows(), total, metrics.rows() / s);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            answers.write().mode(SaveMode.ErrorIfExists).parquet(output);
+            progress.interrupt();
+            double s = (System.nanoTime() - t0) / 1e9;
+            err.printf(Locale.ROOT, "navil4j-spark-batch: %d rows (%d with an error) in %.1f s = %.2f rows/s on %d cores; "
+                            + "%d prompt + %d generated tokens; Parquet in %s%n",
+                    metrics.rows(), metrics.errors(), s, metrics.rows() / s, cores, metrics.promptTokens(),
+                    metrics.completionTokens(), output);
+            return 0;
+        } finally {
+            spark.stop();
+        }
+    }
+
+    private static void usage(PrintStream err) {
+        err.println("usage: navil4j-spark-batch --model DIR|org/name --input DIR --output DIR [--prompt TEXT] [--cores N] [--max-new-tokens N]");
+    }
+}
