@@ -77,6 +77,14 @@ await check('completions', async () => {
   assert(typeof r.choices[0].text === 'string', r);
   return `${JSON.stringify(r.choices[0].text)} finish=${r.choices[0].finish_reason}`;
 });
+await check('structured output (json_schema strict)', async () => {
+  const schema = { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'], additionalProperties: false };
+  const r = await client.chat.completions.create({ model, messages: user('Is the sky blue? Answer in JSON.'), max_tokens: 16,
+    response_format: { type: 'json_schema', json_schema: { name: 'flag', strict: true, schema } } });
+  const v = JSON.parse(r.choices[0].message.content);
+  assert(typeof v.ok === 'boolean' && Object.keys(v).length === 1, v);
+  return `${JSON.stringify(r.choices[0].message.content)} -> ${JSON.stringify(v)}`;
+});
 await check('error wrong model', () => expectError(OpenAI.NotFoundError,
   () => client.chat.completions.create({ model: 'gpt-4o', messages: user('hi') }), 'model_not_found'));
 await check('error bad temperature', () => expectError(OpenAI.BadRequestError,
