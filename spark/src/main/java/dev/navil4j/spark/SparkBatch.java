@@ -52,6 +52,8 @@ public final class SparkBatch {
         try {
             Dataset<Row> files = spark.read().format("binaryFile").option("recursiveFileLookup", "true").load(input);
             long total = files.count();
+            int partitions = files.rdd().getNumPartitions();
+            err.printf(Locale.ROOT, "navil4j-spark-batch: %d files in %d partitions on local[%d]%n", total, partitions, cores);
             BatchMetrics metrics = BatchMetrics.register(spark.sparkContext());
             BatchOptions options = BatchOptions.of(modelPath).withImageColumn("content").withPrompt(prompt)
                     .withMaxNewTokens(maxNew);
