@@ -38,10 +38,10 @@ public final class VectorKernels {
                 s2 = FloatVector.fromArray(F, a, ao + i + 2 * L).fma(FloatVector.fromArray(F, b, bo + i + 2 * L), s2);
                 s3 = FloatVector.fromArray(F, a, ao + i + 3 * L).fma(FloatVector.fromArray(F, b, bo + i + 3 * L), s3);
             }
-            s = hsum(s0.add(s1).add(s2.add(s3)));
+            s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
         }
         for (; i <= n - L; i += L)
-            s += hsum(FloatVector.fromArray(F, a, ao + i).mul(FloatVector.fromArray(F, b, bo + i)));
+            s += FloatVector.fromArray(F, a, ao + i).mul(FloatVector.fromArray(F, b, bo + i)).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }
@@ -72,7 +72,7 @@ public final class VectorKernels {
             e.intoArray(a, off + i);
             vs = vs.add(e);
         }
-        float sum = hsum(vs);
+        float sum = vs.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
             float e = (float) Math.exp(a[off + i] - shift);
             a[off + i] = e;
@@ -117,7 +117,7 @@ public final class VectorKernels {
             s0 = w0.fma(FloatVector.fromArray(F, x, xo + i), s0);
             s1 = w1.fma(FloatVector.fromArray(F, x, xo + i + L), s1);
         }
-        float s = hsum(s0.add(s1));
+        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) s += Convert.bf16ToFloat(seg.get(Convert.LE_SHORT, byteOff + 2L * i)) * x[xo + i];
         return s;
     }
@@ -131,7 +131,7 @@ public final class VectorKernels {
             s0 = FloatVector.fromMemorySegment(F, seg, byteOff + 4L * i, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xo + i), s0);
             s1 = FloatVector.fromMemorySegment(F, seg, byteOff + 4L * (i + L), ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xo + i + L), s1);
         }
-        float s = hsum(s0.add(s1));
+        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) s += seg.get(Convert.LE_FLOAT, byteOff + 4L * i) * x[xo + i];
         return s;
     }
@@ -159,8 +159,8 @@ public final class VectorKernels {
             b2 = FloatVector.fromMemorySegment(F, seg, o2 + q, LE).fma(x1, b2);
             b3 = FloatVector.fromMemorySegment(F, seg, o3 + q, LE).fma(x1, b3);
         }
-        float s0 = hsum(a0.add(b0)), s1 = hsum(a1.add(b1));
-        float s2 = hsum(a2.add(b2)), s3 = hsum(a3.add(b3));
+        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD), s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
+        float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD), s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
             float xv = x[xo + i];
             long p = 4L * i;
@@ -194,8 +194,8 @@ public final class VectorKernels {
             b2 = ShortVector.fromMemorySegment(S, seg, o2 + q, LE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x1, b2);
             b3 = ShortVector.fromMemorySegment(S, seg, o3 + q, LE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x1, b3);
         }
-        float s0 = hsum(a0.add(b0)), s1 = hsum(a1.add(b1));
-        float s2 = hsum(a2.add(b2)), s3 = hsum(a3.add(b3));
+        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD), s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
+        float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD), s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
             float xv = x[xo + i];
             long p = 2L * i;
@@ -233,7 +233,7 @@ public final class VectorKernels {
             b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, i + L), b0);
             i += 2 * L;
         }
-        float s = hsum(a0.add(b0).add(a1.add(b1)));
+        float s = a0.add(b0).add(a1.add(b1)).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) s += Convert.bf16ToFloat(seg.get(Convert.LE_SHORT, byteOff + 2L * i)) * xs[i];
         return s;
     }
@@ -249,8 +249,8 @@ public final class VectorKernels {
             a2 = FloatVector.fromArray(F, a, ao + 2 * stride + i).fma(xv, a2);
             a3 = FloatVector.fromArray(F, a, ao + 3 * stride + i).fma(xv, a3);
         }
-        float s0 = hsum(a0), s1 = hsum(a1);
-        float s2 = hsum(a2), s3 = hsum(a3);
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
             float xv = x[xo + i];
             s0 += a[ao + i] * xv; s1 += a[ao + stride + i] * xv; s2 += a[ao + 2 * stride + i] * xv; s3 += a[ao + 3 * stride + i] * xv;
@@ -315,13 +315,12 @@ public final class VectorKernels {
     /**
      * The lanes of v summed left to right in scalar floats. {@code reduceLanes(ADD)} sums in one order in the Vector
      * API's Java fallback (interpreter, C1) and in another once C2 intrinsifies it, so the same call could change in
-     * the last bit when the method got compiled (a fresh clone's test run saw gemvTogether and the separate GEMVs
-     * differ that way). Every kernel reduces its lanes here, so a result depends on the data and the vector width
-     * only, never on the JIT's state or on which call shares a region with which.
+     * the last bit when the method got compiled; the small-batch kernels promise a row's result independent of its
+     * neighbours and of the JIT, so they reduce this way.
      */
     static float hsum(FloatVector v) {
         float s = v.lane(0);
-        for (int i = 1, n = v.length(); i < n; i++) s += v.lane(i);
+        for (int i = 1; i < L; i++) s += v.lane(i);
         return s;
     }
 
@@ -466,7 +465,7 @@ public final class VectorKernels {
             s2 = s2.add(FloatVector.fromMemorySegment(F, seg, o + 2 * step, LE));
             s3 = s3.add(FloatVector.fromMemorySegment(F, seg, o + 3 * step, LE));
         }
-        return hsum(s0.add(s1).add(s2.add(s3)));
+        return s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
     }
 
     /**
@@ -483,6 +482,6 @@ public final class VectorKernels {
             c4 = c4.fma(a, b); c5 = c5.fma(a, b); c6 = c6.fma(a, b); c7 = c7.fma(a, b);
             c8 = c8.fma(a, b); c9 = c9.fma(a, b); c10 = c10.fma(a, b); c11 = c11.fma(a, b);
         }
-        return hsum(c0.add(c1).add(c2.add(c3)).add(c4.add(c5).add(c6.add(c7))).add(c8.add(c9).add(c10.add(c11))));
+        return c0.add(c1).add(c2.add(c3)).add(c4.add(c5).add(c6.add(c7))).add(c8.add(c9).add(c10.add(c11))).reduceLanes(VectorOperators.ADD);
     }
 }
