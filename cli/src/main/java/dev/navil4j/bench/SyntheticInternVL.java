@@ -85,7 +85,8 @@ public final class SyntheticInternVL implements AutoCloseable {
         ObjectNode lc = c.putObject("llm_config");
         lc.putArray("architectures").add("Qwen2ForCausalLM");
         lc.put("model_type", "qwen2").put("hidden_size", s.llmHidden()).put("num_hidden_layers", s.layers())
-                .put("num_attention_heads", s.heads()).put("num_key_value_heads", s.kvHeads()).put("intermediate_size", s.intermediate())
+                .put("num_attention_heads", s.heads()).put("num_key_value_heads", s.kvHeads()).put("head_dim", s.headDim())
+                .put("intermediate_size", s.intermediate())
                 .put("vocab_size", s.vocab()).put("rope_theta", s.ropeTheta()).put("rms_norm_eps", 1e-6).put("hidden_act", "silu")
                 .put("max_position_embeddings", 32768).put("tie_word_embeddings", false);
         return new Json.Obj(c, "synthetic " + s.name() + " config.json");

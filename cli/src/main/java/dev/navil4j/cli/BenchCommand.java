@@ -3,6 +3,9 @@ package dev.navil4j.cli;
 import dev.navil4j.bench.Bench;
 import dev.navil4j.bench.BenchShape;
 import dev.navil4j.bench.BenchTable;
+import dev.navil4j.bench.ConfigShape;
+import dev.navil4j.hub.ModelSource;
+import dev.navil4j.weights.Json;
 import dev.navil4j.bench.NaViLBench;
 import dev.navil4j.tensor.Parallel;
 import picocli.CommandLine.Command;
@@ -20,6 +23,7 @@ import java.util.function.Consumer;
                 + "model shape synthesized in memory, per weight format and thread count, with the memory-bandwidth bound "
                 + "for decode and the fraction reached; seconds per 448px tile for shapes with a vision tower.",
                 "Example: ./navil4j bench --shape qwen2.5-0.5b --format bf16,q8,q4 --threads 1,2",
+                "         ./navil4j bench --config OpenGVLab/InternVL3-2B --format q8   (the shape of a hub checkpoint)",
                 "         ./navil4j bench --table   (a markdown table: 3 shapes x 4 formats x 1,2 threads)"})
 final class BenchCommand implements Callable<Integer> {
     /** What --table measures unless --shape / --format / --threads / --images say otherwise. */
@@ -32,6 +36,12 @@ final class BenchCommand implements Callable<Integer> {
             description = "qwen2.5-0.5b, internvl3-1b, internvl3-2b, navil-2b or navil-9b, comma separated (navil: real NaViL code "
                     + "on images, the visual prompt replaces -p; default: qwen2.5-0.5b, with --table: internvl3-1b,internvl3-2b,navil-2b)")
     List<String> shapes;
+
+    @Option(names = "--config", split = ",", paramLabel = "MODEL",
+            description = "also the shape of a checkpoint's config.json: a directory, a config.json, or a hub repo id "
+                    + "org/name[@revision] (only its config.json is downloaded, through the HF cache), comma separated; "
+                    + "InternVL (original or -hf layout) and bare Qwen2/Qwen3/InternLM2/Llama configs")
+    List<String> configs;
 
     @Option(names = "--format", split = ",", paramLabel = "FORMAT",
             description = "weight formats: f32, bf16, f16, q8, q4, comma separated (default: bf16, with --table: f32,bf16,q8,q4)")
@@ -109,6 +119,11 @@ final class BenchCommand implements Callable<Integer> {
             NaViLBench.Shape navil = NaViLBench.forName(name);
             resolved.add(navil != null ? navil : BenchShape.named(name));
         }
+        if (configs != null) for (String c : configs) {
+            ConfigShape cs = ConfigShape.of(c, Json.Obj.of(ModelSource.resolveConfig(c, System.err)));
+            for (String note : cs.notes()) System.err.println("# " + c + ": " + note);
+            resolved.add(cs.shape());
+        }
         int[][] navilImages = navilImages(System.getenv("NAVIL4J_BENCH_IMAGES"));
 
         BenchTable tab = table ? new BenchTable() : null;
@@ -148,7 +163,9 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     // what runs when an option is not given: the single-run defaults, or the reference table's set with --table
-    List<String> shapeNames() { return shapes != null ? shapes : table ? TABLE_SHAPES : List.of("qwen2.5-0.5b"); }
+    List<String> shapeNames() {
+        return shapes != null ? shapes : table ? TABLE_SHAPES : configs != null ? List.of() : List.of("qwen2.5-0.5b");
+    }
 
     List<String> formatNames() { return formats != null ? formats : table ? TABLE_FORMATS : List.of("bf16"); }
 

@@ -113,6 +113,25 @@ class HubIdsTest {
         assertThat(out.resolve("config.json")).exists();
     }
 
+    /** bench --config takes a repo id and downloads its config.json only: the shape's rows, no weights fetched. */
+    @Test
+    void benchConfigFetchesOnlyTheConfig() {
+        serve("OpenGVLab/InternVL3-1B", Path.of("fixtures/internvl3-tiny/model").toAbsolutePath());
+        // bench writes its measurements to System.out itself
+        java.io.ByteArrayOutputStream stdout = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream saved = System.out;
+        Run r;
+        try {
+            System.setOut(new java.io.PrintStream(stdout, true, java.nio.charset.StandardCharsets.UTF_8));
+            r = run("bench", "--config", "OpenGVLab/InternVL3-1B", "-p", "8", "-n", "4", "--reps", "1", "--threads", "1", "--json");
+        } finally {
+            System.setOut(saved);
+        }
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(stdout.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("\"shape\":\"OpenGVLab/InternVL3-1B\"").contains("\"metric\":\"tg4\"").contains("vision_tile_s");
+        assertThat(hub.requests).anyMatch(q -> q.endsWith("/config.json")).noneMatch(q -> q.contains(".safetensors"));
+    }
+
     /** Not cached and offline / hub unreachable: one line saying which, and what to do (no "(null)"). */
     @Test
     void unresolvableIdsSayWhy() {

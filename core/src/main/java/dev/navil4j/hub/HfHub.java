@@ -119,14 +119,20 @@ public final class HfHub {
     }
 
     /** Resolves "org/name[@revision]" to a local snapshot directory, downloading what is missing. */
-    public Path snapshot(String spec) {
+    public Path snapshot(String spec) { return snapshot(spec, f -> true); }
+
+    /**
+     * As {@link #snapshot(String)}, downloading only the model files {@code include} accepts (e.g. only config.json
+     * for `bench --config`); config.json is always fetched.
+     */
+    public Path snapshot(String spec, java.util.function.Predicate<String> include) {
         int at = spec.indexOf('@');
         String repo = at < 0 ? spec : spec.substring(0, at);
         String revision = at < 0 ? "main" : spec.substring(at + 1);
         if (!REPO_ID.matcher(repo).matches()) throw new HubException("'" + repo + "' is not a hub repo id (org/name)");
         if (revision.isEmpty() || revision.contains("..")) throw new HubException("invalid revision '" + revision + "'");
         return settings.offline() ? cached(repo, revision, "HF_HUB_OFFLINE is set", "unset HF_HUB_OFFLINE to download it")
-                : download(repo, revision);
+                : download(repo, revision, include);
     }
 
     /** The repo's folder in the cache: models--org--name. */
@@ -151,7 +157,7 @@ public final class HfHub {
         return snap;
     }
 
-    private Path download(String repo, String revision) {
+    private Path download(String repo, String revision, java.util.function.Predicate<String> include) {
         JsonNode info;
         try {
             info = api(repo, revision);
@@ -167,7 +173,7 @@ public final class HfHub {
         List<String> files = new ArrayList<>();
         for (JsonNode s : info.path("siblings")) {
             String f = s.path("rfilename").asText("");
-            if (WANTED.stream().anyMatch(f::endsWith)) files.add(checkedName(f));
+            if (WANTED.stream().anyMatch(f::endsWith) && (f.equals("config.json") || include.test(f))) files.add(checkedName(f));
         }
         if (!files.contains("config.json")) throw new HubException(repo + "@" + revision + " has no config.json: not a model repository");
         try {

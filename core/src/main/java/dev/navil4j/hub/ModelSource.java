@@ -17,6 +17,24 @@ public final class ModelSource {
     }
 
     /**
+     * The config.json of what {@code --model}-style {@code model} names: {@code DIR/config.json}, a JSON file as is, or
+     * a repo id's config.json alone through the HF cache (no weights are downloaded).
+     */
+    public static Path resolveConfig(String model, PrintStream progress) {
+        if (model == null || model.isBlank()) throw new IllegalArgumentException("no config given (a directory, a config.json or org/name[@revision])");
+        Path p = Path.of(model);
+        if (Files.isDirectory(p)) return p.resolve("config.json");
+        if (Files.exists(p)) return p;
+        if (!HfHub.isRepoId(model))
+            throw new IllegalArgumentException("config not found: " + model + " (nor is it a hub repo id org/name[@revision])");
+        try {
+            return new HfHub(HfHub.Settings.fromEnvironment(), progress).snapshot(model, f -> false).resolve("config.json");
+        } catch (HubException e) {
+            throw new HubException("no local directory or file " + model + ", and as a hub repo id: " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * A local path as is (an existing one always wins over a repo id of the same spelling); else a repo id through
      * {@link HfHub} with {@code settings} (cache, endpoint, token, offline), download progress on {@code progress}.
      */
