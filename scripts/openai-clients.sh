@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The official OpenAI Python and Node clients against `navil4j serve` on the InternVL3 tiny fixture: text, stream,
-# image, logprobs, /v1/completions and error cases (scripts/openai-clients/check.py and check.mjs). Loopback only.
+# image, logprobs, /v1/completions, structured output and error cases (scripts/openai-clients/check.py, check.mjs),
+# and LangChain JS's ChatOpenAI incl. withStructuredOutput (langchain.mjs). Loopback only.
 # The Python client comes from a local wheel directory (OPENAI_WHEELS, default /opt/pypi/files) or the configured
 # index; the Node client from the npm registry (openai 6.x: 7.x needs Node 22). Both install under target/.
 # Usage: scripts/openai-clients.sh [MODEL_DIR]
@@ -24,7 +25,10 @@ if [ ! -d "$WORK/node/node_modules/openai" ]; then
   mkdir -p "$WORK/node"
   (cd "$WORK/node" && npm init -y >/dev/null && npm install --no-audit --no-fund openai@6 >/dev/null)
 fi
-cp scripts/openai-clients/check.mjs "$WORK/node/check.mjs" # resolves 'openai' from its node_modules
+if [ ! -d "$WORK/node/node_modules/@langchain/openai" ]; then
+  (cd "$WORK/node" && npm install --no-audit --no-fund @langchain/openai@1 @langchain/core@1 zod@4 >/dev/null)
+fi
+cp scripts/openai-clients/check.mjs scripts/openai-clients/langchain.mjs "$WORK/node/" # they resolve packages from its node_modules
 ./navil4j serve --model "$MODEL" --host 127.0.0.1 --port "$PORT" --served-model-name tiny --api-key "$KEY" --max-tokens 16 \
   2> "$WORK/server.log" &
 SERVER=$!
@@ -38,4 +42,5 @@ IMAGE=fixtures/images/navil-tiny_40x30.png
 status=0
 "$WORK/venv/bin/python" scripts/openai-clients/check.py "$BASE" "$KEY" tiny "$IMAGE" || status=1
 node "$WORK/node/check.mjs" "$BASE" "$KEY" tiny "$PWD/$IMAGE" || status=1
+node "$WORK/node/langchain.mjs" "$BASE" "$KEY" tiny "$PWD/$IMAGE" || status=1
 exit $status
