@@ -162,4 +162,82 @@ class MetricsTest {
             Thread.sleep(20);
         assertThat(e.value("navil4j_requests_total", Map.of("route", "other", "status", "404"))).isEqualTo(1);
     }
+
+    /**
+     * The same exposition through the Prometheus project's own parser (the Python client's
+     * {@code prometheus_client.parser.text_string_to_metric_families}, installed into a venv under target/ from the
+     * machine's wheel directory): it must accept the text and find exactly the samples our parser finds. Skipped,
+     * saying so, where neither python3 with prometheus_client nor a wheel to install it is available.
+     */
+    @Test
+    void theExpositionParsesWithPrometheusClientsParser() throws Exception {
+        java.nio.file.Path python = prometheusPython();
+        org.junit.jupiter.api.Assumptions.assumeTrue(python != null, "no python3 with prometheus_client (nor its wheel in "
+                + WHEELS + ") on this machine");
+        server = OpenAiServer.start(new FakeModel(512, 0), ServerOptions.defaults("fake-model"), "127.0.0.1", 0);
+        assertThat(post(ServerTest.user("hello there") + "}").statusCode()).isEqualTo(200);
+        assertThat(post("{\"messages\":[]}").statusCode()).isEqualTo(400);
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics")).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        java.nio.file.Path text = java.nio.file.Files.createTempFile("navil4j-metrics", ".txt");
+        try {
+            java.nio.file.Files.writeString(text, r.body());
+            String script = String.join("\n",
+                    "import sys, json",
+                    "from prometheus_client.parser import text_string_to_metric_families",
+                    "for fam in text_string_to_metric_families(open(sys.argv[1]).read()):",
+                    "    for s in fam.samples:",
+                    "        print(json.dumps({'family': fam.name, 'type': fam.type, 'name': s.name, 'labels': s.labels, 'value': s.value}))");
+            Process p = new ProcessBuilder(python.toString(), "-c", script, text.toString()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(p.waitFor()).as(out).isZero();
+            List<Sample> theirs = new ArrayList<>();
+            for (String line : out.strip().split("\n")) {
+                JsonNode j = ServerTest.JSON.readTree(line);
+                Map<String, String> labels = new HashMap<>();
+                j.path("labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
+                theirs.add(new Sample(j.path("name").asText(), labels, j.path("value").asDouble()));
+            }
+            Exposition ours = parse(r.body());
+            assertThat(theirs).hasSize(ours.samples().size());
+            for (Sample s : ours.samples())
+                assertThat(theirs).as(s.toString()).anyMatch(t -> t.name().equals(s.name()) && t.labels().equals(unescaped(s.labels()))
+                        && (t.value() == s.value() || Double.isNaN(t.value()) && Double.isNaN(s.value())));
+        } finally {
+            java.nio.file.Files.deleteIfExists(text);
+        }
+    }
+
+    static final java.nio.file.Path WHEELS = java.nio.file.Path.of(System.getenv().getOrDefault("OPENAI_WHEELS", "/opt/pypi/files"));
+
+    /** Label values as the parser returns them (escapes resolved); ours keeps the escaped text. */
+    private static Map<String, String> unescaped(Map<String, String> labels) {
+        Map<String, String> m = new HashMap<>();
+        labels.forEach((k, v) -> m.put(k, v.replace("\\n", "\n").replace("\\\"", "\"").replace("\\\\", "\\")));
+        return m;
+    }
+
+    /** python3 that imports prometheus_client: the system's, else a venv in target/ with the local wheel; null if neither. */
+    private static java.nio.file.Path prometheusPython() throws Exception {
+        java.nio.file.Path venv = java.nio.file.Path.of("server/target/prometheus-venv").toAbsolutePath();
+        for (String py : List.of("python3", venv.resolve("bin/python").toString()))
+            if (runs(py, "-c", "import prometheus_client")) return java.nio.file.Path.of(py);
+        if (!runs("python3", "-c", "import venv") || !java.nio.file.Files.isDirectory(WHEELS)) return null;
+        if (!runs("python3", "-m", "venv", venv.toString())) return null;
+        if (!runs(venv.resolve("bin/pip").toString(), "install", "-q", "--no-index", "--find-links", WHEELS.toString(), "prometheus_client"))
+            return null;
+        return runs(venv.resolve("bin/python").toString(), "-c", "import prometheus_client") ? venv.resolve("bin/python") : null;
+    }
+
+    private static boolean runs(String... cmd) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            return p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (java.io.IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
 }
