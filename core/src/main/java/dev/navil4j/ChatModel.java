@@ -88,7 +88,8 @@ public final class ChatModel implements AutoCloseable {
      * Answers independent single-turn questions with the family's default system message, in order. The rows are
      * generated together as one batch (every decode step runs all unfinished rows through the model at once, so
      * the weights are read once per step), and each row's answer is the one it gets alone in a fresh session
-     * (the reference {@code batch_chat()} guarantees the same).
+     * (the reference {@code batch_chat()} guarantees the same). A row's {@link RequestOptions#withProgress} listener
+     * gets that row's events (MEDIA_DECODE and VISION_ENCODE while it is prepared, PREFILL while the batch runs).
      */
     public List<Response> batch(List<Request> rows) { return batch(null, rows); }
 
@@ -100,7 +101,9 @@ public final class ChatModel implements AutoCloseable {
         for (Request r : rows) plans.add(plan(systemMessage, List.of(), r, RequestOptions.defaults(), null));
         List<Sequence> seqs = new ArrayList<>();
         for (Planned p : plans) seqs.add(new Sequence(model, p.prompt, p.config, model.newState(), null));
-        Batch.run(model, seqs, Batch.DEFAULT_CHUNK);
+        List<ProgressListener> progress = new ArrayList<>();
+        for (Planned p : plans) progress.add(p.progress);
+        Batch.run(model, seqs, Batch.DEFAULT_CHUNK, progress);  // each row's PREFILL to its own request's listener
         List<Response> out = new ArrayList<>(rows.size());
         for (int i = 0; i < plans.size(); i++) out.add(plans.get(i).response(seqs.get(i).result()));
         return out;

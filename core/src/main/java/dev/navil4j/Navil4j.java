@@ -52,9 +52,14 @@ public final class Navil4j {
      */
     public static ChatModel load(String model) { return load(model, LoadOptions.defaults()); }
 
-    /** As {@link #load(String)} with load options. */
+    /**
+     * As {@link #load(String)} with load options. With a progress listener in {@code options} a download reports
+     * {@link ProgressEvent.Stage#DOWNLOAD} events to it (per file) instead of drawing its bar on stderr.
+     */
     public static ChatModel load(String model, LoadOptions options) {
-        return load(dev.navil4j.hub.ModelSource.resolve(model, System.err), options);
+        ProgressListener listener = options == null ? ProgressListener.NONE : options.progressOrNone();
+        java.io.PrintStream bar = listener == ProgressListener.NONE ? System.err : null;
+        return load(dev.navil4j.hub.ModelSource.resolve(model, bar, listener), options);
     }
 
     /** Wraps a model that is already loaded (e.g. one built in code); closing the result closes it. */

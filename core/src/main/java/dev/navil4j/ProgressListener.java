@@ -1,8 +1,10 @@
 package dev.navil4j;
 
 /**
- * Receives {@link ProgressEvent}s while a model loads ({@link dev.navil4j.models.LoadOptions#withProgress}) or a
- * request is prepared and prefilled ({@link RequestOptions#withProgress}), so an application can show what it is
+ * Receives {@link ProgressEvent}s while a model is downloaded from the hub and loads
+ * ({@link dev.navil4j.models.LoadOptions#withProgress}, also through {@link Navil4j#load(String, dev.navil4j.models.LoadOptions)})
+ * or a request is prepared and prefilled ({@link RequestOptions#withProgress}, per row in {@link ChatModel#batch}),
+ * so an application can show what it is
  * waiting for. Events come on the thread doing the work, between steps of it (a few per tile, chunk or tensor, none
  * per generated token): keep {@link #onProgress} quick and let it not throw (an exception aborts the load or request).
  * The CLI's renderer is {@code dev.navil4j.cli.ProgressPrinter}.

@@ -127,7 +127,7 @@ final class ChatCommand implements Callable<Integer> {
         if (video != null) media.add(Media.video(video, frames));
 
         options = options.withProgress(weightOptions.progress()); // media decode, vision encode, prefill on the terminal
-        Path modelDir = dev.navil4j.hub.ModelSource.resolve(model, weightOptions.downloadProgress());
+        Path modelDir = weightOptions.resolveModel(model);
         try (ChatModel model = Navil4j.load(modelDir, loadOptions)) {
             if (stats) {
                 err.println(dev.navil4j.tensor.Simd.describe());

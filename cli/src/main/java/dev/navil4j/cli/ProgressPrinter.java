@@ -84,17 +84,22 @@ public final class ProgressPrinter implements ProgressListener {
         int fill = (int) (BAR * e.done() / e.total());
         StringBuilder b = new StringBuilder(label(e.stage())).append(" [").append("=".repeat(fill));
         if (fill < BAR) b.append('>').append(" ".repeat(BAR - fill - 1));
-        b.append("] ").append(e.done()).append('/').append(e.total()).append(' ').append(e.unit().name().toLowerCase(Locale.ROOT));
+        b.append("] ");
+        if (e.unit() == ProgressEvent.Unit.BYTES)  // a download: megabytes, as the hub's own bar
+            b.append(String.format(Locale.ROOT, "%.1f/%.1f MB", e.done() / 1e6, e.total() / 1e6));
+        else b.append(e.done()).append('/').append(e.total()).append(' ').append(e.unit().name().toLowerCase(Locale.ROOT));
         if (!e.detail().isEmpty()) b.append(" · ").append(e.detail());
         return b.append(String.format(Locale.ROOT, "  %.1f s", seconds)).toString();
     }
 
     private static String label(ProgressEvent.Stage s) {
         return switch (s) {
+            case DOWNLOAD -> "downloading";
             case LOAD -> "loading model";
             case MEDIA_DECODE -> "decoding media";
             case VISION_ENCODE -> "encoding images";
             case PREFILL -> "reading prompt";
+            case QUANTIZE -> "quantizing";
         };
     }
 }

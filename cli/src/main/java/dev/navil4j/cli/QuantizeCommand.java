@@ -1,5 +1,7 @@
 package dev.navil4j.cli;
 
+import dev.navil4j.ProgressEvent;
+import dev.navil4j.ProgressListener;
 import dev.navil4j.tensor.DType;
 import dev.navil4j.tensor.QuantPolicy;
 import dev.navil4j.tensor.WeightTensor;
@@ -11,7 +13,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -47,6 +48,9 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--weights", required = true, description = "q8 or q4")
     String weights;
 
+    @Option(names = "--quiet", description = "no progress line (it is drawn only on an interactive terminal anyway)")
+    boolean quiet;
+
     @Option(names = "--include", description = "regex of tensor names to quantize (default: LLM decoder-layer matrices)")
     String include = DEFAULT_INCLUDE;
 
@@ -56,7 +60,10 @@ final class QuantizeCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         String refused = outputProblem(out, force);
         if (refused != null) throw UsageErrors.of(spec, refused);
-        Summary s = quantize(dev.navil4j.hub.ModelSource.resolve(in, System.err), out, weights, Pattern.compile(include), System.err);
+        ProgressPrinter line = ProgressPrinter.forTerminal(quiet);
+        Path checkpoint = dev.navil4j.hub.ModelSource.resolve(in, line.enabled() || quiet ? null : System.err,
+                line.enabled() ? line : null);
+        Summary s = quantize(checkpoint, out, weights, Pattern.compile(include), line);
         System.out.printf(Locale.ROOT, "quantized %d tensors to %s, copied %d; tensor data %.1f MiB -> %.1f MiB; wrote %s%n",
                 s.quantized(), weights, s.copied(), s.bytesBefore() / 1048576.0, s.bytesAfter() / 1048576.0, out.resolve("model.safetensors"));
         return 0;
@@ -77,8 +84,12 @@ final class QuantizeCommand implements Callable<Integer> {
         return "OUT " + out + " already exists and is not empty; pass --force to overwrite the checkpoint in it";
     }
 
-    /** Quantizes every rank-2 float tensor whose name matches {@code include} (columns divisible by 32). */
-    static Summary quantize(Path in, Path out, String weights, Pattern include, PrintStream log) throws IOException {
+    /**
+     * Quantizes every rank-2 float tensor whose name matches {@code include} (columns divisible by 32), reporting
+     * {@link ProgressEvent.Stage#QUANTIZE} per tensor (done = tensors converted or copied, detail = the tensor's name).
+     */
+    static Summary quantize(Path in, Path out, String weights, Pattern include, ProgressListener progress) throws IOException {
+        progress = ProgressListener.orNone(progress);
         DType target = switch (weights.toLowerCase(Locale.ROOT)) {
             case "q8", "q8_0" -> DType.Q8;
             case "q4", "q4_0" -> DType.Q4;
@@ -92,7 +103,10 @@ final class QuantizeCommand implements Callable<Integer> {
             SafeTensorsWriter w = new SafeTensorsWriter();
             st.metadata().forEach((k, v) -> { if (!k.equals(SafeTensorsWriter.QUANTIZED_KEY)) w.metadata(k, v); });
             w.metadata("navil4j.weights", target.safetensorsName);
-            for (String name : st.names()) {
+            java.util.List<String> names = java.util.List.copyOf(st.names());
+            int done = 0;
+            for (String name : names) {
+                progress.report(ProgressEvent.Stage.QUANTIZE, done, names.size(), ProgressEvent.Unit.TENSORS, name);
                 TensorInfo t = st.get(name);
                 before += t.data().byteSize();
                 boolean floatType = t.dtype() == DType.F32 || t.dtype() == DType.BF16 || t.dtype() == DType.F16;
@@ -106,7 +120,10 @@ final class QuantizeCommand implements Callable<Integer> {
                     after += t.data().byteSize();
                     c++;
                 }
+                done++;
             }
+            if (!names.isEmpty())
+                progress.report(ProgressEvent.Stage.QUANTIZE, done, names.size(), ProgressEvent.Unit.TENSORS, "");
             w.write(out.resolve("model.safetensors"));
         }
         // config, tokenizer, chat template...: everything but the weights

@@ -120,7 +120,7 @@ final class ServeCommand implements Callable<Integer> {
         if (busy != null) throw new IllegalStateException(busy);
         // Javalin/Jetty log through slf4j-simple: keep them to warnings
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-        Path dir = ModelSource.resolve(model, weightOptions.downloadProgress());
+        Path dir = weightOptions.resolveModel(model);
         dev.navil4j.tensor.Simd.logOnce();
         System.err.println("navil4j: loading " + dir + " …");
         long t0 = System.nanoTime();

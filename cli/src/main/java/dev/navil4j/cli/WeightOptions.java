@@ -32,6 +32,16 @@ final class WeightOptions {
     java.io.PrintStream downloadProgress() { return quiet ? null : System.err; }
 
     /**
+     * {@code model} as a local directory or a hub id, downloaded when missing: on an interactive terminal the download
+     * is drawn by the progress line (DOWNLOAD events), else (piped, a log) as the hub's plain bar on stderr, and with
+     * --quiet not at all.
+     */
+    java.nio.file.Path resolveModel(String model) {
+        dev.navil4j.ProgressListener line = progress();
+        return dev.navil4j.hub.ModelSource.resolve(model, line != null ? null : downloadProgress(), line);
+    }
+
+    /**
      * {@code base} with these choices and load progress on the terminal; an unknown --kv-cache is an error naming the
      * choices.
      */

@@ -56,4 +56,14 @@ class ProgressPrinterTest {
         p.onProgress(new ProgressEvent(Stage.PREFILL, 512, 1800, Unit.TOKENS, "prompt tokens"));
         assertThat(sink.toString()).endsWith("\rreading prompt [======>                 ] 512/1800 tokens · prompt tokens  0.0 s").doesNotContain("\n");
     }
+
+    @Test
+    void downloadsAndQuantizingAreDrawnInTheirOwnWords() {
+        // bytes as megabytes (decimal, as the hub's stderr bar): 12.5 MB of 50 MB fills a quarter of the 24 columns
+        assertThat(ProgressPrinter.line(new ProgressEvent(Stage.DOWNLOAD, 12_500_000, 50_000_000, Unit.BYTES,
+                "model.safetensors"), 1.0))
+                .isEqualTo("downloading [======>                 ] 12.5/50.0 MB · model.safetensors  1.0 s");
+        assertThat(ProgressPrinter.line(new ProgressEvent(Stage.QUANTIZE, 3, 12, Unit.TENSORS, "lm_head.weight"), 0.5))
+                .isEqualTo("quantizing [======>                 ] 3/12 tensors · lm_head.weight  0.5 s");
+    }
 }

@@ -13,8 +13,6 @@ import dev.navil4j.weights.WeightsException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintStream;
-import java.io.OutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
@@ -49,11 +47,33 @@ class QuantizeCommandTest {
     }
 
     @Test
+    void reportsProgressPerTensor(@TempDir Path tmp) throws Exception {
+        Path in = checkpoint(tmp.resolve("in"));
+        java.util.List<dev.navil4j.ProgressEvent> events = new java.util.ArrayList<>();
+        QuantizeCommand.quantize(in, tmp.resolve("out"), "q8", Pattern.compile(QuantizeCommand.DEFAULT_INCLUDE), events::add);
+        // checkpoint() writes six tensors: one event before each, and the closing one with done == total
+        assertEquals(7, events.size());
+        java.util.Set<String> named = new java.util.HashSet<>();
+        for (int i = 0; i < events.size(); i++) {
+            var e = events.get(i);
+            assertEquals(dev.navil4j.ProgressEvent.Stage.QUANTIZE, e.stage());
+            assertEquals(dev.navil4j.ProgressEvent.Unit.TENSORS, e.unit());
+            assertEquals(6, e.total());
+            assertEquals(i, e.done());
+            if (i < 6) named.add(e.detail());
+        }
+        assertTrue(events.get(6).finished());
+        try (SafeTensors a = SafeTensors.open(in)) {
+            assertEquals(new java.util.HashSet<>(a.names()), named, "each event names the tensor being written");
+        }
+    }
+
+    @Test
     void quantizedCheckpointLoadsWithoutRequantizing(@TempDir Path tmp) throws Exception {
         Path in = checkpoint(tmp.resolve("in"));
         for (String fmt : new String[]{"q8", "q4"}) {
             Path out = tmp.resolve("out-" + fmt);
-            var s = QuantizeCommand.quantize(in, out, fmt, Pattern.compile(QuantizeCommand.DEFAULT_INCLUDE), new PrintStream(OutputStream.nullOutputStream()));
+            var s = QuantizeCommand.quantize(in, out, fmt, Pattern.compile(QuantizeCommand.DEFAULT_INCLUDE), null);
             assertEquals(2, s.quantized());
             assertEquals(4, s.copied());
             assertTrue(s.bytesAfter() < s.bytesBefore());

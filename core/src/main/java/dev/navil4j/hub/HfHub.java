@@ -96,6 +96,7 @@ public final class HfHub {
 
     private final Settings settings;
     private final PrintStream progress;
+    private final dev.navil4j.ProgressListener listener;
     private final Duration stallTimeout;
     private final HttpClient http;
     private final ObjectMapper json = new ObjectMapper();
@@ -104,8 +105,18 @@ public final class HfHub {
 
     /** @param stallTimeout a download that receives nothing for this long is cut and resumed */
     public HfHub(Settings settings, PrintStream progress, Duration stallTimeout) {
+        this(settings, progress, null, stallTimeout);
+    }
+
+    /**
+     * @param progress     the stderr-style bar (null = none)
+     * @param listener     gets {@link dev.navil4j.ProgressEvent.Stage#DOWNLOAD} events per downloaded file (null = none)
+     * @param stallTimeout a download that receives nothing for this long is cut and resumed
+     */
+    public HfHub(Settings settings, PrintStream progress, dev.navil4j.ProgressListener listener, Duration stallTimeout) {
         this.settings = settings;
         this.progress = progress;
+        this.listener = listener;
         this.stallTimeout = stallTimeout;
         // redirects are followed by hand: the token must only go to the hub, never to the CDN it redirects to
         this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
@@ -310,7 +321,7 @@ public final class HfHub {
         if (s != 200 && s != 206) { r.body().close(); throw new IOException("HTTP " + s + " downloading " + file); }
         boolean append = s == 206;
         if (!append) have = 0; // the server ignored the Range: start over
-        Progress bar = new Progress(progress, file, head.size(), have);
+        Progress bar = new Progress(progress, listener, file, head.size(), have);
         try (InputStream in = r.body();
              OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                      append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {

@@ -39,13 +39,24 @@ public final class ModelSource {
      * {@link HfHub} with {@code settings} (cache, endpoint, token, offline), download progress on {@code progress}.
      */
     public static Path resolve(String model, HfHub.Settings settings, PrintStream progress) {
+        return resolve(model, settings, progress, null);
+    }
+
+    /** As {@link #resolve(String, PrintStream)}, download progress also as events for {@code listener} (null = none). */
+    public static Path resolve(String model, PrintStream progress, dev.navil4j.ProgressListener listener) {
+        return resolve(model, HfHub.Settings.fromEnvironment(), progress, listener);
+    }
+
+    /** As {@link #resolve(String, HfHub.Settings, PrintStream)}, download progress also for {@code listener}. */
+    public static Path resolve(String model, HfHub.Settings settings, PrintStream progress,
+                               dev.navil4j.ProgressListener listener) {
         if (model == null || model.isBlank()) throw new IllegalArgumentException("no model given (a directory or org/name[@revision])");
         Path p = Path.of(model);
         if (Files.exists(p)) return p;
         if (!HfHub.isRepoId(model))
             throw new IllegalArgumentException("model directory not found: " + model + " (nor is it a hub repo id org/name[@revision])");
         try {
-            return new HfHub(settings, progress).snapshot(model);
+            return new HfHub(settings, progress, listener, java.time.Duration.ofSeconds(60)).snapshot(model);
         } catch (HubException e) {
             throw new HubException("no local directory " + model + ", and as a hub repo id: " + e.getMessage(), e);
         }

@@ -1,21 +1,30 @@
 package dev.navil4j.hub;
 
+import dev.navil4j.ProgressEvent;
+import dev.navil4j.ProgressListener;
+
 import java.io.PrintStream;
 import java.util.Locale;
 
-/** A one-line progress bar for long downloads (redrawn at most 5 times a second; nothing when out is null). */
+/**
+ * A one-line progress bar for long downloads (redrawn at most 5 times a second; nothing when out is null), and the
+ * same progress as {@link ProgressEvent.Stage#DOWNLOAD} events for a listener (when the size is known).
+ */
 final class Progress {
     private final PrintStream out;
+    private final ProgressListener listener;
     private final String label;
     private final long total;
     private final long start = System.nanoTime();
     private long done, lastDraw;
 
-    Progress(PrintStream out, String label, long total, long alreadyDone) {
+    Progress(PrintStream out, ProgressListener listener, String label, long total, long alreadyDone) {
         this.out = out;
+        this.listener = ProgressListener.orNone(listener);
         this.label = label;
         this.total = total;
         this.done = alreadyDone;
+        event(false);
     }
 
     void add(long n) {
@@ -26,7 +35,20 @@ final class Progress {
 
     void finish() { draw(true); }
 
+    /**
+     * The listener's view: done/total bytes of this file; done stays below total until the file is complete (a
+     * server may send more than it announced, or cut the connection and be resumed). An unknown size is reported once,
+     * at the end, as done == total.
+     */
+    private void event(boolean end) {
+        if (listener == ProgressListener.NONE) return;
+        if (total > 0) listener.report(ProgressEvent.Stage.DOWNLOAD, end ? total : Math.min(done, total - 1), total,
+                ProgressEvent.Unit.BYTES, label);
+        else if (end && done > 0) listener.report(ProgressEvent.Stage.DOWNLOAD, done, done, ProgressEvent.Unit.BYTES, label);
+    }
+
     private void draw(boolean end) {
+        event(end);
         if (out == null) return;
         double secs = Math.max(1e-3, (System.nanoTime() - start) / 1e9);
         StringBuilder sb = new StringBuilder("\r").append(label).append(' ');

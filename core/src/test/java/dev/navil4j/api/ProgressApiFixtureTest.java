@@ -122,6 +122,83 @@ class ProgressApiFixtureTest {
         }
     }
 
+    /**
+     * {@code Navil4j.load("org/name", options with a listener)}: the missing files of the snapshot are downloaded (from a
+     * local fake of the hub serving the fixture checkpoint) with DOWNLOAD events per file, then the LOAD events.
+     */
+    @Test
+    void hubLoadReportsTheDownloadPerFileThenTheLoad(@org.junit.jupiter.api.io.TempDir Path tmp) throws IOException {
+        Path served = INTERNVL.resolve("model").toAbsolutePath();
+        java.util.Map<String, String> saved = new java.util.HashMap<>();
+        for (String k : List.of("HF_HUB_CACHE", "HF_ENDPOINT", "HF_HUB_OFFLINE", "HF_TOKEN")) saved.put(k, System.getProperty(k));
+        try (dev.navil4j.hub.FakeHub hub = new dev.navil4j.hub.FakeHub("org/internvl3-tiny", served)) {
+            System.setProperty("HF_HUB_CACHE", tmp.resolve("cache").toString());
+            System.setProperty("HF_ENDPOINT", hub.endpoint());
+            System.setProperty("HF_HUB_OFFLINE", "0");
+            System.setProperty("HF_TOKEN", "");
+            List<ProgressEvent> events = new CopyOnWriteArrayList<>();
+            try (ChatModel model = Navil4j.load("org/internvl3-tiny", LoadOptions.defaults().withProgress(events::add))) {
+                assertThat(model.family()).isEqualTo("internvl3");
+            }
+            List<ProgressEvent> download = of(events, Stage.DOWNLOAD);
+            // every file of the served directory that a model download takes (HfHub's list of wanted suffixes, as
+            // huggingface_hub's allow_patterns in the reference loaders), each ending at its size on disk
+            List<String> wanted = List.of(".json", ".safetensors", ".model", ".txt", ".tiktoken", ".jinja");
+            java.util.Map<String, Long> sizes = new java.util.TreeMap<>();
+            try (var files = java.nio.file.Files.list(served)) {
+                for (Path p : files.toList())
+                    if (wanted.stream().anyMatch(p.getFileName().toString()::endsWith))
+                        sizes.put(p.getFileName().toString(), java.nio.file.Files.size(p));
+            }
+            java.util.Map<String, Long> finished = new java.util.TreeMap<>();
+            for (ProgressEvent e : download) {
+                assertThat(e.unit()).isEqualTo(ProgressEvent.Unit.BYTES);
+                assertThat(e.total()).as(e.detail()).isEqualTo(sizes.get(e.detail()));
+                if (e.finished()) finished.put(e.detail(), e.done());
+            }
+            assertThat(finished).isEqualTo(sizes);
+            // per file, done never decreases; all of the download comes before the load
+            for (String file : sizes.keySet()) {
+                List<Long> done = download.stream().filter(e -> e.detail().equals(file)).map(ProgressEvent::done).toList();
+                assertThat(done).as(file).isSorted();
+                assertThat(done.getLast()).isEqualTo(sizes.get(file));
+            }
+            int lastDownload = events.indexOf(download.getLast()), firstLoad = events.indexOf(of(events, Stage.LOAD).getFirst());
+            assertThat(lastDownload).isLessThan(firstLoad);
+            assertWellFormed(of(events, Stage.LOAD));
+            // a second load reads the cache: no download at all
+            events.clear();
+            try (ChatModel again = Navil4j.load("org/internvl3-tiny", LoadOptions.defaults().withProgress(events::add))) {
+                assertThat(of(events, Stage.DOWNLOAD)).isEmpty();
+            }
+        } finally {
+            saved.forEach((k, v) -> { if (v == null) System.clearProperty(k); else System.setProperty(k, v); });
+        }
+    }
+
+    /** {@code ChatModel.batch}: each row's listener gets that row's events; the answers are still the reference's. */
+    @Test
+    void batchReportsEachRequestToItsOwnListener() {
+        try (Fixture f = new Fixture(INTERNVL); ChatModel model = Navil4j.load(INTERNVL.resolve("model"))) {
+            JsonNode image = find(f, "gen_image"), text = find(f, "gen_text");
+            List<ProgressEvent> imageEvents = new CopyOnWriteArrayList<>(), textEvents = new CopyOnWriteArrayList<>();
+            List<Response> out = model.batch(List.of(
+                    new Request(image.path("question").asText(), List.of(InternVLApiFixtureTest.images(f, image)),
+                            InternVLApiFixtureTest.options(image).withProgress(imageEvents::add)),
+                    new Request(text.path("question").asText(), List.of(),
+                            InternVLApiFixtureTest.options(text).withProgress(textEvents::add))));
+            InternVLApiFixtureTest.assertMatches(f, image, out.get(0));
+            InternVLApiFixtureTest.assertMatches(f, text, out.get(1));
+            assertWellFormed(imageEvents);
+            assertWellFormed(textEvents);
+            assertStageOrder(imageEvents, Stage.MEDIA_DECODE, Stage.VISION_ENCODE, Stage.PREFILL);
+            assertStageOrder(textEvents, Stage.PREFILL);
+            // each row's PREFILL counts its own prompt: the reference prompt lengths of the two cases
+            assertThat(of(imageEvents, Stage.PREFILL).getLast().total()).isEqualTo(f.ints(image.path("expect").path("prompt_ids")).length);
+            assertThat(of(textEvents, Stage.PREFILL).getLast().total()).isEqualTo(f.ints(text.path("expect").path("prompt_ids")).length);
+        }
+    }
+
     @Test
     void chunkedPrefillReportsEachChunkAndGeneratesTheReference() {
         try (Fixture f = new Fixture(INTERNVL); ChatModel model = Navil4j.load(INTERNVL.resolve("model"))) {

@@ -20,9 +20,10 @@ class ReadmeExampleTest {
     Path tmp;
 
     static String example() throws IOException {
+        // the ```java block that is a whole program (the others are fragments); scripts/readme-check.sh also runs it
         Matcher m = Pattern.compile("```java\n(.*?)```", Pattern.DOTALL).matcher(Files.readString(Path.of("README.md")));
-        assertThat(m.find()).as("README has a ```java block").isTrue();
-        return m.group(1);
+        while (m.find()) if (m.group(1).contains("public class Example")) return m.group(1);
+        throw new AssertionError("README has no ```java block with public class Example");
     }
 
     @Test
