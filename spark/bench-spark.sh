@@ -15,7 +15,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 
-model="" images=32 rounds=2 max_new=32 max_tiles=1 weights=q8 size=640x480 work="$here/spark/target/bench-spark"
+model="" images=16 rounds=2 max_new=32 max_tiles=1 weights=q8 size=640x480 work="$here/spark/target/bench-spark"
 while [ $# -gt 0 ]; do
   [ $# -ge 2 ] || { echo "bench-spark: $1 needs a value" >&2; exit 2; }
   case "$1" in
