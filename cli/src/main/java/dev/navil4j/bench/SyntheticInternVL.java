@@ -26,6 +26,8 @@ public final class SyntheticInternVL implements AutoCloseable {
     /** Ids of the special tokens the model needs (the top of the vocabulary, as added tokens sit). */
     public final int imgContextId, stopId;
     public final InternVLChatModel model;
+    /** The synthesized tensors, under their checkpoint names (SyntheticCheckpoint writes them to disk). */
+    public final SafeTensors tensors;
     private final SyntheticWeights weights;
 
     public SyntheticInternVL(BenchShape s, DType format, long seed) {
@@ -53,6 +55,7 @@ public final class SyntheticInternVL implements AutoCloseable {
             weights.matrix(name, f, rows, Math.toIntExact(cols));
             return new TensorInfo(name, f, shape, weights.segments().getLast(), null);
         });
+        tensors = st;
         imgContextId = s.vocab() - 2;
         stopId = s.vocab() - 1;
         try {

@@ -24,12 +24,15 @@ public final class ExecutorModels {
      * The model for these options, loaded on first use. {@code threads} sizes the engine's compute team when the
      * model is loaded (the team is per JVM; a task that finds it busy computes on its own thread).
      */
-    static ChatModel get(BatchOptions o, int threads) {
+    static ChatModel get(BatchOptions o, int threads, BatchMetrics metrics) {
         String key = o.model() + "|" + o.weights();
         return MODELS.computeIfAbsent(key, k -> {
             if (threads != Parallel.threads()) Parallel.setThreads(threads);
             LOADS.incrementAndGet();
-            return Navil4j.load(ModelLocator.localize(o.model()), LoadOptions.defaults().withWeights(o.weights()));
+            long t0 = System.nanoTime();
+            ChatModel m = Navil4j.load(ModelLocator.localize(o.model()), LoadOptions.defaults().withWeights(o.weights()));
+            metrics.loaded((System.nanoTime() - t0) / 1_000_000);
+            return m;
         });
     }
 

@@ -42,6 +42,8 @@ final class PartitionAnswerer implements MapPartitionsFunction<Row, Row> {
             private final List<Row> ready = new ArrayList<>();
             private int next, done;
             private ChatModel model; // loaded on the first non-empty chunk: an empty partition loads nothing
+            private long startMillis; // when this task had its model (after any load it did or waited for)
+            private boolean ended;
 
             @Override
             public boolean hasNext() {
@@ -50,8 +52,15 @@ final class PartitionAnswerer implements MapPartitionsFunction<Row, Row> {
                 next = 0;
                 List<Row> chunk = new ArrayList<>(options.batchSize());
                 while (chunk.size() < options.batchSize() && input.hasNext()) chunk.add(input.next());
-                if (chunk.isEmpty()) return false;
-                if (model == null) model = ExecutorModels.get(options, threadsPerTask());
+                if (chunk.isEmpty()) {
+                    if (model != null && !ended) metrics.span(startMillis, System.currentTimeMillis(), done);
+                    ended = true;
+                    return false;
+                }
+                if (model == null) {
+                    model = ExecutorModels.get(options, threadsPerTask(), metrics);
+                    startMillis = System.currentTimeMillis();
+                }
                 ready.addAll(answer(model, chunk));
                 done += chunk.size();
                 FailureInjection.check(done);

@@ -153,6 +153,35 @@ class Navil4jSparkTest {
                 .withQuestionColumn("question")).count()).isZero();
     }
 
+    /**
+     * Spark's {@code image} source rows (the struct built as the source documents it, see {@link SparkImageRows}):
+     * every photo is answered as from its path column and as a single chat; an undecodable image is an error row.
+     */
+    @Test
+    void imageStructColumnMatchesPathColumn() throws Exception {
+        StructType schema = new StructType().add("file", DataTypes.StringType).add("image", SparkImageRows.IMAGE);
+        List<Row> data = new ArrayList<>();
+        for (String f : PHOTOS) data.add(RowFactory.create(IMAGES.resolve(f).toString(), SparkImageRows.of(IMAGES.resolve(f))));
+        data.add(RowFactory.create("broken.png", SparkImageRows.invalid("file:/in/broken.png")));
+        Dataset<Row> in = spark.createDataFrame(data, schema).repartition(2);
+        Map<String, String> fromStruct = new HashMap<>(), fromPath = new HashMap<>();
+        for (Row r : Navil4jSpark.generate(in, options().withImageColumn("image").withPathColumn("file")).collectAsList()) {
+            String f = r.<String>getAs("file");
+            if (f.equals("broken.png")) {
+                assertThat(r.<String>getAs(Navil4jSpark.ERROR)).contains("broken.png");
+                continue;
+            }
+            assertThat(r.<String>getAs(Navil4jSpark.ERROR)).as(f).isNull();
+            fromStruct.put(f.substring(f.lastIndexOf('/') + 1), r.getAs(Navil4jSpark.ANSWER));
+        }
+        for (Row r : Navil4jSpark.generate(in.filter("file != 'broken.png'"), options().withImageColumn("file")).collectAsList()) {
+            String f = r.<String>getAs("file");
+            fromPath.put(f.substring(f.lastIndexOf('/') + 1), r.getAs(Navil4jSpark.ANSWER));
+        }
+        assertThat(fromStruct).hasSize(PHOTOS.size()).isEqualTo(fromPath);
+        for (String f : PHOTOS) assertThat(fromStruct.get(f)).as(f).isEqualTo(singleChat(f));
+    }
+
     /** Parquet output of a folder, read back as file name -> answer (asserting each file appears exactly once). */
     Map<String, String> writeAndReadBack(Path dir, Path out, BatchOptions o) {
         Dataset<Row> in = spark.read().format("binaryFile").load(dir.toString()).repartition(3);

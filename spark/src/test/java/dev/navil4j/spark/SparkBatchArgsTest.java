@@ -21,6 +21,8 @@ class SparkBatchArgsTest {
         for (String[][] c : new String[][][] {
                 {{"--model", "m", "--input", "in"}, {"--output are required"}},
                 {{"--model", "m", "--input", "in", "--output", "out", "--cores", "0"}, {"--cores must be >= 1"}},
+                {{"--model", "m", "--input", "in", "--output", "out", "--partitions-per-core", "0"}, {"--partitions-per-core must be >= 1"}},
+                {{"--model", "m", "--input", "in", "--output", "out", "--max-tiles", "many"}, {"--max-tiles needs a whole number"}},
                 {{"--bogus", "x"}, {"unknown option --bogus"}},
                 {{"--model"}, {"--model needs a value"}}}) {
             String[] r = run(c[0]);
