@@ -12,8 +12,11 @@ public final class Kernels {
 
     private static final boolean V = Simd.VECTOR;
 
-    /** Chunk of {@link #evenOddOrder} / dotBf16EvenOdd: two float vectors' worth of elements. */
-    public static final int EVEN_ODD_CHUNK = V ? 2 * Simd.floatLanes() : 16;
+    /**
+     * Chunk of {@link #evenOddOrder} / dotBf16EvenOdd: two float vectors' worth of elements, of at most 256 bits
+     * (the kernel runs at 256 bits when 512 are chosen, see {@link VectorKernels#dotBf16EvenOdd}).
+     */
+    public static final int EVEN_ODD_CHUNK = V ? 2 * Math.min(Simd.floatLanes(), 8) : 16;
 
     /** Σ a[ao+i]·b[bo+i] for i &lt; n. */
     public static float dot(float[] a, int ao, float[] b, int bo, int n) {

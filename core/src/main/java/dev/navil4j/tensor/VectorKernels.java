@@ -22,6 +22,14 @@ public final class VectorKernels {
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(Simd.SPECIES_BITS / 2));
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(Simd.SPECIES_BITS));
     static final int L = F.length();
+    /**
+     * {@link #dotBf16EvenOdd}'s species: the chosen width, but at most 256 bits. At 512 bits that kernel read
+     * 896-column bf16 rows out of DRAM at 7.7 / 7.1 / 6.9 GB/s against 14.3 / 11.4 / 9.0 at 256 (one thread,
+     * `bench --kernels`, NAVIL4J_SIMD=512 and 256 alternated, Zen 4) while the 4-row kernel was even.
+     */
+    static final VectorSpecies<Float> FE = Simd.SPECIES_BITS > 256 ? FloatVector.SPECIES_256 : F;
+    static final VectorSpecies<Integer> IE = Simd.SPECIES_BITS > 256 ? IntVector.SPECIES_256 : I;
+    static final int LE_LANES = FE.length();
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private VectorKernels() {}
@@ -212,26 +220,28 @@ public final class VectorKernels {
      * streams one row after the other, where four interleaved short rows kept it re-training; measured
      * 14 vs 10 GB/s per thread on 896-column rows out of DRAM). The row is loaded as 32-bit lanes that hold
      * two bf16 each: the low one widens with a shift, the high one with a mask — no lane conversion — so x
-     * comes in {@link Kernels#evenOddOrder} (chunks of 2L: the L even elements, then the L odd ones).
+     * comes in {@link Kernels#evenOddOrder} (chunks of 2L: the L even elements, then the L odd ones; L of at most 8, see
+     * {@link #FE}).
      */
     public static float dotBf16EvenOdd(MemorySegment seg, long byteOff, float[] xs, int n) {
-        FloatVector a0 = FloatVector.zero(F), b0 = FloatVector.zero(F), a1 = FloatVector.zero(F), b1 = FloatVector.zero(F);
+        final int l = LE_LANES;
+        FloatVector a0 = FloatVector.zero(FE), b0 = FloatVector.zero(FE), a1 = FloatVector.zero(FE), b1 = FloatVector.zero(FE);
         int i = 0;
-        // one int lane holds two bf16: a chunk of 2L elements is one L-lane int vector, 4L bytes
-        for (; i <= n - 4 * L; i += 4 * L) {
+        // one int lane holds two bf16: a chunk of 2l elements is one l-lane int vector, 4l bytes
+        for (; i <= n - 4 * l; i += 4 * l) {
             long p = byteOff + 2L * i;
-            IntVector v0 = IntVector.fromMemorySegment(I, seg, p, LE);
-            IntVector v1 = IntVector.fromMemorySegment(I, seg, p + 4L * L, LE);
-            a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, i), a0);
-            b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, i + L), b0);
-            a1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, i + 2 * L), a1);
-            b1 = v1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, i + 3 * L), b1);
+            IntVector v0 = IntVector.fromMemorySegment(IE, seg, p, LE);
+            IntVector v1 = IntVector.fromMemorySegment(IE, seg, p + 4L * l, LE);
+            a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(FE, xs, i), a0);
+            b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(FE, xs, i + l), b0);
+            a1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(FE, xs, i + 2 * l), a1);
+            b1 = v1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(FE, xs, i + 3 * l), b1);
         }
-        if (i <= n - 2 * L) {
-            IntVector v0 = IntVector.fromMemorySegment(I, seg, byteOff + 2L * i, LE);
-            a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, i), a0);
-            b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, i + L), b0);
-            i += 2 * L;
+        if (i <= n - 2 * l) {
+            IntVector v0 = IntVector.fromMemorySegment(IE, seg, byteOff + 2L * i, LE);
+            a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(FE, xs, i), a0);
+            b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(FE, xs, i + l), b0);
+            i += 2 * l;
         }
         float s = a0.add(b0).add(a1.add(b1)).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) s += Convert.bf16ToFloat(seg.get(Convert.LE_SHORT, byteOff + 2L * i)) * xs[i];
