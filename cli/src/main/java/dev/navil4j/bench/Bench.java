@@ -96,7 +96,11 @@ public final class Bench {
                         if (o.engine()) EngineBench.engine(o, s, fname, th, m, sink, log);
                         if (o.vision() && s.vision() != null) {
                             float[] tile0 = m.tile();
-                            m.model.vision.extractFeature(tile0, 1); // warm-up (JIT)
+                            // the warm-up call is timed too: with --no-llm it is the first real-shape tile of the JVM
+                            // (only the bandwidth and FMA probes ran before it), the cold-start figure
+                            long w0 = System.nanoTime();
+                            m.model.vision.extractFeature(tile0, 1);
+                            sink.accept(new Measurement(s.name(), fname, th, "vision_first_tile_s", (System.nanoTime() - w0) * 1e-9, "s", Double.NaN, Double.NaN));
                             double[] secs = new double[o.reps()];
                             for (int r = 0; r < o.reps(); r++) {
                                 long a = System.nanoTime();

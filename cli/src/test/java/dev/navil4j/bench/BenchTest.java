@@ -62,7 +62,7 @@ class BenchTest {
         Bench.run(o, got::add, new PrintStream(OutputStream.nullOutputStream()));
         for (String f : o.formats())
             for (int t : o.threads())
-                for (String metric : new String[]{"read_bandwidth", "pp8", "tg4", "vision_tile_s", "peak_rss"}) {
+                for (String metric : new String[]{"read_bandwidth", "pp8", "tg4", "vision_tile_s", "vision_first_tile_s", "peak_rss"}) {
                     Bench.Measurement m = got.stream().filter(x -> x.format().equals(f) && x.threads() == t && x.metric().equals(metric))
                             .findFirst().orElseThrow(() -> new AssertionError("missing " + f + "/" + t + "/" + metric));
                     assertTrue(m.value() > 0 && Double.isFinite(m.value()), m.toString());
