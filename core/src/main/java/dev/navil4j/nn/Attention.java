@@ -139,7 +139,7 @@ public final class Attention {
 
     /**
      * Attention blocked so nothing N×N is materialized: per kv head the keys [kRow0, kRow0+nk) are packed
-     * transposed into 16-key panels and the values into 16-dim panels (once), then per block of MR (6) queries:
+     * transposed into 16-key panels and the values into 16-dim panels (once), then per block of MR ({@link Gemm#MR}: 6, or 12 at 512 bits) queries:
      * scores [MR, keys] by the GEMM micro-kernel, an exact row softmax (max-subtracted, f32 exp, as SDPA /
      * eager attention), and the [MR, headDim] output by the micro-kernel again. Parallel over (head, query block).
      * q rows qRow0.. (stride qStride = heads·headDim) give out rows at the same index. causalPast ≥ 0: query i

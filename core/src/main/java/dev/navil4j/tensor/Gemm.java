@@ -5,15 +5,21 @@ package dev.navil4j.tensor;
  * Packed, register-blocked GEMM for prefill and vision encoders: out[n, rows] = x[n, K]·Wᵀ (+ bias).
  * <p>Goto/BLIS structure, with the roles of the operands chosen for a weight-stationary layer:
  * <ul>
- * <li>activations are packed once per call into 6-token micro-panels {@code [tile][K][6]} (zero padded);</li>
- * <li>weights are widened to f32 and packed per block of {@value #KC} columns into 16-row micro-panels
- * {@code [k][16]} (so bf16/f16/Q8/Q4 are converted once per panel, not per token);</li>
- * <li>the 6×16 micro-kernel ({@link VectorKernels#gemmFullTile}; 6×2L at other widths) keeps 12 accumulators + 2 weight vectors + 1 broadcast in the 16 ymm registers
- * and does 12 FMAs per 2 weight loads + 6 broadcasts. On this Zen 3 (2 FMA pipes, latency 4) the 4×16 tile's
- * 8 accumulators were not enough: isolated kernel, L2-resident panels, 1 thread, 71.5 (4×16) / 84.9 (5×16) /
- * 88.4 (6×16) GFLOP/s against an 88 GFLOP/s FMA peak in the same minute; one InternViT-300M tile on 2 threads,
- * old/new jar alternated 3×, 7.1–9.2 s (4×16) vs 5.9–7.3 s (6×16). C2 allocates the 15 vectors without
- * spilling as long as the body stays written out.</li>
+ * <li>activations are packed once per call into MR-token micro-panels {@code [tile][K][MR]} (zero padded);</li>
+ * <li>weights are widened to f32 and packed per block of {@value #KC} columns into NR-row micro-panels
+ * {@code [k][NR]} (so bf16/f16/Q8/Q4 are converted once per panel, not per token; the transpose by vector
+ * gathers, {@link VectorKernels#packPanel});</li>
+ * <li>the MR×NR micro-kernel ({@link VectorKernels#gemmFullTile}), NR = two float vectors. With 16 registers
+ * (AVX2) MR = 6: 12 accumulators + 2 weight vectors + 1 broadcast, 12 FMAs per 2 weight loads + 6 broadcasts. On
+ * a Zen 3 (2 FMA pipes, latency 4) the 4×16 tile's 8 accumulators were not enough: isolated kernel, L2-resident
+ * panels, 1 thread, 71.5 (4×16) / 84.9 (5×16) / 88.4 (6×16) GFLOP/s against an 88 GFLOP/s FMA peak in the same
+ * minute; one InternViT-300M tile on 2 threads, old/new jar alternated 3×, 7.1–9.2 s (4×16) vs 5.9–7.3 s (6×16).
+ * With 32 registers (AVX-512) MR = 12: 24 accumulators, 24 FMAs per 2 weight loads. On a Sapphire-Rapids-class
+ * host at 512 bits (GemmShapesBench, the InternViT layer's four GEMMs at 1025 tokens, 2 threads, alternated twice)
+ * 306 / 315 GFLOP/s against 260 / 247 for 6×32, of a 440–454 GFLOP/s FMA peak; the 6-row kernel alone reaches
+ * ~90 % of peak with its KC-deep weight panel in L1 but ~72 % when it streams from L2, the 12-row one 81–95 %.
+ * C2 allocates the registers without spilling as long as the bodies stay written out. Each output's sum over k
+ * runs in the same order at either MR, so the MR change leaves results bit-identical.</li>
  * </ul>
  * Work is split over 16-row panels on the {@link Parallel} pool; every output element is written by one thread.
  */
@@ -22,7 +28,7 @@ public final class Gemm {
      * Micro-tile: MR tokens × NR output rows, NR = two float vectors (16 at 256 bits, 8 at 128, 32 at 512; 16 for
      * the plain loops). Packed weight panels and the attention's panels follow NR.
      */
-    public static final int MR = 6, NR = Simd.VECTOR ? 2 * Simd.floatLanes() : 16;
+    public static final int MR = Simd.VECTOR && Simd.BITS >= 512 ? 12 : 6, NR = Simd.VECTOR ? 2 * Simd.floatLanes() : 16;
     /**
      * K block. The C tile is read and written once per K block, and C (tokens × rows, megabytes) lives in
      * L3: with 256 those C round trips cost ~20 % of the 1024³ GEMM. With 1024 a 16-row weight panel is
@@ -31,8 +37,12 @@ public final class Gemm {
      * 1024/8 80–83, 1024/4 84–86, 512/8 68–80.
      */
     static final int KC = 1024;
-    /** Token tiles per M block (an MC·4 × KC activation block, 128 KiB, in L2). */
-    static final int MC_TILES = 8;
+    /**
+     * Token tiles per M block: 48 tokens (an activation block of 48 × KC, 192 KiB, in L2) at either MR. At 512
+     * bits, 2 threads, InternViT shapes (GemmShapesBench): MR 12 with 4 tiles 306/315 GFLOP/s, 8 tiles 279/286,
+     * 16 tiles 297/291.
+     */
+    static final int MC_TILES = 48 / MR;
     /** Weight panels packed per K block and thread (NC = 4·16 = 64 rows, 256 KiB). */
     static final int NC_PANELS = Integer.getInteger("navil4j.gemm.nc", 4); // tunable for CPUs with other L2 sizes
 
@@ -106,12 +116,9 @@ public final class Gemm {
     static void packWeights(WeightTensor w, int r0, int k0, int kl, float[] tmp, float[] pb, int off) {
         int nr = Math.min(NR, w.rows - r0);
         for (int j = 0; j < nr; j++) w.rowSliceToFloat(r0 + j, k0, kl, tmp, j * kl);
-        for (int j = 0; j < nr; j++) {
-            int s = j * kl;
-            for (int kk = 0; kk < kl; kk++) pb[off + kk * NR + j] = tmp[s + kk];
-        }
-        for (int j = nr; j < NR; j++)
-            for (int kk = 0; kk < kl; kk++) pb[off + kk * NR + j] = 0f;
+        java.util.Arrays.fill(tmp, nr * kl, NR * kl, 0f); // rows past the end transpose to zero lanes
+        if (Simd.VECTOR) VectorKernels.packPanel(tmp, kl, pb, off);
+        else ScalarKernels.packPanel(tmp, kl, pb, off);
     }
 
     /**

@@ -93,6 +93,13 @@ public final class ScalarKernels {
             for (int k = 0; k < xRows; k++) out[oo + k * os + i * or] = dot(w, wo + i * ws, x, x0 + k * xs, n);
     }
 
+    /** pb[off + k·NR + j] = rows[j·kl + k] for j &lt; NR, k &lt; kl: the GEMM weight panel's transpose, plain loops. */
+    public static void packPanel(float[] rows, int kl, float[] pb, int off) {
+        int nr = Gemm.NR;
+        for (int j = 0; j < nr; j++)
+            for (int k = 0; k < kl; k++) pb[off + k * nr + j] = rows[j * kl + k];
+    }
+
     /** The GEMM micro-tile (MR × NR, packed panels) as three loops: each element's sum over k, then added to c. */
     public static void gemmFullTile(float[] a, int ao, float[] b, int bo, int kl, float[] c, int co, int ldc) {
         int mr = Gemm.MR, nr = Gemm.NR;

@@ -176,19 +176,39 @@ class KernelWidthTest {
         }
     }
 
-    /** The packed GEMM (micro-tile 6 × 2L) and the GEMV paths through WeightTensor.matmul, every token count edge. */
+    /**
+     * The packed GEMM (micro-tile MR × 2L: 12 tokens at 512 bits, 6 below) and the GEMV paths through
+     * WeightTensor.matmul, every token count edge, one K block (77 columns) and two (a partial second block).
+     */
     @Test
     void matmulAtThisWidth() {
         Random rnd = new Random(17);
-        int rows = 2 * Gemm.NR + 5, cols = 77;
-        float[] v = random(rnd, rows * cols);
-        WeightTensor w = WeightTensor.ofFloats("w", v, rows, cols);
-        for (int n : new int[]{1, 2, 4, 5, 6, 7, 13, 33, 40}) {
-            float[] x = random(rnd, n * cols), out = new float[n * rows];
-            w.matmul(x, n, out, null);
-            for (int t = 0; t < n; t++)
-                for (int r = 0; r < rows; r++)
-                    assertSum(dotRef(v, r * cols, x, t * cols, cols), out[t * rows + r], cols, "matmul n=" + n + " t=" + t + " r=" + r);
+        int rows = 2 * Gemm.NR + 5;
+        for (int cols : new int[]{77, Gemm.KC + 29}) {
+            float[] v = random(rnd, rows * cols);
+            WeightTensor w = WeightTensor.ofFloats("w", v, rows, cols);
+            for (int n : new int[]{1, 2, 4, 5, 6, 7, 12, 13, 25, 33, 40, 49}) {
+                float[] x = random(rnd, n * cols), out = new float[n * rows];
+                w.matmul(x, n, out, null);
+                for (int t = 0; t < n; t++)
+                    for (int r = 0; r < rows; r++)
+                        assertSum(dotRef(v, r * cols, x, t * cols, cols), out[t * rows + r], cols, "matmul cols=" + cols + " n=" + n + " t=" + t + " r=" + r);
+            }
+        }
+    }
+
+    /** The weight panel's transpose: the vector gathers put every value where the plain loop does. */
+    @Test
+    void packPanelEqualsThePlainLoop() {
+        Random rnd = new Random(23);
+        for (int kl : new int[]{1, 7, 64, 333}) {
+            float[] rows = random(rnd, Gemm.NR * kl);
+            float[] want = new float[Gemm.NR * kl + 5], got = new float[Gemm.NR * kl + 5];
+            ScalarKernels.packPanel(rows, kl, want, 5);
+            if (Simd.VECTOR) VectorKernels.packPanel(rows, kl, got, 5);
+            else ScalarKernels.packPanel(rows, kl, got, 5);
+            assertArrayEquals(want, got, "kl=" + kl);
+            for (int j = 0; j < Gemm.NR; j++) assertEquals(rows[j * kl + kl - 1], want[5 + (kl - 1) * Gemm.NR + j]);
         }
     }
 }
