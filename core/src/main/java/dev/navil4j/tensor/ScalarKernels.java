@@ -93,6 +93,24 @@ public final class ScalarKernels {
             for (int k = 0; k < xRows; k++) out[oo + k * os + i * or] = dot(w, wo + i * ws, x, x0 + k * xs, n);
     }
 
+    /** e^x: {@link VectorKernels#exp}'s sequence in scalar floats (same operations, same rounding). */
+    public static float exp(float x) {
+        if (x < ExpConstants.LOW) return 0f;
+        if (x > ExpConstants.HIGH) return Float.POSITIVE_INFINITY;
+        float t = Math.fma(x, ExpConstants.LOG2E, ExpConstants.ROUNDER);
+        float n = t - ExpConstants.ROUNDER;
+        float r = Math.fma(n, -ExpConstants.LN2_HI, x);
+        r = Math.fma(n, -ExpConstants.LN2_LO, r);
+        float p = Math.fma(r, ExpConstants.P0, ExpConstants.P1);
+        p = Math.fma(p, r, ExpConstants.P2);
+        p = Math.fma(p, r, ExpConstants.P3);
+        p = Math.fma(p, r, ExpConstants.P4);
+        p = Math.fma(p, r, ExpConstants.P5);
+        float er = Math.fma(p, r * r, r + 1f);
+        float scale = Float.intBitsToFloat((Float.floatToRawIntBits(t) - (ExpConstants.ROUNDER_BITS - 126)) << 23);
+        return (er + er) * scale;
+    }
+
     /** pb[off + k·NR + j] = rows[j·kl + k] for j &lt; NR, k &lt; kl: the GEMM weight panel's transpose, plain loops. */
     public static void packPanel(float[] rows, int kl, float[] pb, int off) {
         int nr = Gemm.NR;

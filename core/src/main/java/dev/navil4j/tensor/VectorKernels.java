@@ -46,10 +46,10 @@ public final class VectorKernels {
                 s2 = FloatVector.fromArray(F, a, ao + i + 2 * L).fma(FloatVector.fromArray(F, b, bo + i + 2 * L), s2);
                 s3 = FloatVector.fromArray(F, a, ao + i + 3 * L).fma(FloatVector.fromArray(F, b, bo + i + 3 * L), s3);
             }
-            s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+            s = LaneSum.of(s0.add(s1).add(s2.add(s3)));
         }
         for (; i <= n - L; i += L)
-            s += FloatVector.fromArray(F, a, ao + i).mul(FloatVector.fromArray(F, b, bo + i)).reduceLanes(VectorOperators.ADD);
+            s += LaneSum.of(FloatVector.fromArray(F, a, ao + i).mul(FloatVector.fromArray(F, b, bo + i)));
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }
@@ -68,21 +68,20 @@ public final class VectorKernels {
     }
 
     /**
-     * a[off+i] = exp(a[off+i] − shift) in place; returns their sum (the softmax numerators). The vector EXP is
-     * the JDK's SVML-backed intrinsic: 0.5 ns per element against 7–9 for Math.exp, within 1 ulp of it
-     * (measured max relative difference 6e-8) — softmax was a third of an InternViT tile's time with Math.exp.
+     * a[off+i] = exp(a[off+i] − shift) in place; returns their sum (the softmax numerators), with {@link #exp}
+     * (the tail with its scalar spelling, so an element's value does not depend on where it falls).
      */
     public static float expShiftSum(float[] a, int off, int n, float shift) {
         int i = 0;
         FloatVector vs = FloatVector.zero(F), vshift = FloatVector.broadcast(F, shift);
         for (; i <= n - L; i += L) {
-            FloatVector e = FloatVector.fromArray(F, a, off + i).sub(vshift).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromArray(F, a, off + i).sub(vshift));
             e.intoArray(a, off + i);
             vs = vs.add(e);
         }
-        float sum = vs.reduceLanes(VectorOperators.ADD);
+        float sum = LaneSum.of(vs);
         for (; i < n; i++) {
-            float e = (float) Math.exp(a[off + i] - shift);
+            float e = ScalarKernels.exp(a[off + i] - shift);
             a[off + i] = e;
             sum += e;
         }
@@ -125,7 +124,7 @@ public final class VectorKernels {
             s0 = w0.fma(FloatVector.fromArray(F, x, xo + i), s0);
             s1 = w1.fma(FloatVector.fromArray(F, x, xo + i + L), s1);
         }
-        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float s = LaneSum.of(s0.add(s1));
         for (; i < n; i++) s += Convert.bf16ToFloat(seg.get(Convert.LE_SHORT, byteOff + 2L * i)) * x[xo + i];
         return s;
     }
@@ -139,7 +138,7 @@ public final class VectorKernels {
             s0 = FloatVector.fromMemorySegment(F, seg, byteOff + 4L * i, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xo + i), s0);
             s1 = FloatVector.fromMemorySegment(F, seg, byteOff + 4L * (i + L), ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xo + i + L), s1);
         }
-        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float s = LaneSum.of(s0.add(s1));
         for (; i < n; i++) s += seg.get(Convert.LE_FLOAT, byteOff + 4L * i) * x[xo + i];
         return s;
     }
@@ -167,8 +166,8 @@ public final class VectorKernels {
             b2 = FloatVector.fromMemorySegment(F, seg, o2 + q, LE).fma(x1, b2);
             b3 = FloatVector.fromMemorySegment(F, seg, o3 + q, LE).fma(x1, b3);
         }
-        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD), s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
-        float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD), s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
+        float s0 = LaneSum.of(a0.add(b0)), s1 = LaneSum.of(a1.add(b1));
+        float s2 = LaneSum.of(a2.add(b2)), s3 = LaneSum.of(a3.add(b3));
         for (; i < n; i++) {
             float xv = x[xo + i];
             long p = 4L * i;
@@ -202,8 +201,8 @@ public final class VectorKernels {
             b2 = ShortVector.fromMemorySegment(S, seg, o2 + q, LE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x1, b2);
             b3 = ShortVector.fromMemorySegment(S, seg, o3 + q, LE).convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x1, b3);
         }
-        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD), s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
-        float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD), s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
+        float s0 = LaneSum.of(a0.add(b0)), s1 = LaneSum.of(a1.add(b1));
+        float s2 = LaneSum.of(a2.add(b2)), s3 = LaneSum.of(a3.add(b3));
         for (; i < n; i++) {
             float xv = x[xo + i];
             long p = 2L * i;
@@ -243,7 +242,7 @@ public final class VectorKernels {
             b0 = v0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(FE, xs, i + l), b0);
             i += 2 * l;
         }
-        float s = a0.add(b0).add(a1.add(b1)).reduceLanes(VectorOperators.ADD);
+        float s = LaneSum.of(a0.add(b0).add(a1.add(b1)));
         for (; i < n; i++) s += Convert.bf16ToFloat(seg.get(Convert.LE_SHORT, byteOff + 2L * i)) * xs[i];
         return s;
     }
@@ -259,8 +258,8 @@ public final class VectorKernels {
             a2 = FloatVector.fromArray(F, a, ao + 2 * stride + i).fma(xv, a2);
             a3 = FloatVector.fromArray(F, a, ao + 3 * stride + i).fma(xv, a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        float s0 = LaneSum.of(a0), s1 = LaneSum.of(a1);
+        float s2 = LaneSum.of(a2), s3 = LaneSum.of(a3);
         for (; i < n; i++) {
             float xv = x[xo + i];
             s0 += a[ao + i] * xv; s1 += a[ao + stride + i] * xv; s2 += a[ao + 2 * stride + i] * xv; s3 += a[ao + 3 * stride + i] * xv;
@@ -503,17 +502,44 @@ public final class VectorKernels {
     }
 
 
+    /**
+     * e^x per lane, written out in lane-wise adds, multiplies and FMAs so that it rounds the same in C2 and in the
+     * Vector API's Java fallback: the JDK's {@code lanewise(EXP)} is SVML in C2 but {@code Math.exp} per lane
+     * before the caller is compiled, so a softmax gave results 1 ulp apart depending on the JIT's timing (three
+     * fresh JVMs, three bit patterns of one attention). Cody–Waite reduction x = n·ln2 + r (n by the 1.5·2^23
+     * rounding trick, ln2 in two parts), e^r = 1 + r + r²·P(r) with the Cephes expf minimax P (|r| ≤ ln2/2),
+     * scaled by 2^(n−1)·2 so that n = 128 still rounds to the largest floats. Within 2 ulp of Math.exp on
+     * [−86.5, 88.72] (ExpTest); below −86.5 (e^x &lt; 2.7e-38) 0, above 88.7228 +∞, NaN stays NaN.
+     * {@link ScalarKernels#exp} is the same sequence in scalar floats (bit-identical, ExpTest).
+     */
+    static FloatVector exp(FloatVector x) {
+        FloatVector t = x.fma(FloatVector.broadcast(F, ExpConstants.LOG2E), FloatVector.broadcast(F, ExpConstants.ROUNDER));
+        FloatVector n = t.sub(ExpConstants.ROUNDER);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -ExpConstants.LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(F, -ExpConstants.LN2_LO), r);
+        FloatVector p = r.fma(FloatVector.broadcast(F, ExpConstants.P0), FloatVector.broadcast(F, ExpConstants.P1));
+        p = p.fma(r, FloatVector.broadcast(F, ExpConstants.P2));
+        p = p.fma(r, FloatVector.broadcast(F, ExpConstants.P3));
+        p = p.fma(r, FloatVector.broadcast(F, ExpConstants.P4));
+        p = p.fma(r, FloatVector.broadcast(F, ExpConstants.P5));
+        FloatVector er = p.fma(r.mul(r), r.add(1f));
+        // t's low mantissa bits hold n + 2^22 + 2^23 − 2^23·1.5…: bits − ROUNDER_BITS = n; 2^(n−1) = (n + 126) << 23
+        FloatVector scale = t.reinterpretAsInts().sub(ExpConstants.ROUNDER_BITS - 126).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector e = er.add(er).mul(scale);
+        return e.blend(0f, x.lt(ExpConstants.LOW)).blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, ExpConstants.HIGH));
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Elementwise activations (Activations holds the math and the scalar references)
     // ---------------------------------------------------------------------------------------------
 
-    /** gate[i] = silu(gate[i])·up[i] for i in [from, to) with the JDK's vector EXP (within 1 ulp of Math.exp). */
+    /** gate[i] = silu(gate[i])·up[i] for i in [from, to) with {@link #exp}. */
     public static void siluMul(float[] gate, float[] up, int from, int to) {
         int i = from;
         var one = FloatVector.broadcast(F, 1f);
         for (; i <= to - L; i += L) {
             var g = FloatVector.fromArray(F, gate, i);
-            var e = g.neg().lanewise(VectorOperators.EXP);
+            var e = exp(g.neg());
             g.div(e.add(one)).mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
         }
         for (; i < to; i++) gate[i] = dev.navil4j.nn.Activations.silu(gate[i]) * up[i];
@@ -521,7 +547,7 @@ public final class VectorKernels {
 
     /**
      * GELU over x[from, to): erf(z) = 1 − t·P(t)·e^(−z²), t = 1/(1 + 0.3275911·|z|) (Abramowitz–Stegun 7.1.26,
-     * |error| ≤ 1.5e-7, the float-precision erf torch's vectorized CPU GELU evaluates), with the vector EXP.
+     * |error| ≤ 1.5e-7, the float-precision erf torch's vectorized CPU GELU evaluates), with {@link #exp}.
      */
     public static void gelu(float[] x, int from, int to) {
         var one = FloatVector.broadcast(F, 1f);
@@ -535,7 +561,7 @@ public final class VectorKernels {
             p = p.fma(t, FloatVector.broadcast(F, 1.421413741f));
             p = p.fma(t, FloatVector.broadcast(F, -0.284496736f));
             p = p.fma(t, FloatVector.broadcast(F, 0.254829592f)).mul(t);
-            var erfAbs = one.sub(p.mul(a.mul(a).neg().lanewise(VectorOperators.EXP)));
+            var erfAbs = one.sub(p.mul(exp(a.mul(a).neg())));
             var erf = erfAbs.blend(erfAbs.neg(), z.lt(0f));
             v.mul(0.5f).mul(one.add(erf)).intoArray(x, i);
         }
@@ -574,7 +600,7 @@ public final class VectorKernels {
             s2 = s2.add(FloatVector.fromMemorySegment(F, seg, o + 2 * step, LE));
             s3 = s3.add(FloatVector.fromMemorySegment(F, seg, o + 3 * step, LE));
         }
-        return s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        return LaneSum.of(s0.add(s1).add(s2.add(s3)));
     }
 
     /**
@@ -591,6 +617,6 @@ public final class VectorKernels {
             c4 = c4.fma(a, b); c5 = c5.fma(a, b); c6 = c6.fma(a, b); c7 = c7.fma(a, b);
             c8 = c8.fma(a, b); c9 = c9.fma(a, b); c10 = c10.fma(a, b); c11 = c11.fma(a, b);
         }
-        return c0.add(c1).add(c2.add(c3)).add(c4.add(c5).add(c6.add(c7))).add(c8.add(c9).add(c10.add(c11))).reduceLanes(VectorOperators.ADD);
+        return LaneSum.of(c0.add(c1).add(c2.add(c3)).add(c4.add(c5).add(c6.add(c7))).add(c8.add(c9).add(c10.add(c11))));
     }
 }

@@ -80,7 +80,7 @@ final class VectorQuantKernels {
             s0 = s0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(s0.lanewise(VectorOperators.ASHR, 16));
             a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p) * xd[(xi >> 5)]), a0);
         }
-        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        return LaneSum.of(a0.add(a1).add(a2.add(a3)));
     }
 
     /**
@@ -134,7 +134,7 @@ final class VectorQuantKernels {
             s0 = s0.add(s0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
             a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p) * xd[(xi >> 5)]), a0);
         }
-        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        return LaneSum.of(a0.add(a1).add(a2.add(a3)));
     }
 
     /**
@@ -178,7 +178,7 @@ final class VectorQuantKernels {
                     .add(v0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).add(v0.lanewise(VectorOperators.ASHR, 16));
             a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F128, seg.get(Convert.LE_FLOAT, p) * xd[b]), a0);
         }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        return LaneSum.of(a0.add(a1));
     }
 
     /**
@@ -228,7 +228,7 @@ final class VectorQuantKernels {
                     .add(v0.add(v0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16));
             a0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F128, seg.get(Convert.LE_FLOAT, p) * xd[b]), a0);
         }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        return LaneSum.of(a0.add(a1));
     }
 
     /** One Q8 row. */
@@ -247,7 +247,7 @@ final class VectorQuantKernels {
             y0 = ((FloatVector) ByteVector.fromMemorySegment(B8, seg, p0 + 28, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x3, y0);
             a0 = y0.fma(FloatVector.broadcast(F, seg.get(Convert.LE_FLOAT, p0)), a0);
         }
-        return a0.reduceLanes(VectorOperators.ADD);
+        return LaneSum.of(a0);
     }
 
     /** One Q4 row. */
@@ -259,7 +259,7 @@ final class VectorQuantKernels {
             int xi = xo + b * BLOCK;
             FloatVector x0 = FloatVector.fromArray(F, x, xi), x1 = FloatVector.fromArray(F, x, xi + 8);
             FloatVector x2 = FloatVector.fromArray(F, x, xi + 16), x3 = FloatVector.fromArray(F, x, xi + 24);
-            float sx = x0.add(x1).add(x2.add(x3)).reduceLanes(VectorOperators.ADD);
+            float sx = LaneSum.of(x0.add(x1).add(x2.add(x3)));
             long p = (long) b * Q4_BLOCK_BYTES;
             long p0 = o0 + p;
             IntVector l0 = (IntVector) ByteVector.fromMemorySegment(B8, seg, p0 + 4, LE).convertShape(VectorOperators.B2I, I, 0);
@@ -272,7 +272,7 @@ final class VectorQuantKernels {
             a0 = y0.fma(FloatVector.broadcast(F, d0), a0);
             c0 += d0 * sx;
         }
-        return a0.reduceLanes(VectorOperators.ADD) - 8 * c0;
+        return LaneSum.of(a0) - 8 * c0;
     }
 
     /** dst[off..off+nBlocks·32) = the Q8 blocks at byteOff dequantized (d·q in f32). */
