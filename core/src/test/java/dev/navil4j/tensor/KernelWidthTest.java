@@ -197,6 +197,24 @@ class KernelWidthTest {
         }
     }
 
+    /** A token count whose packed activations exceed one chunk: every output bit-identical to a small GEMM's. */
+    @Test
+    void tokenChunksChangeNoBit() {
+        Random rnd = new Random(29);
+        int k = 1024, rows = Gemm.NR + 7;
+        int n = (int) (Gemm.A_CHUNK_BYTES / (4L * k)) + 3 * Gemm.MR + 1; // two chunks, the second partial
+        float[] v = random(rnd, rows * k), x = random(rnd, n * k), out = new float[n * rows];
+        WeightTensor w = WeightTensor.ofFloats("w", v, rows, k);
+        w.matmul(x, n, out, null);
+        int m = Math.max(WeightTensor.SMALL_BATCH + 1, 4 * Gemm.MR + 1); // above the small-batch path: the packed GEMM too
+        for (int t0 : new int[]{0, n / 2 - 5, n - m}) {
+            float[] xs = java.util.Arrays.copyOfRange(x, t0 * k, (t0 + m) * k), small = new float[m * rows];
+            w.matmul(xs, m, small, null);
+            for (int i = 0; i < m * rows; i++)
+                assertEquals(Float.floatToIntBits(small[i]), Float.floatToIntBits(out[t0 * rows + i]), "token " + (t0 + i / rows) + " row " + i % rows);
+        }
+    }
+
     /** The weight panel's transpose: the vector gathers put every value where the plain loop does. */
     @Test
     void packPanelEqualsThePlainLoop() {
