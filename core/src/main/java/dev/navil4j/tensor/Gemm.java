@@ -108,7 +108,7 @@ public final class Gemm {
         });
     }
 
-    /** pa[(tile·K + k)·4 + i] = x[(tile·4 + i)·K + k] for tiles [tile0, tile1), zero for tokens ≥ n. */
+    /** pa[(tile·K + k)·MR + i] = x[(tile·MR + i)·K + k] for tiles [tile0, tile1), zero for tokens ≥ n. */
     static void packActivations(float[] x, int n, int k, float[] pa, int tile0, int tile1) {
         for (int tb = tile0; tb < tile1; tb++) {
             int base = tb * k * MR;
@@ -134,8 +134,8 @@ public final class Gemm {
     }
 
     /**
-     * c[co + i·ldc + j] += Σ_k a[ao + 6k + i]·b[bo + 16k + j] for i < mr, j < nr: the 6×16 micro-kernel on
-     * packed panels (a: [k][6], b: [k][16]); full tiles update c with vector loads/stores. B lives on the heap:
+     * c[co + i·ldc + j] += Σ_k a[ao + MR·k + i]·b[bo + NR·k + j] for i < mr, j < nr: the MR×NR micro-kernel on
+     * packed panels (a: [k][MR], b: [k][NR]); full tiles update c with vector loads/stores. B lives on the heap:
      * an aligned off-heap panel kept part of its bounds checks inside the loop (fromMemorySegment with a long
      * index) and ran 87–88 against 93–100 GFLOP/s in isolation (65–77 vs 80–92 at the attention's K = 64).
      */
